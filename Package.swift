@@ -1,0 +1,126 @@
+// swift-tools-version: 6.0
+//
+// Lunette: turn a small hand-labelled test set into a fast, fine-tuned evaluation metric.
+//
+// The targets form a ladder with no upward edges (see DESIGN.md §6 and each module's README):
+//
+//   lunette → Commands → Workspace → Execution → Planning → TaskInterface → WorkflowModel → Basics
+//                        Workspace → ManifestLoading (only Yams importer), ContentCache, RunStore (only GRDB importer)
+//             Commands → TaskTypes (built-in stages) → MLCore → COpenBLAS
+//
+// The engine (Workspace and below) never imports the ML stack: task types are registered from outside.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Lunette",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lunette", targets: ["lunette"]),
+        .library(name: "Workspace", targets: ["Workspace"]),
+        .library(name: "TaskTypes", targets: ["TaskTypes"]),
+        .library(name: "MLCore", targets: ["MLCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // MARK: Engine
+        .target(
+            /** Shared vocabulary: content hashes, canonical JSON, diagnostics, graphs, atomic files, locks. */
+            name: "Basics",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+        .target(
+            /** Pure Sendable values describing projects, runs, metrics and stages. No I/O. */
+            name: "WorkflowModel", dependencies: ["Basics"], swiftSettings: swiftSettings),
+        .target(
+            /** Reads manifests (workflows/NAME.yaml) into a Project with located diagnostics. The only Yams importer. */
+            name: "ManifestLoading",
+            dependencies: ["Basics", "WorkflowModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
+        .target(
+            /** The plug-in seam: the TaskType protocol, its registry, and what a stage sees while it runs. */
+            name: "TaskInterface", dependencies: ["Basics", "WorkflowModel"], swiftSettings: swiftSettings),
+        .target(
+            /** Expands runs into a stage DAG, computes action keys and says why each stage runs. Pure. */
+            name: "Planning", dependencies: ["Basics", "WorkflowModel", "TaskInterface"],
+            swiftSettings: swiftSettings),
+        .target(
+            /** Content-addressed objects and the action-key index under cache/. Answers "can I skip this?". */
+            name: "ContentCache", dependencies: ["Basics"], swiftSettings: swiftSettings),
+        .target(
+            /** The SQLite history: invocations, stage executions, run statuses, the stat cache. The only GRDB importer. */
+            name: "RunStore",
+            dependencies: ["Basics", "WorkflowModel", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+        .target(
+            /** Runs a plan: bounded parallelism, resource pools, keep-going, cancellation, publishing outputs. */
+            name: "Execution",
+            dependencies: ["Basics", "WorkflowModel", "TaskInterface", "Planning", "ContentCache", "RunStore"],
+            swiftSettings: swiftSettings),
+        .target(
+            /** The façade a CLI or library user drives: load → plan → execute, lock files, check, verify, gc. */
+            name: "Workspace",
+            dependencies: [
+                "Basics", "WorkflowModel", "ManifestLoading", "TaskInterface", "Planning", "ContentCache",
+                "RunStore", "Execution",
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: Machine learning
+        .systemLibrary(
+            /** OpenBLAS's CBLAS interface, found through pkg-config. */
+            name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            /** Tensors, the WordPiece tokenizer, safetensors IO and the BERT encoder. Knows nothing of workflows. */
+            name: "MLCore", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+
+        // MARK: Stages and command line
+        .target(
+            /** The built-in task types (load-dataset, split, exec, …) and TaskTypeRegistry.builtin. */
+            name: "TaskTypes", dependencies: ["Basics", "WorkflowModel", "TaskInterface", "MLCore"],
+            swiftSettings: swiftSettings),
+        .target(
+            /** The ArgumentParser command tree. Thin: parses, calls Workspace, formats, maps exit codes. */
+            name: "Commands",
+            dependencies: [
+                "Basics", "WorkflowModel", "Workspace", "TaskTypes", "MLCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            /** The `lunette` executable: only calls RootCommand.main(). */
+            name: "lunette", dependencies: ["Commands"], swiftSettings: swiftSettings),
+
+        // MARK: Tests
+        .target(
+            /** Test-only helpers: fixtures, snapshots, fake task types, temporary workspaces. Not API. */
+            name: "_TestSupport",
+            dependencies: ["Basics", "WorkflowModel", "TaskInterface"],
+            path: "Sources/_TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics", "_TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ManifestLoadingTests", dependencies: ["ManifestLoading", "_TestSupport"],
+            resources: [.copy("Fixtures"), .copy("Snapshots")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PlanningTests", dependencies: ["Planning", "_TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ContentCacheTests", dependencies: ["ContentCache", "_TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "_TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ExecutionTests", dependencies: ["Execution", "_TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "MLCoreTests", dependencies: ["MLCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TaskTypesTests", dependencies: ["TaskTypes", "_TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["Workspace", "TaskTypes", "_TestSupport"],
+            resources: [.copy("Cases"), .copy("Snapshots")], swiftSettings: swiftSettings),
+    ]
+)

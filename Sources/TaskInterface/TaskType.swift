@@ -1,0 +1,55 @@
+import Basics
+import WorkflowModel
+
+/// A kind of work a stage can do: the plug-in seam of the engine.
+///
+/// The engine looks task types up by ``id`` in a ``TaskTypeRegistry`` that the caller builds, so a
+/// library user can add their own without touching the engine. A task type is a value with no
+/// state of its own between runs: everything it needs arrives in the ``StageContext``.
+///
+/// ```swift
+/// struct Uppercase: TaskType {
+///     static let id = "uppercase"
+///     static let version = 1
+///     func run(_ context: StageContext) async throws -> StageResult {
+///         let text = try String(contentsOf: context.inputs["text"]!, encoding: .utf8)
+///         try text.uppercased().write(to: context.outputs["text"]!, atomically: false, encoding: .utf8)
+///         return StageResult(summary: "uppercased \(text.count) characters")
+///     }
+/// }
+/// ```
+public protocol TaskType: Sendable {
+    /// The id stages name it by, e.g. `load-dataset`, `split`, `exec`, `train`.
+    static var id: String { get }
+    /// Bump to invalidate every cached result of this task type (it is part of every action key).
+    static var version: Int { get }
+    /// Whether the same inputs and params always give byte-identical outputs. `lunette verify`
+    /// re-executes only deterministic task types; an LLM call says `false`.
+    var isDeterministic: Bool { get }
+    /// The resource pool a stage of this type takes a slot in (e.g. `train`, depth 1 by default),
+    /// or `nil` for only the global `--jobs` limit.
+    var pool: String? { get }
+    /// The run's lifecycle status while a stage of this type runs (`generating data`, `training`),
+    /// or `nil` to leave it as it is.
+    var statusWhileRunning: RunStatus? { get }
+    /// The run's lifecycle status after a stage of this type succeeds (`data ready`, `fine-tuned`…).
+    var statusAfterSuccess: RunStatus? { get }
+
+    /// Does the work: reads ``StageContext/inputs``, writes every path in ``StageContext/outputs``.
+    ///
+    /// Throw ``TaskError`` for a failure a user can fix; the message is shown as it is.
+    /// Cancellation arrives as Swift task cancellation: check it in long loops.
+    func run(_ context: StageContext) async throws -> StageResult
+}
+
+extension TaskType {
+    public var isDeterministic: Bool { true }
+    public var pool: String? { nil }
+    public var statusWhileRunning: RunStatus? { nil }
+    public var statusAfterSuccess: RunStatus? { nil }
+
+    /// The id of this value's type.
+    public var id: String { Self.id }
+    /// The version of this value's type.
+    public var version: Int { Self.version }
+}
