@@ -54,12 +54,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             /** Content-addressed objects and the action-key index under cache/. Answers "can I skip this?". */
-            name: "ContentCache", dependencies: ["Basics"], swiftSettings: swiftSettings),
+            name: "ContentCache", dependencies: ["Basics"], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             /** The SQLite history: invocations, stage executions, run statuses, the stat cache. The only GRDB importer. */
             name: "RunStore",
             dependencies: ["Basics", "WorkflowModel", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: swiftSettings),
+            exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             /** Runs a plan: bounded parallelism, resource pools, keep-going, cancellation, publishing outputs. */
             name: "Execution",

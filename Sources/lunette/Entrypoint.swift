@@ -1,1 +1,9 @@
-@main struct Main { static func main() async {} }
+import Commands
+
+/// The `lunette` executable: only starts the command tree.
+@main
+struct Entrypoint {
+    static func main() async {
+        await RootCommand.main()
+    }
+}

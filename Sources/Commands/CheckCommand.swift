@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Planning
+import Workspace
+
+/// `lunette check`: for CI — are the manifests valid and do the committed locks still hold?
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check that every manifest is valid and every committed lock matches a fresh plan.",
+        discussion: """
+            Needs no cache: keys are recomputed from the files and the locks. Exit 0 when everything is up
+            to date, 1 when a stage is stale (each is named, with why), 2 when a manifest is invalid.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        do {
+            let result = try global.workspace().check()
+            for warning in result.warnings { printError(warning.rendered()) }
+            for stage in result.unavailable where stage.reason != .upstreamWillRun(stage.id) {
+                if case .taskNotAvailable = stage.reason { print("note: \(stage.id): \(stage.reason.text); not checked") }
+            }
+            if result.isUpToDate {
+                print("ok: \(result.plan.stages.count - result.unavailable.count) stages match their locks")
+                return
+            }
+            for stage in result.stale { print("stale: \(stage.id): \(stage.reason.text)") }
+            print("\(result.stale.count) stale stage\(result.stale.count == 1 ? "" : "s"): run `lunette run` and commit the lock")
+            throw ExitCode.failure
+        } catch {
+            throw CommandFailure.report(error)
+        }
+    }
+}

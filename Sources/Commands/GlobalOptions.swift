@@ -1,0 +1,18 @@
+import ArgumentParser
+import Foundation
+import TaskTypes
+import Workspace
+
+/// Options every workspace command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: [.customShort("C"), .long], help: "Run as if started in this folder.")
+    var directory: String?
+
+    /// Opens the workspace at or above the working directory.
+    func workspace() throws -> Workspace {
+        let start = directory.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let root = try Workspace.discoverRoot(from: start)
+        return Workspace(root: root, registry: .builtin)
+    }
+}

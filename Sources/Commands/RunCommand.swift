@@ -1,0 +1,71 @@
+import ArgumentParser
+import Execution
+import Foundation
+import Planning
+import Workspace
+
+/// `lunette run`: executes the stale stages and updates the locks.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the stages that are out of date.",
+        discussion: """
+            Executes stale stages in dependency order, up to --jobs at a time (at most one `train` stage
+            at a time), reusing every stage whose action key is already in the cache. A second run with
+            nothing changed runs nothing. The lock (workflows/<project>.lock) is rewritten only after a
+            run with no failures. Ctrl-C cancels running stages and marks their runs cancelled.
+
+            Targets: `project`, `project/run`, `project/run/stage`; `*` matches within a part
+            (`demo/*/split`). No target runs every project.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "What to run: project, project/run or project/run/stage.") var targets: [String] = []
+    @Option(name: [.short, .long], help: "Run at most N stages at once.") var jobs: Int = 2
+    @Flag(name: [.short, .long], help: "After a failure, keep running what does not depend on it.") var keepGoing = false
+    @Flag(name: [.short, .long], help: "Re-run the selected stages even when they are up to date.") var force = false
+    @Flag(help: "Print the plan without running anything.") var dryRun = false
+    @Flag(help: "Exit at once if another invocation holds the workspace, instead of waiting.") var noWait = false
+    @Flag(name: [.short, .long], help: "Print stage logs as they come.") var verbose = false
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() async throws {
+        do {
+            let workspace = try global.workspace()
+            let observer = ConsoleObserver(terminal: isTerminal, verbose: verbose)
+            let request = RunRequest(
+                targets: targets, jobs: jobs, keepGoing: keepGoing, force: force, dryRun: dryRun, wait: !noWait,
+                command: (["lunette"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+            let summary = try await Interrupts.cancellingOnSignal {
+                try await workspace.run(request, observer: observer) { holder in
+                    printError("waiting for another invocation to finish (\(holder))…")
+                }
+            }
+            for warning in summary.warnings { printError(warning.rendered()) }
+            guard let report = summary.report else {
+                print(summary.plan.renderedText(explain: false), terminator: "")
+                return
+            }
+            print(Self.summaryLine(report, plan: summary.plan))
+            for path in summary.updatedLocks { print("updated \(path)") }
+            if report.wasCancelled { throw ExitCode(CommandFailure.interrupted) }
+            if !report.failed.isEmpty { throw ExitCode.failure }
+        } catch {
+            throw CommandFailure.report(error)
+        }
+    }
+
+    static func summaryLine(_ report: ExecutionReport, plan: RunPlan) -> String {
+        var parts = ["\(report.ran) ran", "\(report.reused) reused", "\(report.failed.count) failed"]
+        if !report.skipped.isEmpty { parts.append("\(report.skipped.count) skipped") }
+        if !report.notAvailable.isEmpty { parts.append("\(report.notAvailable.count) waiting for task types not available yet") }
+        let seconds = String(format: "%.2fs", report.duration.seconds)
+        if report.ran == 0 && report.failed.isEmpty && report.notAvailable.isEmpty && report.skipped.isEmpty {
+            return "nothing to do: \(report.reused) stages up to date (\(seconds))"
+        }
+        return "summary: " + parts.joined(separator: ", ") + " in \(seconds)"
+    }
+}

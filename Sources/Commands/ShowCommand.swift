@@ -1,0 +1,56 @@
+import ArgumentParser
+import Basics
+import Foundation
+import Planning
+import WorkflowModel
+import Workspace
+
+/// `lunette show RUN`: a run's inputs and stages.
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a run: its inputs, and each stage with its reason, duration, outputs and error.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The run: project/run, or run when the name is unique.") var run: String
+
+    func run() async throws {
+        do {
+            let details = try global.workspace().show(run: run)
+            print(Self.render(details), terminator: "")
+        } catch {
+            throw CommandFailure.report(error)
+        }
+    }
+
+    static func render(_ details: RunDetails) -> String {
+        let run = details.run
+        var out = "run \(details.project.name)/\(run.name)\n"
+        out += "  status:       \(details.status.rawValue)\(details.statusReason.map { " (\($0))" } ?? "")\n"
+        out += "  metric:       \(run.metric.name) (\(run.metric.output.rawValue): \(run.metric.labels.joined(separator: ", ")); step \(run.metric.step.rawValue), input \(run.metric.input.rawValue))\n"
+        out += "  test set:     \(run.testSet.path) (\(Int((run.seedFraction * 100).rounded()))% seeds, seed \(run.seed))\n"
+        switch run.trainingSet {
+        case .upload(let source, let labelled): out += "  training set: upload \(source.path)\(labelled ? "" : " (unlabelled: labelled by the judge)")\n"
+        case .generate(let settings): out += "  training set: generate \(JSONValue.object(settings).canonicalText)\n"
+        case .importTraces(let source): out += "  training set: import \(source.path)\n"
+        }
+        out += "  base model:   \(run.baseModel)\n"
+        if !run.train.isEmpty { out += "  train:        \(JSONValue.object(run.train).canonicalText)\n" }
+        if !run.gate.isEmpty { out += "  gate:         \(JSONValue.object(run.gate).canonicalText)\n" }
+        out += "stages:\n"
+        for stage in details.stages {
+            let planned = stage.planned
+            out += "  \(planned.id.stage) [\(planned.task)]: \(planned.action == .run ? "will run" : "up to date")"
+            out += planned.action == .run ? " (\(planned.reason.text))\n" : "\n"
+            if let last = stage.lastExecution {
+                let duration = last.duration.map { String(format: "%.2fs", $0) } ?? "-"
+                out += "    last: \(last.outcome) in \(duration)\(last.summary.map { ": \($0)" } ?? "")\n"
+                if let error = last.error { out += "    error: \(error.replacingOccurrences(of: "\n", with: "\n           "))\n" }
+            }
+            for (name, output) in (planned.knownOutputs ?? [:]).sorted(by: { $0.key < $1.key }) {
+                out += "    output \(name): \(output.digest.short) (\(output.size) bytes)\n"
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,32 @@
+import Basics
+
+/// What one stage action produced: the index entry stored under its action key.
+///
+/// The cache uses it to answer "can I skip this stage?": when ``ContentCache/record(for:)`` returns a
+/// record, every output object is present and the stage can reuse ``outputs`` instead of running.
+///
+/// Stored as sorted-key JSON in `index/ab/<key hex>.json`:
+/// ```json
+/// {"key":"sha256:…","outputs":{"rows":{"digest":"sha256:…","kind":"file","size":812}},
+///  "stage":"support/toxicity-v1/load","task":"load-dataset","taskVersion":1}
+/// ```
+public struct ActionRecord: Codable, Hashable, Sendable {
+    /// The action key: SHA-256 of the stage's canonical description.
+    public var key: ContentHash
+    /// The task type id that ran, e.g. `load-dataset`.
+    public var task: String
+    /// The task type's version when it ran.
+    public var taskVersion: Int
+    /// Informational: the first stage id (`project/run/stage`) that produced these outputs.
+    public var stage: String
+    /// The outputs by name.
+    public var outputs: [String: ArtifactRef]
+
+    public init(key: ContentHash, task: String, taskVersion: Int, stage: String, outputs: [String: ArtifactRef]) {
+        self.key = key
+        self.task = task
+        self.taskVersion = taskVersion
+        self.stage = stage
+        self.outputs = outputs
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// How an ``Executor`` runs a plan.
+public struct ExecutionOptions: Sendable {
+    /// At most this many stages at once (`--jobs`).
+    public var jobs: Int
+    /// After a failure, keep running everything that does not depend on it (`--keep-going`).
+    public var keepGoing: Bool
+    /// Re-run selected stages even when their outputs are cached (`--force`).
+    public var force: Bool
+    /// Resource pool → depth. A stage whose task type names a pool takes one of its slots.
+    /// `train` has depth 1 unless set here.
+    public var pools: [String: Int]
+
+    public init(jobs: Int = 2, keepGoing: Bool = false, force: Bool = false, pools: [String: Int] = ["train": 1]) {
+        self.jobs = max(1, jobs)
+        self.keepGoing = keepGoing
+        self.force = force
+        self.pools = pools
+    }
+}

@@ -1,0 +1,297 @@
+import Basics
+import ContentCache
+import Foundation
+import Planning
+import RunStore
+import TaskInterface
+import WorkflowModel
+
+/// Executes a ``RunPlan``: stale stages in dependency order, up to `jobs` at a time, with resource
+/// pools, recording every stage in the store and publishing outputs to the cache.
+///
+/// Decisions made here rather than in planning, because they need the upstream outputs:
+/// a stage whose key was unknown at planning time computes it once its inputs exist, and is
+/// reused when the cache already holds that action (an upstream re-run that produced the same
+/// bytes stops here). Cached outputs that a running stage is about to read are re-hashed first;
+/// a corrupt object is quarantined and the stage that made it runs again.
+public final class Executor: Sendable {
+    public let registry: TaskTypeRegistry
+    public let runner: StageRunner
+    public let store: RunStore
+    public let workspaceRoot: URL
+    public let observer: any ExecutionObserver
+    /// The wall clock, injected.
+    public let now: @Sendable () -> Date
+    /// Digest of a workspace file (through the stat cache), for restoring exec outputs.
+    public let workspaceFileDigest: @Sendable (String) -> ContentHash?
+
+    public init(
+        registry: TaskTypeRegistry, runner: StageRunner, store: RunStore, workspaceRoot: URL,
+        observer: any ExecutionObserver = SilentObserver(), now: @escaping @Sendable () -> Date = { Date() },
+        workspaceFileDigest: @escaping @Sendable (String) -> ContentHash? = { _ in nil }
+    ) {
+        self.registry = registry
+        self.runner = runner
+        self.store = store
+        self.workspaceRoot = workspaceRoot
+        self.observer = observer
+        self.now = now
+        self.workspaceFileDigest = workspaceFileDigest
+    }
+
+    /// Runs every stage of `plan` that needs it and reuses the rest.
+    /// - Parameter invocation: the store's invocation id that stage records belong to.
+    public func execute(_ plan: RunPlan, options: ExecutionOptions, invocation: Int64) async -> ExecutionReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var scheduler = Scheduler(plan: plan)
+        let runStages = Dictionary(grouping: plan.stages.map(\.blueprint), by: { $0.id.runPath })
+        markQueued(plan)
+
+        await withTaskGroup(of: StageOutcome.self) { group in
+            var running = 0
+            var poolUse: [String: Int] = [:]
+            var stopLaunching = false
+            while true {
+                if !stopLaunching && !Task.isCancelled {
+                    for index in scheduler.takeReady(limit: options.jobs - running, fits: { stage in
+                        guard let pool = self.registry.taskType(id: stage.task)?.pool else { return true }
+                        return poolUse[pool, default: 0] < options.pools[pool, default: 1]
+                    }, reserve: { stage in
+                        if let pool = self.registry.taskType(id: stage.task)?.pool { poolUse[pool, default: 0] += 1 }
+                    }) {
+                        let stage = plan.stages[index]
+                        let upstream = scheduler.outcomes
+                        let needsVerification = scheduler.hasRunningDependent(index)
+                        let siblings = runStages[stage.id.runPath] ?? []
+                        running += 1
+                        group.addTask {
+                            await self.executeStage(
+                                stage, upstream: upstream, options: options, invocation: invocation,
+                                verifyOutputs: needsVerification, runStages: siblings)
+                        }
+                    }
+                }
+                guard running > 0, let outcome = await group.next() else { break }
+                running -= 1
+                if let pool = registry.taskType(id: plan.stage(outcome.id)?.task ?? "")?.pool {
+                    poolUse[pool, default: 1] -= 1
+                }
+                observer.handle(.finished(outcome))
+                for skipped in scheduler.complete(outcome) { observer.handle(.finished(skipped)) }
+                if case .failed = outcome.status, !options.keepGoing { stopLaunching = true }
+            }
+        }
+        let cancelled = Task.isCancelled
+        for leftover in scheduler.finishUnstarted(cancelled: cancelled) { observer.handle(.finished(leftover)) }
+        let report = ExecutionReport(outcomes: scheduler.orderedOutcomes(), duration: clock.now - started)
+        settleStatuses(report, plan: plan)
+        return report
+    }
+
+    // MARK: - One stage
+
+    private func executeStage(
+        _ stage: PlannedStage, upstream: [StageID: StageOutcome], options: ExecutionOptions, invocation: Int64,
+        verifyOutputs: Bool, runStages: [StageBlueprint]
+    ) async -> StageOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let blueprint = stage.blueprint
+        guard let task = registry.taskType(id: stage.task) else {
+            let message = "task type '\(stage.task)' not available yet"
+            record(invocation, stage, key: nil, reason: message, action: "run", outcome: "not-available", error: message)
+            return StageOutcome(id: stage.id, status: .notAvailable(message), reason: message)
+        }
+        var digests: [String: ContentHash] = [:]
+        var resolved: [String: StageRunner.ResolvedInput] = [:]
+        for (name, source) in blueprint.inputs {
+            switch source {
+            case .file(let path):
+                guard let digest = stage.inputDigests[name] else {
+                    return fail(stage, invocation, "input \(path) is missing", start: start, clock: clock)
+                }
+                digests[name] = digest
+                resolved[name] = .path(path)
+            case .baseModel(let model):
+                guard let digest = stage.inputDigests[name] else {
+                    return fail(stage, invocation, "base model \(model) is not installed", start: start, clock: clock)
+                }
+                digests[name] = digest
+                resolved[name] = .baseModel(model)
+            case .stage(let producer, let output):
+                guard let ref = upstream[producer]?.outputs[output] else {
+                    return fail(stage, invocation, "stage \(producer) has no output '\(output)'", start: start, clock: clock)
+                }
+                digests[name] = ref.digest
+                resolved[name] = .artifact(ref.artifactRef)
+            }
+        }
+        let parts = ActionKeyParts(task: task.id, version: task.version, params: blueprint.params, inputs: digests)
+        let key = parts.key
+        var reason = stage.reason.text
+        if !options.force, let cached = runner.cache.record(for: key) {
+            if let reused = reuse(cached, stage: stage, verify: verifyOutputs, parts: parts) {
+                let why = stage.action == .skip ? "up to date" : "up to date (upstream re-ran with the same result)"
+                if stage.action == .run {
+                    record(invocation, stage, key: key, reason: why, action: "skip", outcome: "reused", error: nil)
+                }
+                return StageOutcome(
+                    id: stage.id, status: .reused, reason: why, key: key, parts: parts, outputs: reused,
+                    duration: clock.now - start)
+            }
+            reason = "cached output was corrupt (quarantined); re-running"
+        }
+
+        observer.handle(.started(stage.id, task: task.id, reason: reason))
+        if let status = LifecycleRules.statusWhileRunning(blueprint) ?? task.statusWhileRunning {
+            setStatus(stage.id, status, reason: nil)
+        }
+        let recordID = try? store.beginStage(
+            invocation: invocation, stageID: stage.id.description, task: task.id, key: key.description,
+            reason: reason, action: "run", at: now())
+        let log = StageLog(stageID: stage.id, observer: observer)
+        do {
+            let (result, refs) = try await runner.run(
+                task, blueprint: blueprint, inputs: resolved, workingDirectory: workspaceRoot, reporter: log)
+            try runner.cache.store(
+                ActionRecord(key: key, task: task.id, taskVersion: task.version, stage: stage.id.description, outputs: refs))
+            let outputs = refs.mapValues(\.lockedOutput)
+            let duration = clock.now - start
+            if let recordID {
+                try? store.finishStage(
+                    recordID, outcome: "succeeded", duration: duration.seconds, error: nil, summary: result.summary,
+                    outputs: outputs.mapValues { $0.digest.description }, logTail: log.tail)
+            }
+            if let status = LifecycleRules.statusAfterSuccess(blueprint, in: runStages) ?? task.statusAfterSuccess {
+                setStatus(stage.id, status, reason: nil)
+            }
+            return StageOutcome(
+                id: stage.id, status: .succeeded, reason: reason, key: key, parts: parts, outputs: outputs,
+                duration: duration, summary: result.summary, warnings: result.warnings + log.collectedWarnings)
+        } catch {
+            let duration = clock.now - start
+            let cancelled = error is CancellationError || Task.isCancelled
+            let message = cancelled ? "cancelled" : Executor.describe(error)
+            if let recordID {
+                try? store.finishStage(
+                    recordID, outcome: cancelled ? "cancelled" : "failed", duration: duration.seconds,
+                    error: message, summary: nil, outputs: [:], logTail: log.tail)
+            }
+            if cancelled {
+                return StageOutcome(id: stage.id, status: .cancelled, reason: reason, key: key, duration: duration)
+            }
+            if let taskError = error as? TaskError, taskError.code == .notAvailable {
+                return StageOutcome(id: stage.id, status: .notAvailable(message), reason: reason, key: key)
+            }
+            return StageOutcome(
+                id: stage.id, status: .failed(message), reason: reason, key: key, duration: duration,
+                warnings: log.collectedWarnings)
+        }
+    }
+
+    /// The record's outputs when they are intact (re-hashed when a running stage will read them),
+    /// with workspace copies of exec outputs restored; `nil` when an object is corrupt.
+    private func reuse(_ record: ActionRecord, stage: PlannedStage, verify: Bool, parts: ActionKeyParts)
+        -> [String: LockedOutput]?
+    {
+        let cache = runner.cache
+        for ref in record.outputs.values where verify {
+            if (try? cache.verify(ref)) != true {
+                try? cache.quarantine(ref.digest)
+                try? cache.removeRecord(for: record.key)
+                return nil
+            }
+        }
+        for (name, workspacePath) in stage.blueprint.outputs {
+            guard let path = workspacePath, let ref = record.outputs[name] else { continue }
+            let url = workspaceRoot.appendingPathComponent(path)
+            if ref.kind == .file, workspaceFileDigest(path) == ref.digest { continue }
+            if ref.kind == .directory, FileManager.default.fileExists(atPath: url.path) { continue }
+            do {
+                try? FileManager.default.removeItem(at: url)
+                try FileManager.default.createDirectoryIfNeeded(atPath: url.deletingLastPathComponent().path)
+                try cache.materialize(ref, at: url)
+            } catch {
+                try? cache.removeRecord(for: record.key)
+                return nil
+            }
+        }
+        return record.outputs.mapValues(\.lockedOutput)
+    }
+
+    private func fail(
+        _ stage: PlannedStage, _ invocation: Int64, _ message: String, start: ContinuousClock.Instant,
+        clock: ContinuousClock
+    ) -> StageOutcome {
+        record(invocation, stage, key: nil, reason: stage.reason.text, action: "run", outcome: "failed", error: message)
+        return StageOutcome(id: stage.id, status: .failed(message), reason: stage.reason.text, duration: clock.now - start)
+    }
+
+    private func record(
+        _ invocation: Int64, _ stage: PlannedStage, key: ContentHash?, reason: String, action: String, outcome: String,
+        error: String?
+    ) {
+        guard
+            let id = try? store.beginStage(
+                invocation: invocation, stageID: stage.id.description, task: stage.task, key: key?.description,
+                reason: reason, action: action, at: now())
+        else { return }
+        try? store.finishStage(id, outcome: outcome, duration: 0, error: error, summary: nil, outputs: [:], logTail: [])
+    }
+
+    /// A user-facing description of a stage error.
+    public static func describeError(_ error: any Error) -> String { describe(error) }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? TaskError { return error.description }
+        if let error = error as? any CustomStringConvertible { return error.description }
+        return "\(error)"
+    }
+
+    // MARK: - Statuses
+
+    private func setStatus(_ id: StageID, _ status: RunStatus, reason: String?) {
+        try? store.setRunStatus(project: id.project, run: id.run, status: status, reason: reason, at: now())
+        observer.handle(.status(project: id.project, run: id.run, status, reason: reason))
+    }
+
+    private func markQueued(_ plan: RunPlan) {
+        var seen: Set<String> = []
+        for stage in plan.stages where stage.action == .run && seen.insert(stage.id.runPath).inserted {
+            setStatus(stage.id, .queued, reason: nil)
+        }
+    }
+
+    /// Sets each run's final status from its stages' outcomes.
+    private func settleStatuses(_ report: ExecutionReport, plan: RunPlan) {
+        let byRun = Dictionary(grouping: report.outcomes, by: { $0.id.runPath })
+        let existing = Dictionary(
+            ((try? store.runStatuses()) ?? []).map { ("\($0.project)/\($0.run)", $0.status) }, uniquingKeysWith: { a, _ in a })
+        for (runPath, outcomes) in byRun.sorted(by: { $0.key < $1.key }) {
+            guard let first = outcomes.first else { continue }
+            if let failed = outcomes.first(where: { if case .failed = $0.status { return true } else { return false } }),
+                case .failed(let message) = failed.status
+            {
+                let reason = message.hasPrefix("gate not met") ? message : "stage \(failed.id.stage) failed: \(message)"
+                setStatus(first.id, .failed, reason: String(reason.prefix(500)))
+            } else if outcomes.contains(where: { $0.status == .cancelled }) {
+                setStatus(first.id, .cancelled, reason: "interrupted by the user")
+            } else if let waiting = outcomes.first(where: { if case .notAvailable = $0.status { return true } else { return false } }) {
+                setStatus(first.id, .queued, reason: "waiting for stage \(waiting.id.stage): task type '\(plan.stage(waiting.id)?.task ?? "")' not available yet")
+            } else if outcomes.allSatisfy(\.isComplete) {
+                let stages = Set(outcomes.map(\.id.stage))
+                let final: RunStatus = stages.contains("register") ? .registered : stages.contains("train") ? .fineTuned : .dataReady
+                if existing[runPath] != final { setStatus(first.id, final, reason: nil) }
+            }
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    public var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
+}

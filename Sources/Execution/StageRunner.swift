@@ -1,0 +1,109 @@
+import Basics
+import ContentCache
+import Foundation
+import Planning
+import TaskInterface
+import WorkflowModel
+
+/// Runs one stage's task and publishes its outputs to the content cache.
+///
+/// The same runner serves `lunette run` (working directory = the workspace) and `lunette verify`
+/// (working directory = a scratch copy), so both execute a stage the same way.
+public struct StageRunner: Sendable {
+    public let cache: ContentCache
+    public let modelsDirectory: URL
+    public let environment: [String: String]
+    public let memo: (any MemoCache)?
+
+    public init(cache: ContentCache, modelsDirectory: URL, environment: [String: String], memo: (any MemoCache)? = nil) {
+        self.cache = cache
+        self.modelsDirectory = modelsDirectory
+        self.environment = environment
+        self.memo = memo
+    }
+
+    /// An input as the runner hands it to a task.
+    public enum ResolvedInput: Sendable {
+        /// A workspace file or folder, read in place.
+        case path(String)
+        /// A base model folder.
+        case baseModel(String)
+        /// An artifact in the cache.
+        case artifact(ArtifactRef)
+    }
+
+    /// Runs `task` for `blueprint` in `workingDirectory` and publishes every declared output.
+    /// - Returns: what the task said, and each output's artifact.
+    /// - Throws: the task's error, ``TaskError`` when an output is missing, ``CacheError`` on publish.
+    public func run(
+        _ task: any TaskType, blueprint: StageBlueprint, inputs: [String: ResolvedInput], workingDirectory: URL,
+        reporter: any StageReporter
+    ) async throws -> (StageResult, [String: ArtifactRef]) {
+        let scratch = cache.root.appendingPathComponent("tmp/stage-\(UUID().uuidString.lowercased())")
+        try FileManager.default.createDirectoryIfNeeded(atPath: scratch.path + "/work")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+
+        var inputURLs: [String: URL] = [:]
+        for (name, input) in inputs {
+            switch input {
+            case .path(let path):
+                inputURLs[name] = workingDirectory.appendingPathComponent(path)
+            case .baseModel(let model):
+                inputURLs[name] = modelsDirectory.appendingPathComponent(BaseModel.named(model)?.folder ?? model)
+            case .artifact(let ref):
+                if ref.kind == .file {
+                    inputURLs[name] = cache.objectURL(ref.digest)
+                } else {
+                    let destination = scratch.appendingPathComponent("inputs/\(safeName(name))")
+                    try FileManager.default.createDirectoryIfNeeded(atPath: scratch.path + "/inputs")
+                    try cache.materialize(ref, at: destination)
+                    inputURLs[name] = destination
+                }
+            }
+        }
+        var outputURLs: [String: URL] = [:]
+        try FileManager.default.createDirectoryIfNeeded(atPath: scratch.path + "/outputs")
+        for (name, workspacePath) in blueprint.outputs {
+            if let workspacePath {
+                outputURLs[name] = workingDirectory.appendingPathComponent(workspacePath)
+            } else {
+                outputURLs[name] = scratch.appendingPathComponent("outputs/\(safeName(name))")
+            }
+        }
+        let context = StageContext(
+            stageID: blueprint.id, params: blueprint.params, inputs: inputURLs, outputs: outputURLs,
+            workingDirectory: workingDirectory, scratchDirectory: scratch.appendingPathComponent("work"),
+            modelsDirectory: modelsDirectory, environment: environment, reporter: reporter, memo: memo)
+        let result = try await task.run(context)
+        try Task.checkCancellation()
+
+        var published: [String: ArtifactRef] = [:]
+        for (name, url) in outputURLs.sorted(by: { $0.key < $1.key }) {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+                throw TaskError(
+                    "task '\(task.id)' finished without writing its output '\(name)'",
+                    remedy: blueprint.outputs[name].flatMap { $0 }.map { "make the command write \($0)" })
+            }
+            published[name] = isDirectory.boolValue
+                ? try cache.publish(directoryAt: url) : try cache.publish(fileAt: url)
+        }
+        return (result, published)
+    }
+
+    private func safeName(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+    }
+}
+
+extension ArtifactRef {
+    /// The lock's form of this artifact.
+    public var lockedOutput: LockedOutput { LockedOutput(digest: digest, size: size, kind: kind.rawValue) }
+}
+
+extension LockedOutput {
+    /// The cache's form of this output.
+    public var artifactRef: ArtifactRef {
+        ArtifactRef(digest: digest, size: size, kind: kind == "directory" ? .directory : .file)
+    }
+}

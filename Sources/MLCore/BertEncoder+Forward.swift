@@ -1,0 +1,192 @@
+/// The forward pass: embeddings, then per layer fused QKV GEMM → attention → output GEMM + residual +
+/// layer norm → feed-forward GEMM + bias + GELU → GEMM + residual + layer norm.
+///
+/// A batch is *packed*: the tokens of all its encodings lie back to back in one `[tokens, hidden]`
+/// matrix with no padding rows, so the GEMMs do no wasted work. Attention runs per (encoding, head)
+/// over that encoding's own tokens only; this is exactly an additive padding mask on the keys
+/// (masked keys get weight 0, as with `finfo.min` in the reference), without computing padded rows.
+extension BertEncoder {
+    /// What one layer computed, kept when a backward pass will need it.
+    public struct LayerActivations: Sendable {
+        /// The layer's input, `[tokens, hidden]`.
+        public var input: [Float]
+        /// Query, key and value, `[tokens, 3·hidden]` (bias added).
+        public var queryKeyValue: [Float]
+        /// Attention probabilities per encoding, each `[heads, n, n]`.
+        public var probabilities: [[Float]]
+        /// The heads' concatenated context, `[tokens, hidden]`.
+        public var context: [Float]
+        /// After attention output + residual + layer norm, `[tokens, hidden]`.
+        public var attentionOutput: [Float]
+        /// Feed-forward pre-activation (before GELU), `[tokens, intermediate]`.
+        public var intermediate: [Float]
+    }
+
+    /// The result of a forward pass over one packed batch.
+    public struct ForwardPass: Sendable {
+        /// The last hidden state, `[tokens, hidden]`, encodings back to back.
+        public var hidden: [Float]
+        /// Where each encoding's first token is in ``hidden`` (a row index).
+        public var offsets: [Int]
+        /// Each encoding's token count.
+        public var lengths: [Int]
+        /// The embedding layer's output (after its layer norm), when recorded.
+        public var embeddingOutput: [Float]?
+        /// Per-layer activations, when recorded.
+        public var activations: [LayerActivations]?
+    }
+
+    /// Runs the encoder over `encodings` as one batch.
+    ///
+    /// - Parameters:
+    ///   - encodings: Token ids and type ids; each at most `maximumPositions` long.
+    ///   - recordActivations: Keep each layer's intermediate values (for a backward pass).
+    /// - Throws: ``MLCoreError`` `.invalidInput` for an id outside the vocabulary or a sequence that is too long.
+    /// - Complexity: O(tokens · layers · hidden · intermediate + Σ n² · hidden).
+    public func forward(_ encodings: [Encoding], recordActivations: Bool = false) throws -> ForwardPass {
+        let c = configuration
+        let h = c.hiddenSize, inter = c.intermediateSize
+        var offsets: [Int] = [], lengths: [Int] = []
+        var total = 0
+        for (index, encoding) in encodings.enumerated() {
+            guard encoding.count <= c.maximumPositions else {
+                throw MLCoreError(.invalidInput, "input \(index) has \(encoding.count) tokens; the model takes at most \(c.maximumPositions)")
+            }
+            if let bad = encoding.ids.first(where: { $0 < 0 || $0 >= c.vocabularySize }) {
+                throw MLCoreError(.invalidInput, "input \(index) has token id \(bad) outside the vocabulary (0..<\(c.vocabularySize))")
+            }
+            if let bad = encoding.typeIDs.first(where: { $0 < 0 || $0 >= c.typeVocabularySize }) {
+                throw MLCoreError(.invalidInput, "input \(index) has token type \(bad) outside 0..<\(c.typeVocabularySize)")
+            }
+            offsets.append(total)
+            lengths.append(encoding.count)
+            total += encoding.count
+        }
+        BLAS.setThreadCount(threads)
+
+        var hidden = [Float](repeating: 0, count: total * h)
+        var embeddingOutput: [Float]?
+        var activations: [LayerActivations]? = recordActivations ? [] : nil
+        let w = packed
+        hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
+            guard let x = hiddenBuffer.baseAddress, total > 0 else { return }
+            embed(encodings, into: x, weights: w)
+            if recordActivations { embeddingOutput = Array(hiddenBuffer) }
+            let scratch = Scratch(tokens: total, hidden: h, intermediate: inter, longest: lengths.max() ?? 0)
+            defer { scratch.deallocate() }
+            for layer in w.layers {
+                let record = runLayer(layer, hidden: x, tokens: total, offsets: offsets, lengths: lengths,
+                                      scratch: scratch, recordActivations: recordActivations)
+                if let record { activations?.append(record) }
+            }
+        }
+        return ForwardPass(hidden: hidden, offsets: offsets, lengths: lengths, embeddingOutput: embeddingOutput,
+                           activations: activations)
+    }
+
+    /// Working buffers for one forward pass.
+    struct Scratch {
+        let qkv, context, projected, attentionOutput, intermediate, scores: UnsafeMutablePointer<Float>
+        init(tokens: Int, hidden: Int, intermediate inter: Int, longest: Int) {
+            qkv = .allocate(capacity: tokens * 3 * hidden)
+            context = .allocate(capacity: tokens * hidden)
+            projected = .allocate(capacity: tokens * hidden)
+            attentionOutput = .allocate(capacity: tokens * hidden)
+            intermediate = .allocate(capacity: tokens * inter)
+            scores = .allocate(capacity: max(1, longest * longest))
+        }
+        func deallocate() {
+            for buffer in [qkv, context, projected, attentionOutput, intermediate, scores] { buffer.deallocate() }
+        }
+    }
+
+    /// Word + position + token type embeddings, then layer norm, into `x` (`[tokens, hidden]`).
+    private func embed(_ encodings: [Encoding], into x: UnsafeMutablePointer<Float>, weights w: PackedWeights) {
+        let h = configuration.hiddenSize
+        var row = 0
+        for encoding in encodings {
+            for position in 0..<encoding.count {
+                let out = x + row * h
+                let word = w.wordEmbeddings + encoding.ids[position] * h
+                let place = w.positionEmbeddings + position * h
+                let type = w.tokenTypeEmbeddings + encoding.typeIDs[position] * h
+                for j in 0..<h { out[j] = word[j] + place[j] + type[j] }
+                row += 1
+            }
+        }
+        VectorMath.layerNorm(x, residual: nil, bias: nil, rows: row, columns: h, gamma: w.embeddingNormWeight,
+                             beta: w.embeddingNormBias, epsilon: configuration.layerNormEpsilon, output: x)
+    }
+
+    /// One transformer layer in place on `x`.
+    private func runLayer(
+        _ layer: PackedWeights.Layer, hidden x: UnsafeMutablePointer<Float>, tokens: Int, offsets: [Int], lengths: [Int],
+        scratch s: Scratch, recordActivations: Bool
+    ) -> LayerActivations? {
+        let c = configuration
+        let h = c.hiddenSize, inter = c.intermediateSize, eps = c.layerNormEpsilon
+        let input = recordActivations ? Array(UnsafeBufferPointer(start: x, count: tokens * h)) : []
+
+        BLAS.gemm(transposeB: true, m: tokens, n: 3 * h, k: h, a: x, lda: h, b: layer.qkvWeight, ldb: h, c: s.qkv, ldc: 3 * h)
+        VectorMath.addBias(s.qkv, rows: tokens, columns: 3 * h, bias: layer.qkvBias)
+        let probabilities = attention(qkv: s.qkv, context: s.context, offsets: offsets, lengths: lengths,
+                                      scores: s.scores, record: recordActivations)
+
+        BLAS.gemm(transposeB: true, m: tokens, n: h, k: h, a: s.context, lda: h, b: layer.attentionOutputWeight, ldb: h,
+                  c: s.projected, ldc: h)
+        VectorMath.layerNorm(s.projected, residual: x, bias: layer.attentionOutputBias, rows: tokens, columns: h,
+                             gamma: layer.attentionNormWeight, beta: layer.attentionNormBias, epsilon: eps,
+                             output: s.attentionOutput)
+
+        BLAS.gemm(transposeB: true, m: tokens, n: inter, k: h, a: s.attentionOutput, lda: h, b: layer.intermediateWeight,
+                  ldb: h, c: s.intermediate, ldc: inter)
+        var preActivation: [Float] = []
+        if recordActivations {
+            VectorMath.addBias(s.intermediate, rows: tokens, columns: inter, bias: layer.intermediateBias)
+            preActivation = Array(UnsafeBufferPointer(start: s.intermediate, count: tokens * inter))
+            VectorMath.gelu(s.intermediate, count: tokens * inter)
+        } else {
+            VectorMath.addBiasGELU(s.intermediate, rows: tokens, columns: inter, bias: layer.intermediateBias)
+        }
+
+        BLAS.gemm(transposeB: true, m: tokens, n: h, k: inter, a: s.intermediate, lda: inter, b: layer.outputWeight,
+                  ldb: inter, c: s.projected, ldc: h)
+        VectorMath.layerNorm(s.projected, residual: s.attentionOutput, bias: layer.outputBias, rows: tokens, columns: h,
+                             gamma: layer.outputNormWeight, beta: layer.outputNormBias, epsilon: eps, output: x)
+
+        guard recordActivations else { return nil }
+        return LayerActivations(
+            input: input, queryKeyValue: Array(UnsafeBufferPointer(start: s.qkv, count: tokens * 3 * h)),
+            probabilities: probabilities, context: Array(UnsafeBufferPointer(start: s.context, count: tokens * h)),
+            attentionOutput: Array(UnsafeBufferPointer(start: s.attentionOutput, count: tokens * h)),
+            intermediate: preActivation)
+    }
+
+    /// Scaled dot-product attention per encoding and head: softmax(Q·Kᵀ/√d)·V over the encoding's own tokens.
+    private func attention(
+        qkv: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>, offsets: [Int], lengths: [Int],
+        scores: UnsafeMutablePointer<Float>, record: Bool
+    ) -> [[Float]] {
+        let c = configuration
+        let h = c.hiddenSize, d = c.headSize, stride = 3 * h
+        let scale = 1 / Float(d).squareRoot()
+        var probabilities: [[Float]] = []
+        for (offset, n) in zip(offsets, lengths) {
+            var kept: [Float] = []
+            if record { kept.reserveCapacity(c.headCount * n * n) }
+            for head in 0..<c.headCount {
+                let q = qkv + offset * stride + head * d
+                let k = q + h
+                let v = q + 2 * h
+                BLAS.gemm(transposeB: true, m: n, n: n, k: d, alpha: scale, a: q, lda: stride, b: k, ldb: stride,
+                          c: scores, ldc: n)
+                VectorMath.softmaxRows(scores, rows: n, columns: n, stride: n)
+                if record { kept.append(contentsOf: UnsafeBufferPointer(start: scores, count: n * n)) }
+                BLAS.gemm(m: n, n: d, k: n, a: scores, lda: n, b: v, ldb: stride,
+                          c: context + offset * h + head * d, ldc: h)
+            }
+            if record { probabilities.append(kept) }
+        }
+        return probabilities
+    }
+}

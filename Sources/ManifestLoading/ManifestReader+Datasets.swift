@@ -1,0 +1,179 @@
+import Basics
+import WorkflowModel
+import Yams
+
+extension ManifestReader {
+    /// Reads a data file reference: `PATH`, or `{path, columns: {canonical_field: file_column}}` (plus
+    /// `labelled` for uploads). The file must exist, inside the workspace, with one of `extensions`.
+    func readDataset(_ entry: MappingNode.Entry, extensions: [String], allowsLabelled: Bool = false)
+        -> (source: DatasetSource, labelled: Bool)?
+    {
+        var pathNode = entry.value
+        var pathKey = entry.keyPath
+        var columns: [String: String] = [:]
+        var labelled = true
+        var failed = false
+        if case .mapping = entry.value {
+            let keys = allowsLabelled ? ManifestSchema.uploadKeys : ManifestSchema.datasetKeys
+            guard let map = mapping(entry.value, entry.keyPath, allowed: keys, owner: entry.keyNode) else { return nil }
+            guard let path = map["path"] else {
+                reportMissing("path", in: map, hint: "the file's path, relative to the manifest")
+                return nil
+            }
+            (pathNode, pathKey) = (path.value, path.keyPath)
+            if let item = map["columns"] {
+                if let mapped = readColumns(item) { columns = mapped } else { failed = true }
+            }
+            if let item = map["labelled"] {
+                if let value = bool(item.value, item.keyPath) { labelled = value } else { failed = true }
+            }
+        }
+        guard let path = existingFile(pathNode, pathKey, extensions: extensions), !failed else { return nil }
+        return (DatasetSource(path: path, columns: columns, location: source.location(of: pathNode)), labelled)
+    }
+
+    /// `columns:` canonical field → the file's own column name.
+    private func readColumns(_ entry: MappingNode.Entry) -> [String: String]? {
+        guard let map = mapping(entry.value, entry.keyPath, allowed: nil, owner: entry.keyNode) else { return nil }
+        var columns: [String: String] = [:]
+        var failed = false
+        for item in map.entries {
+            guard ManifestSchema.canonicalFields.contains(item.key) else {
+                error("unknown field '\(item.key)' in 'columns'", at: item.keyNode, item.keyPath,
+                      hint: Suggestion.hint(for: item.key, in: ManifestSchema.canonicalFields)
+                          ?? "the fields are: \(ManifestSchema.canonicalFields.joined(separator: ", ")); "
+                          + "write 'field: column_in_your_file'")
+                failed = true
+                continue
+            }
+            if let column = string(item.value, item.keyPath) { columns[item.key] = column } else { failed = true }
+        }
+        return failed ? nil : columns
+    }
+
+    /// A path value that resolves inside the workspace to an existing regular file with a known extension.
+    func existingFile(_ node: Node, _ keyPath: String, extensions: [String]) -> String? {
+        guard let path = resolvedPath(node, keyPath) else { return nil }
+        let suffix = path.split(separator: "/").last?.split(separator: ".").dropFirst().last.map { $0.lowercased() }
+        guard let suffix, extensions.contains(suffix) else {
+            error("unsupported file type for '\(path)'", at: node, keyPath,
+                  hint: "use a " + extensions.map { "." + $0 }.joined(separator: " or ") + " file")
+            return nil
+        }
+        let state = paths.exists(path)
+        guard state.exists else {
+            error("file not found: \(path)", at: node, keyPath, hint: "paths are relative to the manifest's folder")
+            return nil
+        }
+        guard !state.isDirectory else {
+            error("'\(path)' is a folder, expected a file", at: node, keyPath)
+            return nil
+        }
+        return path
+    }
+
+    /// A path value made workspace-relative, or nil after reporting why it cannot be used.
+    func resolvedPath(_ node: Node, _ keyPath: String) -> String? {
+        guard let written = string(node, keyPath) else { return nil }
+        switch paths.resolve(written) {
+        case .success(let path): return path
+        case .failure(.escapesWorkspace):
+            error("path escapes the workspace: \(written)", at: node, keyPath,
+                  hint: "paths are relative to the manifest's folder and must stay inside the workspace")
+        case .failure(.empty):
+            error("expected a path, found an empty one", at: node, keyPath)
+        }
+        return nil
+    }
+
+    /// Reads `training_set:`: exactly one of `upload`, `generate` or `import`. Checks that a judge
+    /// provider exists when the rows need labelling or writing.
+    func readTrainingSet(_ entry: MappingNode.Entry, metric: Metric?, runProvider: String?) -> TrainingSet? {
+        guard let map = mapping(entry.value, entry.keyPath, allowed: ManifestSchema.trainingSetKinds,
+                                owner: entry.keyNode)
+        else { return nil }
+        guard let first = map.entries.first else {
+            reportMissing("upload", in: map, hint: "a training set is one of 'upload: PATH', 'generate: {...}' "
+                          + "or 'import: PATH'")
+            return nil
+        }
+        for extra in map.entries.dropFirst() {
+            error("a training set takes exactly one of 'upload', 'generate' or 'import'; '\(first.key)' is "
+                  + "already given", at: extra.keyNode, extra.keyPath)
+        }
+        guard map.entries.count == 1 else { return nil }
+        let trainingSet: TrainingSet?
+        var ownProvider: String?
+        switch first.key {
+        case "upload":
+            trainingSet = readDataset(first, extensions: ["csv", "jsonl"], allowsLabelled: true)
+                .map { .upload($0.source, labelled: $0.labelled) }
+        case "import":
+            trainingSet = readDataset(first, extensions: ["csv", "jsonl", "json"]).map { .importTraces($0.source) }
+        default:
+            let settings = readGenerate(first, labels: metric?.labels)
+            ownProvider = settings?["provider"]?.stringValue
+            trainingSet = settings.map { .generate($0) }
+        }
+        if let trainingSet, trainingSet.needsJudge, runProvider == nil, ownProvider == nil {
+            error("the '\(first.key)' training set needs a provider for the judge, and the run has none",
+                  at: first.keyNode, first.keyPath,
+                  hint: providerNames.isEmpty ? "declare one under 'providers:' and name it with 'provider:'"
+                      : "set 'provider:' on the run or in 'defaults'")
+        }
+        return trainingSet
+    }
+
+    /// `generate:` settings, type-checked and kept as written.
+    private func readGenerate(_ entry: MappingNode.Entry, labels: [String]?) -> [String: JSONValue]? {
+        guard let map = mapping(entry.value, entry.keyPath, allowed: ManifestSchema.generateKeys, owner: entry.keyNode)
+        else { return nil }
+        var settings: [String: JSONValue] = [:]
+        var failed = false
+        for item in map.entries {
+            let value: JSONValue?
+            switch item.key {
+            case "count", "examples_per_call": value = int(item.value, item.keyPath, in: 1...Int.max).map(JSONValue.int)
+            case "context_examples", "review_sample":
+                value = int(item.value, item.keyPath, in: 0...Int.max).map(JSONValue.int)
+            case "instructions": value = string(item.value, item.keyPath).map(JSONValue.string)
+            case "provider": value = providerReference(item.value, item.keyPath).map(JSONValue.string)
+            default: value = labelWeights(item, labels: labels)
+            }
+            if let value { settings[item.key] = value } else { failed = true }
+        }
+        return failed ? nil : settings
+    }
+
+    /// A mapping label → non-negative number (`label_distribution`, `class_weights`); labels checked
+    /// against the metric's when they are known.
+    func labelWeights(_ entry: MappingNode.Entry, labels: [String]?) -> JSONValue? {
+        guard let map = mapping(entry.value, entry.keyPath, allowed: nil, owner: entry.keyNode) else { return nil }
+        var weights: [String: JSONValue] = [:]
+        var failed = false
+        for item in map.entries {
+            if let labels, !labels.contains(item.key) {
+                error("'\(item.key)' is not one of the metric's labels", at: item.keyNode, item.keyPath,
+                      hint: Suggestion.hint(for: item.key, in: labels) ?? "labels: \(labels.joined(separator: ", "))")
+                failed = true
+                continue
+            }
+            if let weight = number(item.value, item.keyPath, rule: "at least 0", where: { $0 >= 0 }) {
+                weights[item.key] = weight.isFinite ? item.value.jsonValue : .double(weight)
+            } else {
+                failed = true
+            }
+        }
+        return failed ? nil : .object(weights)
+    }
+}
+
+extension TrainingSet {
+    /// Whether the rows are written or labelled by the judge, so the run needs a provider and a prompt.
+    var needsJudge: Bool {
+        switch self {
+        case .upload(_, let labelled): return !labelled
+        case .generate, .importTraces: return true
+        }
+    }
+}

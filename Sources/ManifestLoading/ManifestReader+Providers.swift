@@ -1,0 +1,116 @@
+import Basics
+import Foundation
+import WorkflowModel
+import Yams
+
+extension ManifestReader {
+    /// Reads `providers:`, name → settings. Records the declared names first, so `provider:` references
+    /// anywhere in the manifest can be checked.
+    func readProviders(_ entry: MappingNode.Entry) -> [String: ProviderSpec] {
+        guard let map = mapping(entry.value, entry.keyPath, allowed: nil, owner: entry.keyNode) else { return [:] }
+        providerNames = Set(map.keys)
+        var providers: [String: ProviderSpec] = [:]
+        for item in map.entries {
+            guard name(item.keyNode, item.keyPath, pattern: ManifestSchema.providerNamePattern,
+                       what: "provider name") != nil
+            else { continue }
+            if let spec = readProvider(item) { providers[item.key] = spec }
+        }
+        return providers
+    }
+
+    private func readProvider(_ entry: MappingNode.Entry) -> ProviderSpec? {
+        // `api_key` is refused before the generic unknown-key check, with advice and without its value.
+        if case .mapping(let pairs) = entry.value {
+            for (key, _) in pairs where key.string == "api_key" {
+                markSecret(key: key)
+                report(
+                    .error, "a provider must not hold a literal API key", at: key.mark,
+                    keyPath: entry.keyPath.appendingKey("api_key"),
+                    hint: "remove it, put the key in an environment variable and name that variable with "
+                        + "'api_key_env: MY_KEY_VARIABLE'")
+            }
+        }
+        let allowed = ManifestSchema.providerKeys + ["api_key"]
+        guard let map = mapping(entry.value, entry.keyPath, allowed: allowed, owner: entry.keyNode) else {
+            return nil
+        }
+        var settings: [String: JSONValue] = [:]
+        var kind: String?
+        if let item = map["kind"] {
+            kind = choice(ManifestSchema.providerKinds, item.value, item.keyPath)
+        } else {
+            reportMissing("kind", in: map, hint: "one of: \(ManifestSchema.providerKinds.joined(separator: ", "))")
+        }
+        for item in map.entries {
+            let value = item.value
+            let checked: JSONValue?
+            switch item.key {
+            case "kind", "api_key": continue
+            case "base_url": checked = readURL(value, item.keyPath).map(JSONValue.string)
+            case "model": checked = string(value, item.keyPath).map(JSONValue.string)
+            case "api_key_env": checked = readKeyVariable(value, item.keyPath).map(JSONValue.string)
+            case "temperature":
+                checked = number(value, item.keyPath, rule: "between 0 and 2") { (0...2).contains($0) }
+                    .map(JSONValue.double)
+            case "max_tokens", "max_concurrency":
+                checked = int(value, item.keyPath, in: 1...Int.max).map(JSONValue.int)
+            case "requests_per_minute", "timeout":
+                checked = number(value, item.keyPath, rule: "greater than 0") { $0 > 0 }.map(JSONValue.double)
+            case "headers": checked = readHeaders(value, item.keyPath)
+            default: checked = value.jsonValue
+            }
+            if let checked { settings[item.key] = checked }
+        }
+        if kind == "openai-compatible" || kind == "anthropic", map["model"] == nil {
+            reportMissing("model", in: map, hint: "the model name the endpoint serves")
+        }
+        if kind == "openai-compatible", map["base_url"] == nil {
+            reportMissing("base_url", in: map, hint: "e.g. base_url: \"http://127.0.0.1:8080/v1\"")
+        }
+        guard let kind else { return nil }
+        return ProviderSpec(name: entry.key, kind: kind, settings: settings, location: source.location(of: entry.keyNode))
+    }
+
+    /// `api_key_env:` names a variable. A value that is not a variable name may be the key itself, so the
+    /// message never repeats it and the source line is redacted.
+    private func readKeyVariable(_ node: Node, _ keyPath: String) -> String? {
+        if case .scalar(let scalar) = node, node.tagName != .null,
+            scalar.string.range(of: "^" + ManifestSchema.environmentVariablePattern + "$",
+                                options: .regularExpression) != nil
+        {
+            return scalar.string
+        }
+        markSecret(value: node)
+        report(.error, "api_key_env must be the name of an environment variable, not the key itself",
+               at: node.mark, keyPath: keyPath, hint: "e.g. api_key_env: OPENAI_API_KEY, then export OPENAI_API_KEY")
+        return nil
+    }
+
+    private func readURL(_ node: Node, _ keyPath: String) -> String? {
+        guard let text = string(node, keyPath) else { return nil }
+        guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
+            error("base_url must start with http:// or https://, found '\(text)'", at: node, keyPath)
+            return nil
+        }
+        return text
+    }
+
+    /// `headers:` name → value. Credential headers are refused like `api_key`, without echoing the value.
+    private func readHeaders(_ node: Node, _ keyPath: String) -> JSONValue? {
+        guard let map = mapping(node, keyPath, allowed: nil) else { return nil }
+        var headers: [String: JSONValue] = [:]
+        for item in map.entries {
+            if ManifestSchema.secretHeaders.contains(item.key.lowercased()) {
+                markSecret(key: item.keyNode)
+                report(
+                    .error, "header '\(item.key)' would hold a literal credential", at: item.keyNode.mark,
+                    keyPath: item.keyPath,
+                    hint: "remove it and name the environment variable holding the key with 'api_key_env'")
+                continue
+            }
+            if let value = string(item.value, item.keyPath, allowEmpty: true) { headers[item.key] = .string(value) }
+        }
+        return .object(headers)
+    }
+}

@@ -1,0 +1,91 @@
+import Basics
+import WorkflowModel
+import Yams
+
+extension ManifestReader {
+    /// Reads one entry of `runs:`, applying `defaults`. Returns nil when the run has an error.
+    func readRun(_ entry: MappingNode.Entry, defaults: Defaults) -> Run? {
+        let runName = name(entry.keyNode, entry.keyPath, pattern: ManifestSchema.runNamePattern, what: "run name")
+        guard let map = mapping(entry.value, entry.keyPath, allowed: ManifestSchema.runKeys, owner: entry.keyNode)
+        else { return nil }
+        let errorsBefore = diagnostics.filter(\.isError).count
+
+        let register = map["register"].map { bool($0.value, $0.keyPath) } ?? defaults.register ?? true
+        let seed = map["seed"].map { int($0.value, $0.keyPath) } ?? defaults.seed ?? ManifestSchema.defaultSeed
+        let provider = map["provider"].map { providerReference($0.value, $0.keyPath) } ?? defaults.provider
+
+        let metric: Metric?
+        if let item = map["metric"] { metric = readMetric(item) } else {
+            metric = nil
+            reportMissing("metric", in: map, hint: "a preset name such as 'toxicity', or {name, prompt, output, labels}")
+        }
+        let testSet: DatasetSource?
+        if let item = map["test_set"] {
+            testSet = readDataset(item, extensions: ["csv", "jsonl"])?.source
+        } else {
+            testSet = nil
+            reportMissing("test_set", in: map, hint: "the path of the hand-labelled rows (.csv or .jsonl)")
+        }
+        let trainingSet: TrainingSet?
+        if let item = map["training_set"] {
+            trainingSet = readTrainingSet(item, metric: metric, runProvider: provider)
+        } else {
+            trainingSet = nil
+            reportMissing("training_set", in: map, hint: "one of 'upload: PATH', 'generate: {...}' or 'import: PATH'")
+        }
+        if let metric, metric.prompt == nil, let trainingSet, trainingSet.needsJudge, let item = map["metric"] {
+            error("metric '\(metric.name)' needs a 'prompt': its '\(trainingSet.kind)' training set is labelled "
+                  + "by the judge", at: item.value, item.keyPath,
+                  hint: "add prompt: \"...\" telling the judge what to decide and to answer with a label")
+        }
+
+        let baseModel: String?
+        if let item = map["base_model"] {
+            baseModel = self.baseModel(item.value, item.keyPath)
+        } else if let inherited = defaults.baseModel {
+            baseModel = inherited.name
+        } else {
+            baseModel = ManifestSchema.defaultBaseModel
+            checkInstalled(ManifestSchema.defaultBaseModel, at: entry.keyNode, entry.keyPath.appendingKey("base_model"))
+        }
+
+        var train = defaults.train
+        if let item = map["train"] { train.merge(readTrain(item, labels: metric?.labels)) { _, run in run } }
+        var gate = defaults.gate
+        if let item = map["gate"] { gate.merge(readGate(item)) { _, run in run } }
+        let seedFraction = map["split"].map(readSplit) ?? ManifestSchema.defaultSeedFraction
+
+        let builtins = Self.builtinStages(trainingSet: trainingSet, register: register ?? true)
+        let stages = map["stages"].map { readStages($0, run: runName ?? entry.key, builtins: builtins) } ?? []
+
+        guard diagnostics.filter(\.isError).count == errorsBefore, let runName, let metric, let testSet,
+              let trainingSet, let baseModel, let seed, let register, let seedFraction
+        else { return nil }
+        return Run(
+            name: runName, metric: metric, testSet: testSet, trainingSet: trainingSet, baseModel: baseModel,
+            train: train, gate: gate, seed: seed, provider: provider, register: register,
+            seedFraction: seedFraction, stages: stages, location: source.location(of: entry.keyNode))
+    }
+
+    /// `split: {seed_fraction: 0.2}`; nil after an error.
+    private func readSplit(_ entry: MappingNode.Entry) -> Double? {
+        guard let map = mapping(entry.value, entry.keyPath, allowed: ManifestSchema.splitKeys, owner: entry.keyNode)
+        else { return nil }
+        guard let item = map["seed_fraction"] else { return ManifestSchema.defaultSeedFraction }
+        return number(item.value, item.keyPath, rule: "strictly between 0 and 1") { $0 > 0 && $0 < 1 }
+    }
+
+    /// The built-in stages a run has, given its training set: what `after:` and `@stage.output` may name.
+    static func builtinStages(trainingSet: TrainingSet?, register: Bool) -> [String] {
+        var stages = ["load", "split"]
+        switch trainingSet {
+        case .upload(_, let labelled)?: stages += labelled ? ["load-training"] : ["load-training", "label"]
+        case .generate?: stages += ["generate"]
+        case .importTraces?: stages += ["import", "label"]
+        case nil: stages += ["load-training", "generate", "label", "import"]
+        }
+        stages += ["train", "evaluate"]
+        if register { stages.append("register") }
+        return stages
+    }
+}

@@ -1,0 +1,45 @@
+import Basics
+import Yams
+
+/// The text of one manifest, and how Yams marks become ``SourceLocation``s and caret lines.
+struct ManifestSource {
+    /// Workspace-relative path of the manifest, e.g. `workflows/demo.yaml`.
+    let path: String
+    let text: String
+    private let lines: [Substring]
+
+    init(path: String, text: String) {
+        self.path = path
+        self.text = text
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    /// The 1-based line's text without its line break, or nil past the end.
+    func line(_ number: Int) -> String? {
+        guard number >= 1, number <= lines.count else { return nil }
+        var line = lines[number - 1]
+        if line.hasSuffix("\r") { line = line.dropLast() }
+        return String(line)
+    }
+
+    /// The number of lines.
+    var lineCount: Int { lines.count }
+
+    /// The location of a Yams mark in this file.
+    func location(_ mark: Mark?) -> SourceLocation? {
+        guard let mark else { return nil }
+        return SourceLocation(file: path, line: mark.line, column: mark.column)
+    }
+
+    /// The location of a node's first character.
+    func location(of node: Node?) -> SourceLocation? { location(node?.mark) }
+}
+
+/// Key paths in diagnostics: `runs.toxicity-v1.train.epochs`, `runs.x.stages.y.inputs[2]`.
+extension String {
+    /// This key path with one more key.
+    func appendingKey(_ key: String) -> String { isEmpty ? key : self + "." + key }
+
+    /// This key path with a list index.
+    func appendingIndex(_ index: Int) -> String { self + "[\(index)]" }
+}

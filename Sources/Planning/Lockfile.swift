@@ -1,0 +1,173 @@
+import Basics
+import Foundation
+import WorkflowModel
+
+/// `workflows/<project>.lock`: what each stage's last successful action was, committed to git.
+///
+/// Per stage it holds the action key, the parts the key was computed from (task, version, params,
+/// input digests) and the output digests, so that `lunette check` in a clean clone can recompute
+/// every key from the files alone, and `lunette plan` can say *what* changed.
+///
+/// ## Format
+/// A YAML-compatible text whose every value is one line of canonical JSON, so it is easy to read,
+/// diff and parse without a YAML library:
+/// ```
+/// # Lunette lock for project demo: written by `lunette run`, checked by `lunette check`. Do not edit.
+/// version: 1
+/// stages:
+///
+///   demo/toxicity/load:
+///     task: "load-dataset"
+///     version: 1
+///     key: "sha256:…"
+///     params: {"columns":{},"format":"csv",…}
+///     inputs: {"source":"sha256:…"}
+///     outputs: {"rows":{"digest":"sha256:…","kind":"file","size":1234}}
+/// ```
+/// Design constraints: stages sorted by id and separated by a blank line, no timestamps and no
+/// absolute paths, so two branches that changed different stages merge without conflicts, and
+/// re-running with nothing changed rewrites the same bytes. Rejected: JSON (one change moves commas
+/// and braces on neighbouring lines) and SQLite (not diffable in review).
+public struct Lockfile: Hashable, Sendable {
+    public static let formatVersion = 1
+
+    public var project: String
+    public var stages: [StageID: LockEntry]
+
+    public init(project: String, stages: [StageID: LockEntry] = [:]) {
+        self.project = project
+        self.stages = stages
+    }
+
+    /// The lock text, byte-for-byte deterministic.
+    public func rendered() -> String {
+        var out = "# Lunette lock for project \(project): written by `lunette run`, checked by `lunette check`. Do not edit.\n"
+        out += "version: \(Lockfile.formatVersion)\nstages:\n"
+        for id in stages.keys.sorted() {
+            guard let entry = stages[id] else { continue }
+            var key = ""
+            JSONValue.writeEscaped(id.description, to: &key)
+            out += "\n  \(key):\n"
+            out += "    task: \(JSONValue.string(entry.parts.task).canonicalText)\n"
+            out += "    version: \(entry.parts.version)\n"
+            out += "    key: \(JSONValue.string(entry.key.description).canonicalText)\n"
+            out += "    params: \(JSONValue.object(entry.parts.params).canonicalText)\n"
+            out += "    inputs: \(JSONValue.object(entry.parts.inputs.mapValues { .string($0.description) }).canonicalText)\n"
+            let outputs = entry.outputs.mapValues { output -> JSONValue in
+                .object([
+                    "digest": .string(output.digest.description), "size": .int(Int(output.size)),
+                    "kind": .string(output.kind),
+                ])
+            }
+            out += "    outputs: \(JSONValue.object(outputs).canonicalText)\n"
+        }
+        return out
+    }
+
+    /// Parses lock text, reporting problems with line numbers.
+    /// - Parameter file: the workspace-relative path, for messages.
+    public static func parse(_ text: String, file: String) throws -> Lockfile {
+        var lock = Lockfile(project: "")
+        var current: (id: StageID, fields: [String: JSONValue], line: Int)?
+        func fail(_ line: Int, _ message: String) -> PlanningError {
+            PlanningError(
+                .invalidLock, "\(file):\(line): \(message)",
+                remedy: "the lock is written by `lunette run`; restore it from git or delete it and re-run")
+        }
+        func finish() throws {
+            guard let (id, fields, line) = current else { return }
+            lock.stages[id] = try LockEntry(fields: fields, orFail: { fail(line, $0) })
+            current = nil
+        }
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let number = index + 1
+            let line = String(raw)
+            if line.hasPrefix("#") {
+                if let range = line.range(of: "for project "), let colon = line[range.upperBound...].firstIndex(of: ":") {
+                    lock.project = String(line[range.upperBound..<colon])
+                }
+                continue
+            }
+            if line.trimmingCharacters(in: .whitespaces).isEmpty || line == "stages:" { continue }
+            if line.hasPrefix("version: ") {
+                guard Int(line.dropFirst(9)) == formatVersion else {
+                    throw fail(number, "unsupported lock version '\(line.dropFirst(9))' (this Lunette reads version \(formatVersion))")
+                }
+                continue
+            }
+            if line.hasPrefix("  "), !line.hasPrefix("    "), line.hasSuffix(":") {
+                try finish()
+                let quoted = String(line.dropFirst(2).dropLast())
+                guard let value = try? JSONValue.parse(Data(quoted.utf8)), let text = value.stringValue,
+                    let id = StageID(text)
+                else { throw fail(number, "expected a stage id like \"project/run/stage\"") }
+                current = (id, [:], number)
+                continue
+            }
+            if line.hasPrefix("    "), current != nil, let colon = line.firstIndex(of: ":") {
+                let field = line[line.index(line.startIndex, offsetBy: 4)..<colon].trimmingCharacters(in: .whitespaces)
+                let valueText = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                guard let value = try? JSONValue.parse(Data(valueText.utf8)) else {
+                    throw fail(number, "the value of '\(field)' is not valid JSON")
+                }
+                current?.fields[field] = value
+                continue
+            }
+            throw fail(number, "unexpected line '\(line.prefix(60))'")
+        }
+        try finish()
+        return lock
+    }
+}
+
+/// One stage's line in the lock: its action key, the key's parts, and its outputs.
+public struct LockEntry: Hashable, Sendable {
+    public var key: ContentHash
+    public var parts: ActionKeyParts
+    public var outputs: [String: LockedOutput]
+
+    public init(key: ContentHash, parts: ActionKeyParts, outputs: [String: LockedOutput]) {
+        self.key = key
+        self.parts = parts
+        self.outputs = outputs
+    }
+
+    init(fields: [String: JSONValue], orFail fail: (String) -> PlanningError) throws {
+        guard let task = fields["task"]?.stringValue, let version = fields["version"]?.intValue,
+            let keyText = fields["key"]?.stringValue, let key = ContentHash(parsing: keyText),
+            let params = fields["params"]?.objectValue, let inputs = fields["inputs"]?.objectValue,
+            let outputs = fields["outputs"]?.objectValue
+        else { throw fail("a stage entry needs task, version, key, params, inputs and outputs") }
+        var inputDigests: [String: ContentHash] = [:]
+        for (name, value) in inputs {
+            guard let digest = value.stringValue.flatMap(ContentHash.init(parsing:)) else {
+                throw fail("input '\(name)' has no valid digest")
+            }
+            inputDigests[name] = digest
+        }
+        var locked: [String: LockedOutput] = [:]
+        for (name, value) in outputs {
+            guard let digest = value["digest"]?.stringValue.flatMap(ContentHash.init(parsing:)),
+                let size = value["size"]?.intValue, let kind = value["kind"]?.stringValue
+            else { throw fail("output '\(name)' needs digest, size and kind") }
+            locked[name] = LockedOutput(digest: digest, size: Int64(size), kind: kind)
+        }
+        self.init(
+            key: key, parts: ActionKeyParts(task: task, version: version, params: params, inputs: inputDigests),
+            outputs: locked)
+    }
+}
+
+/// An output as the lock records it.
+public struct LockedOutput: Hashable, Sendable {
+    public var digest: ContentHash
+    public var size: Int64
+    /// `file` or `directory`.
+    public var kind: String
+
+    public init(digest: ContentHash, size: Int64, kind: String) {
+        self.digest = digest
+        self.size = size
+        self.kind = kind
+    }
+}

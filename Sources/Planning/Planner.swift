@@ -1,0 +1,178 @@
+import Basics
+import WorkflowModel
+
+/// Turns projects into a ``RunPlan``: the stage DAG, each stage's action key, and why it runs.
+///
+/// Planning is pure and synchronous: it reads the world only through the ``PlanInputs`` it is given
+/// (file digests the caller measured, the lock, a lookup into the cache index) and does no I/O of
+/// its own and reads no clock, so a plan can be tested with plain values.
+///
+/// A stage's key can only be computed when every input's digest is known. Inputs from upstream
+/// stages are known when the upstream stage is up to date (its outputs are in the cache) — or,
+/// under `lunette check`, when its key matches the lock. A stage downstream of one that will run
+/// says so ("upstream stage load will re-run"), and the executor computes its key once the
+/// upstream outputs exist, so an upstream re-run that produces identical bytes still lets it skip.
+public struct Planner: Sendable {
+    public init() {}
+
+    /// Plans the stages that `inputs.targets` select (all when empty) and everything upstream of them.
+    /// - Throws: ``PlanningError`` for an unknown target or a cycle.
+    /// - Complexity: O((*S* + *E*) log *S*) for *S* stages and *E* edges, plus the size of their params.
+    public func plan(_ inputs: PlanInputs) throws -> RunPlan {
+        var blueprints: [StageID: StageBlueprint] = [:]
+        var graph = DirectedGraph<StageID>()
+        for project in inputs.projects {
+            for run in project.runs {
+                for blueprint in StageExpansion.blueprints(for: run, in: project) {
+                    blueprints[blueprint.id] = blueprint
+                    graph.add(blueprint.id)
+                }
+            }
+        }
+        for blueprint in blueprints.values {
+            for upstream in blueprint.upstream where blueprints[upstream] != nil {
+                graph.addEdge(from: upstream, to: blueprint.id)
+            }
+        }
+        let order: [StageID]
+        switch graph.topologicalOrder() {
+        case .success(let ids): order = ids
+        case .failure(let cycle):
+            throw PlanningError(
+                .cycle, "stages form a cycle: " + cycle.path.map(\.description).joined(separator: " → "),
+                remedy: "remove one of these dependencies")
+        }
+        let selected = try TargetSelection.select(inputs.targets, among: blueprints)
+
+        var known: [StageID: [String: LockedOutput]] = [:]
+        var willRun: Set<StageID> = []
+        var planned: [PlannedStage] = []
+        for id in order where selected.contains(id) {
+            guard let blueprint = blueprints[id] else { continue }
+            let stage = planStage(blueprint, inputs: inputs, known: known, willRun: willRun)
+            if stage.action == .run { willRun.insert(id) }
+            if let outputs = stage.knownOutputs { known[id] = outputs }
+            planned.append(stage)
+        }
+        return RunPlan(stages: planned)
+    }
+
+    private func planStage(
+        _ blueprint: StageBlueprint, inputs: PlanInputs, known: [StageID: [String: LockedOutput]],
+        willRun: Set<StageID>
+    ) -> PlannedStage {
+        var stage = PlannedStage(blueprint: blueprint, version: inputs.taskVersions[blueprint.task])
+        guard let version = stage.version else {
+            stage.action = .run
+            stage.reason = .taskNotAvailable(blueprint.task)
+            return stage
+        }
+        var digests: [String: ContentHash] = [:]
+        var missing: [String] = []
+        for (name, source) in blueprint.inputs.sorted(by: { $0.key < $1.key }) {
+            switch source {
+            case .file(let path):
+                if let digest = inputs.fileDigests[path] { digests[name] = digest } else { missing.append(path) }
+            case .baseModel(let model):
+                if let digest = inputs.modelDigests[model] { digests[name] = digest } else {
+                    missing.append("base model \(model)")
+                }
+            case .stage(let upstream, let output):
+                if let digest = known[upstream]?[output]?.digest {
+                    digests[name] = digest
+                } else {
+                    stage.action = .run
+                    stage.reason = willRun.contains(upstream) ? .upstreamWillRun(upstream) : .upstreamWillRun(upstream)
+                    stage.inputDigests = digests
+                    return stage
+                }
+            }
+        }
+        stage.inputDigests = digests
+        if !missing.isEmpty {
+            stage.action = .run
+            stage.reason = .changed(missing.map { "input \($0) is missing" })
+            return stage
+        }
+        let parts = ActionKeyParts(task: blueprint.task, version: version, params: blueprint.params, inputs: digests)
+        let key = parts.key
+        stage.parts = parts
+        stage.key = key
+        let locked = inputs.locks[blueprint.id.project]?.stages[blueprint.id]
+
+        if inputs.force {
+            stage.action = .run
+            stage.reason = .forced
+        } else if let outputs = inputs.cachedOutputs(key) {
+            stage.action = .skip
+            stage.reason = .upToDate
+            stage.knownOutputs = outputs
+        } else if inputs.trustLock, let locked, locked.key == key {
+            stage.action = .skip
+            stage.reason = .upToDate
+            stage.knownOutputs = locked.outputs
+        } else if let locked {
+            stage.action = .run
+            if locked.key == key {
+                stage.reason = .outputMissing(blueprint.outputs.keys.sorted())
+            } else {
+                stage.reason = .changed(describe(parts.differences(from: locked.parts), blueprint))
+            }
+        } else {
+            stage.action = .run
+            stage.reason = .neverRan
+        }
+        return stage
+    }
+
+    /// Rewrites "input rows changed (content)" for stage inputs as "upstream stage load re-ran (rows changed)".
+    private func describe(_ changes: [String], _ blueprint: StageBlueprint) -> [String] {
+        changes.map { change in
+            for (name, source) in blueprint.inputs where change == "input \(name) changed (content)" {
+                if case .stage(let upstream, let output) = source {
+                    return "upstream stage \(upstream.stage) re-ran (\(output) changed)"
+                }
+            }
+            return change
+        }
+    }
+}
+
+/// Everything a plan depends on, measured by the caller.
+public struct PlanInputs: Sendable {
+    public var projects: [Project]
+    /// Task id → version, for every task type available in this build.
+    public var taskVersions: [String: Int]
+    /// Workspace-relative path → content digest, for every file input (see ``RunPlan/requiredPaths(for:)``).
+    public var fileDigests: [String: ContentHash]
+    /// Base model name → digest of its installed weights.
+    public var modelDigests: [String: ContentHash]
+    /// Each project's committed lock, by project name.
+    public var locks: [String: Lockfile]
+    /// Looks an action key up in the cache index: the outputs when every one is present.
+    public var cachedOutputs: @Sendable (ContentHash) -> [String: LockedOutput]?
+    /// `project`, `project/run` or `project/run/stage`; empty selects everything.
+    public var targets: [String]
+    /// Re-run every selected stage.
+    public var force: Bool
+    /// Count a stage whose key matches the lock as up to date even without cached outputs
+    /// (`lunette check` in a clean clone).
+    public var trustLock: Bool
+
+    public init(
+        projects: [Project], taskVersions: [String: Int], fileDigests: [String: ContentHash] = [:],
+        modelDigests: [String: ContentHash] = [:], locks: [String: Lockfile] = [:],
+        cachedOutputs: @escaping @Sendable (ContentHash) -> [String: LockedOutput]? = { _ in nil },
+        targets: [String] = [], force: Bool = false, trustLock: Bool = false
+    ) {
+        self.projects = projects
+        self.taskVersions = taskVersions
+        self.fileDigests = fileDigests
+        self.modelDigests = modelDigests
+        self.locks = locks
+        self.cachedOutputs = cachedOutputs
+        self.targets = targets
+        self.force = force
+        self.trustLock = trustLock
+    }
+}

@@ -1,0 +1,58 @@
+import GRDB
+
+/// The store's migrations. Append new ones; never edit or reorder an existing one.
+enum Schema {
+    static let v1 = "v1: invocations, stage executions, runs, stat cache"
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration(v1) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE invocation (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        command TEXT NOT NULL,
+                        pid INTEGER NOT NULL,
+                        started_at DATETIME NOT NULL,
+                        finished_at DATETIME,
+                        outcome TEXT NOT NULL,
+                        stats TEXT NOT NULL DEFAULT '{}');
+                    CREATE INDEX invocation_started_at ON invocation(started_at);
+                    CREATE TABLE stage_execution (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        invocation_id INTEGER NOT NULL REFERENCES invocation(id) ON DELETE CASCADE,
+                        stage_id TEXT NOT NULL,
+                        task TEXT NOT NULL,
+                        action_key TEXT,
+                        reason TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        started_at DATETIME NOT NULL,
+                        duration_seconds DOUBLE,
+                        outcome TEXT NOT NULL,
+                        error TEXT,
+                        summary TEXT,
+                        outputs TEXT NOT NULL DEFAULT '{}',
+                        log_tail TEXT NOT NULL DEFAULT '');
+                    CREATE INDEX stage_execution_stage ON stage_execution(stage_id, id);
+                    CREATE INDEX stage_execution_invocation ON stage_execution(invocation_id);
+                    CREATE TABLE run (
+                        project TEXT NOT NULL,
+                        run TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        reason TEXT,
+                        created_at DATETIME NOT NULL,
+                        updated_at DATETIME NOT NULL,
+                        PRIMARY KEY (project, run));
+                    CREATE TABLE stat_cache (
+                        path TEXT PRIMARY KEY NOT NULL,
+                        size INTEGER NOT NULL,
+                        mtime_ns INTEGER NOT NULL,
+                        ctime_ns INTEGER NOT NULL,
+                        inode INTEGER NOT NULL,
+                        digest TEXT NOT NULL,
+                        recorded_at_ns INTEGER NOT NULL);
+                    """)
+        }
+        return migrator
+    }
+}

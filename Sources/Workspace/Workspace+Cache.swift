@@ -1,0 +1,39 @@
+import Basics
+import ContentCache
+import Foundation
+import Planning
+import RunStore
+
+extension Workspace {
+    /// How long an invocation keeps what it used alive for `cache gc`.
+    public static let gcRecentWindow: TimeInterval = 14 * 24 * 3600
+
+    /// Removes cache entries and objects that no lock and no recent invocation reaches.
+    ///
+    /// Kept: every action in any project's lock, every action the store saw run or reused in the
+    /// last 14 days, and every object those reach. Everything else in the index, every
+    /// unreachable object and stale temporary files are removed (only listed with `dryRun`).
+    public func collectGarbage(dryRun: Bool) throws -> GarbageReport {
+        let (projects, _) = try loadProjects()
+        let lock = try acquireLock(command: "lunette cache gc", wait: true, onWait: { _ in })
+        defer { lock.unlock() }
+        let store = try openStore()
+        let cache = try openCache()
+        var keep: Set<ContentHash> = []
+        for lockfile in try readLocks(projects).values {
+            for entry in lockfile.stages.values { keep.insert(entry.key) }
+        }
+        for text in try store.actionKeysUsed(since: now().addingTimeInterval(-Workspace.gcRecentWindow)) {
+            if let key = ContentHash(parsing: text) { keep.insert(key) }
+        }
+        return try cache.collectGarbage(keepingRecords: keep, dryRun: dryRun)
+    }
+
+    /// Re-hashes every cached object, moves corrupt ones to quarantine and drops index entries that
+    /// point at them, so the stages that made them run again.
+    public func verifyCache() throws -> VerifyReport {
+        let lock = try acquireLock(command: "lunette cache verify", wait: true, onWait: { _ in })
+        defer { lock.unlock() }
+        return try openCache().verifyAll()
+    }
+}

@@ -1,0 +1,53 @@
+import Basics
+import ContentCache
+import Execution
+import Foundation
+import Planning
+import RunStore
+import WorkflowModel
+
+extension Workspace {
+    /// Plans `targets` (all when empty) without running anything.
+    ///
+    /// Reads input files through the stat cache and looks action keys up in the cache index;
+    /// writes nothing but stat-cache entries.
+    public func plan(targets: [String] = [], force: Bool = false) throws -> PlanResult {
+        let (projects, warnings) = try loadProjects()
+        let store = try openStore()
+        let cache = try openCache()
+        let plan = try makePlan(projects: projects, targets: targets, force: force, trustLock: false, store: store, cache: cache)
+        return PlanResult(plan: plan, projects: projects, warnings: warnings)
+    }
+
+    func makePlan(
+        projects: [Project], targets: [String], force: Bool, trustLock: Bool, store: RunStore, cache: ContentCache?
+    ) throws -> RunPlan {
+        let digester = FileDigester(root: root, store: store, now: now)
+        defer { digester.save() }
+        var fileDigests: [String: ContentHash] = [:]
+        for path in RunPlan.requiredPaths(for: projects) {
+            if let digest = digester.digest(of: path) { fileDigests[path] = digest }
+        }
+        var modelDigests: [String: ContentHash] = [:]
+        for model in RunPlan.requiredModels(for: projects) {
+            let folder = BaseModel.named(model)?.folder ?? model
+            if let digest = digester.digest(of: modelsDirectory.appendingPathComponent(folder).path) {
+                modelDigests[model] = digest
+            }
+        }
+        let inputs = PlanInputs(
+            projects: projects, taskVersions: taskVersions, fileDigests: fileDigests, modelDigests: modelDigests,
+            locks: try readLocks(projects),
+            cachedOutputs: { key in cache?.record(for: key)?.outputs.mapValues(\.lockedOutput) },
+            targets: targets, force: force, trustLock: trustLock)
+        return try Planner().plan(inputs)
+    }
+}
+
+/// A plan and what it was made from.
+public struct PlanResult: Sendable {
+    public var plan: RunPlan
+    public var projects: [Project]
+    /// Manifest warnings.
+    public var warnings: [Diagnostic]
+}

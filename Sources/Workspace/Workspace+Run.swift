@@ -1,0 +1,120 @@
+import Basics
+import ContentCache
+import Execution
+import Foundation
+import Planning
+import RunStore
+import TaskInterface
+import WorkflowModel
+
+extension Workspace {
+    /// Runs the stale stages of `request.targets` and updates the locks.
+    ///
+    /// Holds the workspace lock while it runs (waiting for another invocation, or failing at once
+    /// with `wait: false`). Records the invocation and every stage in the store. Rewrites a
+    /// project's lock atomically, only when no stage failed or was cancelled, and only when its
+    /// text changes.
+    public func run(
+        _ request: RunRequest, observer: any ExecutionObserver = SilentObserver(), onWait: (String) -> Void = { _ in }
+    ) async throws -> RunSummary {
+        let (projects, warnings) = try loadProjects()
+        let lock = try acquireLock(command: request.command, wait: request.wait, onWait: onWait)
+        defer { lock.unlock() }
+        let store = try openStore()
+        _ = try store.markInterrupted(at: now())
+        let cache = try openCache()
+        let plan = try makePlan(
+            projects: projects, targets: request.targets, force: request.force, trustLock: false, store: store,
+            cache: cache)
+        if request.dryRun {
+            return RunSummary(plan: plan, report: nil, updatedLocks: [], warnings: warnings)
+        }
+        let invocation = try store.beginInvocation(command: request.command, pid: getpid(), at: now())
+        let digester = FileDigester(root: root, store: store, now: now)
+        let executor = Executor(
+            registry: registry,
+            runner: StageRunner(cache: cache, modelsDirectory: modelsDirectory, environment: environment),
+            store: store, workspaceRoot: root, observer: observer, now: now,
+            workspaceFileDigest: { path in digester.digest(of: path) })
+        let report = await executor.execute(
+            plan,
+            options: ExecutionOptions(
+                jobs: request.jobs, keepGoing: request.keepGoing, force: request.force, pools: request.pools),
+            invocation: invocation)
+        digester.save()
+        var updated: [String] = []
+        if report.failed.isEmpty && !report.wasCancelled {
+            updated = try updateLocks(projects: projects, outcomes: report.outcomes)
+        }
+        let outcome = report.wasCancelled ? "cancelled" : report.failed.isEmpty ? "succeeded" : "failed"
+        try store.finishInvocation(
+            invocation, outcome: outcome,
+            stats: ["ran": report.ran, "reused": report.reused, "failed": report.failed.count,
+                    "skipped": report.skipped.count, "not_available": report.notAvailable.count],
+            at: now())
+        return RunSummary(plan: plan, report: report, updatedLocks: updated, warnings: warnings)
+    }
+
+    /// Writes each project's lock with the complete stages' keys and outputs.
+    /// - Returns: the workspace-relative paths of the locks that changed.
+    func updateLocks(projects: [Project], outcomes: [StageOutcome]) throws -> [String] {
+        let existing = try readLocks(projects)
+        var changed: [String] = []
+        for project in projects {
+            var lock = existing[project.name] ?? Lockfile(project: project.name)
+            let before = lock.rendered()
+            for outcome in outcomes where outcome.id.project == project.name && outcome.isComplete {
+                guard let key = outcome.key, let parts = outcome.parts else { continue }
+                lock.stages[outcome.id] = LockEntry(key: key, parts: parts, outputs: outcome.outputs)
+            }
+            let valid = Set(
+                project.runs.flatMap { run in StageExpansion.blueprints(for: run, in: project).map(\.id) })
+            lock.stages = lock.stages.filter { valid.contains($0.key) }
+            let text = lock.rendered()
+            let path = root.appendingPathComponent(project.lockPath).path
+            if text != before || (!FileManager.default.fileExists(atPath: path) && !lock.stages.isEmpty) {
+                try AtomicFile.write(Data(text.utf8), to: path)
+                changed.append(project.lockPath)
+            }
+        }
+        return changed
+    }
+}
+
+/// What `lunette run` asks for.
+public struct RunRequest: Sendable {
+    public var targets: [String]
+    public var jobs: Int
+    public var keepGoing: Bool
+    public var force: Bool
+    public var dryRun: Bool
+    /// Wait for another invocation holding the workspace (false: `--no-wait`).
+    public var wait: Bool
+    public var pools: [String: Int]
+    /// The command line, recorded in the store and the lock holder's note.
+    public var command: String
+
+    public init(
+        targets: [String] = [], jobs: Int = 2, keepGoing: Bool = false, force: Bool = false, dryRun: Bool = false,
+        wait: Bool = true, pools: [String: Int] = ["train": 1], command: String = "lunette run"
+    ) {
+        self.targets = targets
+        self.jobs = jobs
+        self.keepGoing = keepGoing
+        self.force = force
+        self.dryRun = dryRun
+        self.wait = wait
+        self.pools = pools
+        self.command = command
+    }
+}
+
+/// What a `lunette run` did.
+public struct RunSummary: Sendable {
+    public var plan: RunPlan
+    /// `nil` for a dry run.
+    public var report: ExecutionReport?
+    /// Lock files rewritten.
+    public var updatedLocks: [String]
+    public var warnings: [Diagnostic]
+}

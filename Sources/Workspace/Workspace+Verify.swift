@@ -1,0 +1,102 @@
+import Basics
+import ContentCache
+import Execution
+import Foundation
+import Planning
+import TaskInterface
+import WorkflowModel
+
+extension Workspace {
+    /// Re-executes the selected stages in a scratch folder, bypassing the cache, and compares every
+    /// output digest with the recorded one: the reproducibility check.
+    ///
+    /// Each stage runs from its *recorded* inputs (upstream outputs from the cache, input files
+    /// copied into the scratch folder at their workspace paths), so a stage is judged on its own.
+    /// Stages whose task type says it is not deterministic (an LLM call) are skipped with a note;
+    /// stale stages (not run since their inputs changed) are skipped too.
+    public func verify(targets: [String] = [], observer: any ExecutionObserver = SilentObserver()) async throws
+        -> [VerifyOutcome]
+    {
+        let (projects, _) = try loadProjects()
+        let lock = try acquireLock(command: "lunette verify", wait: true, onWait: { _ in })
+        defer { lock.unlock() }
+        let store = try openStore()
+        let cache = try openCache()
+        let plan = try makePlan(projects: projects, targets: targets, force: false, trustLock: false, store: store, cache: cache)
+        let runner = StageRunner(cache: cache, modelsDirectory: modelsDirectory, environment: environment)
+        var results: [VerifyOutcome] = []
+        for stage in plan.stages {
+            try Task.checkCancellation()
+            guard let task = registry.taskType(id: stage.task) else {
+                results.append(VerifyOutcome(id: stage.id, verdict: .skipped("task type '\(stage.task)' not available")))
+                continue
+            }
+            guard stage.action == .skip, let recorded = stage.knownOutputs else {
+                results.append(VerifyOutcome(id: stage.id, verdict: .skipped("not up to date (\(stage.reason.text)); run `lunette run` first")))
+                continue
+            }
+            guard task.isDeterministic else {
+                results.append(VerifyOutcome(id: stage.id, verdict: .skipped("task type '\(task.id)' is not deterministic")))
+                continue
+            }
+            let scratch = cacheDirectory.appendingPathComponent("tmp/verify-\(UUID().uuidString.lowercased())")
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            var inputs: [String: StageRunner.ResolvedInput] = [:]
+            for (name, source) in stage.blueprint.inputs {
+                switch source {
+                case .file(let path):
+                    let destination = scratch.appendingPathComponent(path)
+                    try FileManager.default.createDirectoryIfNeeded(atPath: destination.deletingLastPathComponent().path)
+                    try FileManager.default.copyItem(at: root.appendingPathComponent(path), to: destination)
+                    inputs[name] = .path(path)
+                case .baseModel(let model):
+                    inputs[name] = .baseModel(model)
+                case .stage(let producer, let output):
+                    guard let ref = plan.stage(producer)?.knownOutputs?[output] else { continue }
+                    inputs[name] = .artifact(ref.artifactRef)
+                }
+            }
+            if let directory = stage.blueprint.params["directory"]?.stringValue {
+                try FileManager.default.createDirectoryIfNeeded(atPath: scratch.appendingPathComponent(directory).path)
+            }
+            for path in stage.blueprint.outputs.values.compactMap({ $0 }) {
+                try FileManager.default.createDirectoryIfNeeded(
+                    atPath: scratch.appendingPathComponent(path).deletingLastPathComponent().path)
+            }
+            observer.handle(.started(stage.id, task: task.id, reason: "verifying"))
+            do {
+                let (_, outputs) = try await runner.run(
+                    task, blueprint: stage.blueprint, inputs: inputs, workingDirectory: scratch, reporter: SilentReporter())
+                var verdict = VerifyOutcome.Verdict.matched
+                for name in recorded.keys.sorted() {
+                    let actual = outputs[name]?.digest
+                    if actual != recorded[name]?.digest {
+                        verdict = .differs(output: name, expected: recorded[name]?.digest, actual: actual)
+                        break
+                    }
+                }
+                results.append(VerifyOutcome(id: stage.id, verdict: verdict))
+            } catch {
+                results.append(VerifyOutcome(id: stage.id, verdict: .failed(Executor.describeError(error))))
+            }
+        }
+        return results
+    }
+}
+
+/// One stage's result under `lunette verify`.
+public struct VerifyOutcome: Sendable, Hashable {
+    public enum Verdict: Sendable, Hashable {
+        /// Every output came out byte-identical.
+        case matched
+        /// The first output whose digest differs.
+        case differs(output: String, expected: ContentHash?, actual: ContentHash?)
+        /// Not re-executed, and why.
+        case skipped(String)
+        /// The re-execution failed.
+        case failed(String)
+    }
+
+    public var id: StageID
+    public var verdict: Verdict
+}
