@@ -44,13 +44,13 @@ let package = Package(
             /** Reads manifests (workflows/NAME.yaml) into a Project with located diagnostics. The only Yams importer. */
             name: "ManifestLoading",
             dependencies: ["Basics", "WorkflowModel", .product(name: "Yams", package: "Yams")],
-            swiftSettings: swiftSettings),
+            exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             /** The plug-in seam: the TaskType protocol, its registry, and what a stage sees while it runs. */
             name: "TaskInterface", dependencies: ["Basics", "WorkflowModel"], swiftSettings: swiftSettings),
         .target(
             /** Expands runs into a stage DAG, computes action keys and says why each stage runs. Pure. */
-            name: "Planning", dependencies: ["Basics", "WorkflowModel", "TaskInterface"],
+            name: "Planning", dependencies: ["Basics", "WorkflowModel", "TaskInterface"], exclude: ["README.md"],
             swiftSettings: swiftSettings),
         .target(
             /** Content-addressed objects and the action-key index under cache/. Answers "can I skip this?". */
@@ -64,7 +64,7 @@ let package = Package(
             /** Runs a plan: bounded parallelism, resource pools, keep-going, cancellation, publishing outputs. */
             name: "Execution",
             dependencies: ["Basics", "WorkflowModel", "TaskInterface", "Planning", "ContentCache", "RunStore"],
-            swiftSettings: swiftSettings),
+            exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             /** The façade a CLI or library user drives: load → plan → execute, lock files, check, verify, gc. */
             name: "Workspace",
@@ -72,7 +72,7 @@ let package = Package(
                 "Basics", "WorkflowModel", "ManifestLoading", "TaskInterface", "Planning", "ContentCache",
                 "RunStore", "Execution",
             ],
-            swiftSettings: swiftSettings),
+            exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // MARK: Machine learning
         .systemLibrary(
@@ -85,7 +85,7 @@ let package = Package(
         // MARK: Stages and command line
         .target(
             /** The built-in task types (load-dataset, split, exec, …) and TaskTypeRegistry.builtin. */
-            name: "TaskTypes", dependencies: ["Basics", "WorkflowModel", "TaskInterface", "MLCore"],
+            name: "TaskTypes", dependencies: ["Basics", "WorkflowModel", "TaskInterface"], exclude: ["README.md"],
             swiftSettings: swiftSettings),
         .target(
             /** The ArgumentParser command tree. Thin: parses, calls Workspace, formats, maps exit codes. */
@@ -110,17 +110,20 @@ let package = Package(
             name: "ManifestLoadingTests", dependencies: ["ManifestLoading", "_TestSupport"],
             resources: [.copy("Fixtures"), .copy("Snapshots")], swiftSettings: swiftSettings),
         .testTarget(
-            name: "PlanningTests", dependencies: ["Planning", "_TestSupport"], swiftSettings: swiftSettings),
+            name: "PlanningTests", dependencies: ["Planning", "_TestSupport"], exclude: ["Snapshots"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "ContentCacheTests", dependencies: ["ContentCache", "_TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "_TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ExecutionTests", dependencies: ["Execution", "_TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "MLCoreTests", dependencies: ["MLCore"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "TaskTypesTests", dependencies: ["TaskTypes", "_TestSupport"], swiftSettings: swiftSettings),
+            name: "MLCoreTests", dependencies: ["MLCore"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Workspace", "TaskTypes", "_TestSupport"],
-            resources: [.copy("Cases"), .copy("Snapshots")], swiftSettings: swiftSettings),
+            name: "TaskTypesTests", dependencies: ["TaskTypes", "_TestSupport"], resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["Workspace", "TaskTypes", "lunette", "_TestSupport"],
+            exclude: ["Cases"], swiftSettings: swiftSettings),
     ]
 )

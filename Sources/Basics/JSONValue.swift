@@ -166,9 +166,4 @@ extension JSONValue {
         }
         out += "\""
     }
-
-    /// Parses JSON text into a value.
-    public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
-    }
 }

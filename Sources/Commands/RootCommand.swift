@@ -16,7 +16,8 @@ public struct RootCommand: AsyncParsableCommand {
         version: LunetteVersion.text,
         subcommands: [
             InitCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ShowCommand.self,
-            CheckCommand.self, VerifyCommand.self, CacheCommand.self,
+            CheckCommand.self, VerifyCommand.self, CacheCommand.self, PresetsCommand.self, EmbedCommand.self,
+            ModelsCommand.self,
         ])
 
     public init() {}

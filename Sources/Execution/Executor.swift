@@ -127,12 +127,16 @@ public final class Executor: Sendable {
                 resolved[name] = .artifact(ref.artifactRef)
             }
         }
-        let parts = ActionKeyParts(task: task.id, version: task.version, params: blueprint.params, inputs: digests)
+        let parts = ActionKeyParts(task: stage.task, version: task.version, params: blueprint.params, inputs: digests)
         let key = parts.key
         var reason = stage.reason.text
         if !options.force, let cached = runner.cache.record(for: key) {
             if let reused = reuse(cached, stage: stage, verify: verifyOutputs, parts: parts) {
-                let why = stage.action == .skip ? "up to date" : "up to date (upstream re-ran with the same result)"
+                let why =
+                    stage.action == .skip
+                    ? "up to date"
+                    : stage.key != nil
+                        ? "up to date (an identical stage just ran)" : "up to date (upstream re-ran with the same result)"
                 if stage.action == .run {
                     record(invocation, stage, key: key, reason: why, action: "skip", outcome: "reused", error: nil)
                 }
@@ -143,19 +147,19 @@ public final class Executor: Sendable {
             reason = "cached output was corrupt (quarantined); re-running"
         }
 
-        observer.handle(.started(stage.id, task: task.id, reason: reason))
+        observer.handle(.started(stage.id, task: stage.task, reason: reason))
         if let status = LifecycleRules.statusWhileRunning(blueprint) ?? task.statusWhileRunning {
             setStatus(stage.id, status, reason: nil)
         }
         let recordID = try? store.beginStage(
-            invocation: invocation, stageID: stage.id.description, task: task.id, key: key.description,
+            invocation: invocation, stageID: stage.id.description, task: stage.task, key: key.description,
             reason: reason, action: "run", at: now())
         let log = StageLog(stageID: stage.id, observer: observer)
         do {
             let (result, refs) = try await runner.run(
                 task, blueprint: blueprint, inputs: resolved, workingDirectory: workspaceRoot, reporter: log)
             try runner.cache.store(
-                ActionRecord(key: key, task: task.id, taskVersion: task.version, stage: stage.id.description, outputs: refs))
+                ActionRecord(key: key, task: stage.task, taskVersion: task.version, stage: stage.id.description, outputs: refs))
             let outputs = refs.mapValues(\.lockedOutput)
             let duration = clock.now - start
             if let recordID {
@@ -245,8 +249,7 @@ public final class Executor: Sendable {
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? TaskError { return error.description }
-        if let error = error as? any CustomStringConvertible { return error.description }
-        return "\(error)"
+        return String(describing: error)
     }
 
     // MARK: - Statuses
@@ -279,6 +282,10 @@ public final class Executor: Sendable {
                 setStatus(first.id, .cancelled, reason: "interrupted by the user")
             } else if let waiting = outcomes.first(where: { if case .notAvailable = $0.status { return true } else { return false } }) {
                 setStatus(first.id, .queued, reason: "waiting for stage \(waiting.id.stage): task type '\(plan.stage(waiting.id)?.task ?? "")' not available yet")
+            } else if let blocked = outcomes.first(where: {
+                if case .skipped = $0.status { return true } else { return false }
+            }), case .skipped(let because) = blocked.status {
+                setStatus(first.id, .queued, reason: "\(because) (another run failed; use --keep-going to run independent runs)")
             } else if outcomes.allSatisfy(\.isComplete) {
                 let stages = Set(outcomes.map(\.id.stage))
                 let final: RunStatus = stages.contains("register") ? .registered : stages.contains("train") ? .fineTuned : .dataReady

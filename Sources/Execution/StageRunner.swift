@@ -14,9 +14,15 @@ public struct StageRunner: Sendable {
     public let modelsDirectory: URL
     public let environment: [String: String]
     public let memo: (any MemoCache)?
+    /// Where each stage gets its private scratch folder (`stage-<uuid>/`).
+    public let scratchRoot: URL
 
-    public init(cache: ContentCache, modelsDirectory: URL, environment: [String: String], memo: (any MemoCache)? = nil) {
+    public init(
+        cache: ContentCache, modelsDirectory: URL, environment: [String: String], memo: (any MemoCache)? = nil,
+        scratchRoot: URL? = nil
+    ) {
         self.cache = cache
+        self.scratchRoot = scratchRoot ?? cache.root.appendingPathComponent("tmp")
         self.modelsDirectory = modelsDirectory
         self.environment = environment
         self.memo = memo
@@ -39,7 +45,7 @@ public struct StageRunner: Sendable {
         _ task: any TaskType, blueprint: StageBlueprint, inputs: [String: ResolvedInput], workingDirectory: URL,
         reporter: any StageReporter
     ) async throws -> (StageResult, [String: ArtifactRef]) {
-        let scratch = cache.root.appendingPathComponent("tmp/stage-\(UUID().uuidString.lowercased())")
+        let scratch = scratchRoot.appendingPathComponent("stage-\(UUID().uuidString.lowercased())")
         try FileManager.default.createDirectoryIfNeeded(atPath: scratch.path + "/work")
         defer { try? FileManager.default.removeItem(at: scratch) }
 
@@ -65,7 +71,9 @@ public struct StageRunner: Sendable {
         try FileManager.default.createDirectoryIfNeeded(atPath: scratch.path + "/outputs")
         for (name, workspacePath) in blueprint.outputs {
             if let workspacePath {
-                outputURLs[name] = workingDirectory.appendingPathComponent(workspacePath)
+                let url = workingDirectory.appendingPathComponent(workspacePath)
+                try FileManager.default.createDirectoryIfNeeded(atPath: url.deletingLastPathComponent().path)
+                outputURLs[name] = url
             } else {
                 outputURLs[name] = scratch.appendingPathComponent("outputs/\(safeName(name))")
             }

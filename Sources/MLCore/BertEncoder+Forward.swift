@@ -1,3 +1,11 @@
+import Foundation
+
+/// A raw pointer handed to worker threads that write disjoint rows behind it.
+struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}
+
 /// The forward pass: embeddings, then per layer fused QKV GEMM → attention → output GEMM + residual +
 /// layer norm → feed-forward GEMM + bias + GELU → GEMM + residual + layer norm.
 ///
@@ -34,6 +42,16 @@ extension BertEncoder {
         public var embeddingOutput: [Float]?
         /// Per-layer activations, when recorded.
         public var activations: [LayerActivations]?
+
+        /// Creates a result (the encoder makes these; tests build small ones by hand).
+        public init(hidden: [Float], offsets: [Int], lengths: [Int], embeddingOutput: [Float]? = nil,
+                    activations: [LayerActivations]? = nil) {
+            self.hidden = hidden
+            self.offsets = offsets
+            self.lengths = lengths
+            self.embeddingOutput = embeddingOutput
+            self.activations = activations
+        }
     }
 
     /// Runs the encoder over `encodings` as one batch.
@@ -62,26 +80,76 @@ extension BertEncoder {
             lengths.append(encoding.count)
             total += encoding.count
         }
-        BLAS.setThreadCount(threads)
-
         var hidden = [Float](repeating: 0, count: total * h)
         var embeddingOutput: [Float]?
         var activations: [LayerActivations]? = recordActivations ? [] : nil
-        let w = packed
+        let groups = recordActivations ? [0..<encodings.count] : Self.partition(lengths, parts: threads)
         hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
-            guard let x = hiddenBuffer.baseAddress, total > 0 else { return }
-            embed(encodings, into: x, weights: w)
-            if recordActivations { embeddingOutput = Array(hiddenBuffer) }
-            let scratch = Scratch(tokens: total, hidden: h, intermediate: inter, longest: lengths.max() ?? 0)
-            defer { scratch.deallocate() }
-            for layer in w.layers {
-                let record = runLayer(layer, hidden: x, tokens: total, offsets: offsets, lengths: lengths,
-                                      scratch: scratch, recordActivations: recordActivations)
-                if let record { activations?.append(record) }
+            guard let base = hiddenBuffer.baseAddress, total > 0 else { return }
+            if groups.count == 1 {
+                // One group: OpenBLAS threads share each GEMM.
+                BLAS.setThreadCount(threads)
+                runGroup(encodings, offsets: offsets, lengths: lengths, hidden: base,
+                         embeddingOutput: &embeddingOutput, activations: &activations)
+            } else {
+                // Several groups: one thread each, OpenBLAS single-threaded inside, no shared work to wait on.
+                BLAS.setThreadCount(1)
+                let shared = SendablePointer(base)
+                let (offsets, lengths) = (offsets, lengths)
+                DispatchQueue.concurrentPerform(iterations: groups.count) { index in
+                    let range = groups[index]
+                    let first = offsets[range.lowerBound]
+                    var unusedEmbedding: [Float]?
+                    var unusedActivations: [LayerActivations]?
+                    runGroup(Array(encodings[range]), offsets: offsets[range].map { $0 - first },
+                             lengths: Array(lengths[range]), hidden: shared.pointer + first * h,
+                             embeddingOutput: &unusedEmbedding, activations: &unusedActivations)
+                }
+                BLAS.setThreadCount(threads)
             }
         }
         return ForwardPass(hidden: hidden, offsets: offsets, lengths: lengths, embeddingOutput: embeddingOutput,
                            activations: activations)
+    }
+
+    /// Splits consecutive encodings into at most `parts` groups of about equal work (tokens plus
+    /// attention's n² share), so each thread gets a similar load.
+    static func partition(_ lengths: [Int], parts: Int) -> [Range<Int>] {
+        let count = lengths.count
+        let groupCount = min(parts, count)
+        guard groupCount > 1 else { return [0..<count] }
+        var prefix: [Double] = [0]
+        for length in lengths { prefix.append(prefix[prefix.count - 1] + Double(length) * (1 + Double(length) / 200)) }
+        let total = prefix[count]
+        var cuts = [0]
+        for group in 1..<groupCount {
+            let target = total * Double(group) / Double(groupCount)
+            let candidates = (cuts[cuts.count - 1] + 1)...(count - (groupCount - group))
+            let best = candidates.min { abs(prefix[$0] - target) < abs(prefix[$1] - target) } ?? candidates.lowerBound
+            cuts.append(best)
+        }
+        cuts.append(count)
+        return zip(cuts, cuts.dropFirst()).map { $0..<$1 }
+    }
+
+    /// Runs every layer over one group of encodings packed at `hidden`.
+    private func runGroup(
+        _ encodings: [Encoding], offsets: [Int], lengths: [Int], hidden x: UnsafeMutablePointer<Float>,
+        embeddingOutput: inout [Float]?, activations: inout [LayerActivations]?
+    ) {
+        let c = configuration
+        let total = lengths.reduce(0, +)
+        let w = packed
+        embed(encodings, into: x, weights: w)
+        if activations != nil { embeddingOutput = Array(UnsafeBufferPointer(start: x, count: total * c.hiddenSize)) }
+        let scratch = Scratch(tokens: total, hidden: c.hiddenSize, intermediate: c.intermediateSize,
+                              longest: lengths.max() ?? 0)
+        defer { scratch.deallocate() }
+        for layer in w.layers {
+            let record = runLayer(layer, hidden: x, tokens: total, offsets: offsets, lengths: lengths,
+                                  scratch: scratch, recordActivations: activations != nil)
+            if let record { activations?.append(record) }
+        }
     }
 
     /// Working buffers for one forward pass.
@@ -127,31 +195,30 @@ extension BertEncoder {
         let h = c.hiddenSize, inter = c.intermediateSize, eps = c.layerNormEpsilon
         let input = recordActivations ? Array(UnsafeBufferPointer(start: x, count: tokens * h)) : []
 
-        BLAS.gemm(transposeB: true, m: tokens, n: 3 * h, k: h, a: x, lda: h, b: layer.qkvWeight, ldb: h, c: s.qkv, ldc: 3 * h)
-        VectorMath.addBias(s.qkv, rows: tokens, columns: 3 * h, bias: layer.qkvBias)
+        // Each GEMM accumulates (beta = 1) onto rows pre-filled with its bias, and the residual where one follows.
+        VectorMath.fillRows(s.qkv, rows: tokens, columns: 3 * h, bias: layer.qkvBias)
+        BLAS.gemm(transposeB: true, m: tokens, n: 3 * h, k: h, a: x, lda: h, b: layer.qkvWeight, ldb: h,
+                  beta: 1, c: s.qkv, ldc: 3 * h)
         let probabilities = attention(qkv: s.qkv, context: s.context, offsets: offsets, lengths: lengths,
                                       scores: s.scores, record: recordActivations)
 
+        VectorMath.fillRows(s.projected, rows: tokens, columns: h, bias: layer.attentionOutputBias, residual: x)
         BLAS.gemm(transposeB: true, m: tokens, n: h, k: h, a: s.context, lda: h, b: layer.attentionOutputWeight, ldb: h,
-                  c: s.projected, ldc: h)
-        VectorMath.layerNorm(s.projected, residual: x, bias: layer.attentionOutputBias, rows: tokens, columns: h,
+                  beta: 1, c: s.projected, ldc: h)
+        VectorMath.layerNorm(s.projected, residual: nil, bias: nil, rows: tokens, columns: h,
                              gamma: layer.attentionNormWeight, beta: layer.attentionNormBias, epsilon: eps,
                              output: s.attentionOutput)
 
+        VectorMath.fillRows(s.intermediate, rows: tokens, columns: inter, bias: layer.intermediateBias)
         BLAS.gemm(transposeB: true, m: tokens, n: inter, k: h, a: s.attentionOutput, lda: h, b: layer.intermediateWeight,
-                  ldb: h, c: s.intermediate, ldc: inter)
-        var preActivation: [Float] = []
-        if recordActivations {
-            VectorMath.addBias(s.intermediate, rows: tokens, columns: inter, bias: layer.intermediateBias)
-            preActivation = Array(UnsafeBufferPointer(start: s.intermediate, count: tokens * inter))
-            VectorMath.gelu(s.intermediate, count: tokens * inter)
-        } else {
-            VectorMath.addBiasGELU(s.intermediate, rows: tokens, columns: inter, bias: layer.intermediateBias)
-        }
+                  ldb: h, beta: 1, c: s.intermediate, ldc: inter)
+        let preActivation = recordActivations ? Array(UnsafeBufferPointer(start: s.intermediate, count: tokens * inter)) : []
+        VectorMath.gelu(s.intermediate, count: tokens * inter)
 
+        VectorMath.fillRows(s.projected, rows: tokens, columns: h, bias: layer.outputBias, residual: s.attentionOutput)
         BLAS.gemm(transposeB: true, m: tokens, n: h, k: inter, a: s.intermediate, lda: inter, b: layer.outputWeight,
-                  ldb: inter, c: s.projected, ldc: h)
-        VectorMath.layerNorm(s.projected, residual: s.attentionOutput, bias: layer.outputBias, rows: tokens, columns: h,
+                  ldb: inter, beta: 1, c: s.projected, ldc: h)
+        VectorMath.layerNorm(s.projected, residual: nil, bias: nil, rows: tokens, columns: h,
                              gamma: layer.outputNormWeight, beta: layer.outputNormBias, epsilon: eps, output: x)
 
         guard recordActivations else { return nil }
@@ -169,24 +236,31 @@ extension BertEncoder {
     ) -> [[Float]] {
         let c = configuration
         let h = c.hiddenSize, d = c.headSize, stride = 3 * h
-        let scale = 1 / Float(d).squareRoot()
         var probabilities: [[Float]] = []
         for (offset, n) in zip(offsets, lengths) {
             var kept: [Float] = []
             if record { kept.reserveCapacity(c.headCount * n * n) }
             for head in 0..<c.headCount {
                 let q = qkv + offset * stride + head * d
-                let k = q + h
-                let v = q + 2 * h
-                BLAS.gemm(transposeB: true, m: n, n: n, k: d, alpha: scale, a: q, lda: stride, b: k, ldb: stride,
-                          c: scores, ldc: n)
-                VectorMath.softmaxRows(scores, rows: n, columns: n, stride: n)
+                Self.attendHead(query: q, key: q + h, value: q + 2 * h, stride: stride, length: n, headSize: d,
+                                scores: scores, output: context + offset * h + head * d, outputStride: h)
                 if record { kept.append(contentsOf: UnsafeBufferPointer(start: scores, count: n * n)) }
-                BLAS.gemm(m: n, n: d, k: n, a: scores, lda: n, b: v, ldb: stride,
-                          c: context + offset * h + head * d, ldc: h)
             }
             if record { probabilities.append(kept) }
         }
         return probabilities
+    }
+
+    /// One attention head over `length` tokens: `output = softmax(Q·Kᵀ/√d) · V`, leaving the
+    /// probabilities in `scores` (`length × length`). Rows of Q, K, V are `stride` apart.
+    static func attendHead(
+        query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>, stride: Int,
+        length n: Int, headSize d: Int, scores: UnsafeMutablePointer<Float>,
+        output: UnsafeMutablePointer<Float>, outputStride: Int
+    ) {
+        BLAS.gemm(transposeB: true, m: n, n: n, k: d, alpha: 1 / Float(d).squareRoot(), a: query, lda: stride,
+                  b: key, ldb: stride, c: scores, ldc: n)
+        VectorMath.softmaxRows(scores, rows: n, columns: n, stride: n)
+        BLAS.gemm(m: n, n: d, k: n, a: scores, lda: n, b: value, ldb: stride, c: output, ldc: outputStride)
     }
 }

@@ -19,7 +19,7 @@ struct BertNormalizer: Sendable {
         var words: [[Unicode.Scalar]] = []
         var current: [Unicode.Scalar] = []
         for scalar in normalized {
-            if scalar.properties.isWhitespace {
+            if Self.isWhitespace(scalar) {
                 if !current.isEmpty { words.append(current); current = [] }
             } else if Self.isPunctuation(scalar) {
                 if !current.isEmpty { words.append(current); current = [] }

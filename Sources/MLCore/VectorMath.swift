@@ -1,21 +1,21 @@
 /// Vectorised elementwise kernels: exp, erf, GELU, softmax, layer norm, over raw Float32 buffers.
 ///
 /// The hot loops of the encoder call libm's `expf`/`erff` tens of millions of times per batch, so
-/// these use 8-wide SIMD polynomial approximations instead: `exp` after Cephes (range reduction by
+/// these use polynomial approximations in loops the optimiser vectorises instead: `exp` after Cephes (range reduction by
 /// ln 2, degree-5 polynomial; relative error ≈ 2e-7) and `erf` after Eigen's rational approximation
 /// on [-4, 4] (absolute error ≈ 1e-7). Both are checked against libm in the tests.
 enum VectorMath {
-    typealias Vector = SIMD8<Float>
-
-    /// e^x lane-wise; inputs below -87.3 give ~0, above 88.3 clamp.
+    /// e^x; inputs below -87.3 give ~1e-38, above 88.3 clamp. Scalar code written so that loops over it
+    /// vectorise in optimised builds (no calls, no traps) and stay quick in debug builds (only
+    /// transparent Float operators).
     @inline(__always)
-    static func exp(_ input: Vector) -> Vector {
-        let x = input.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.3))
-        let magic = Vector(repeating: 12_582_912)  // 1.5 · 2^23: adding it rounds to an integer.
+    static func exp(_ input: Float) -> Float {
+        let x = Swift.min(Swift.max(input, -87.3), 88.3)
+        let magic: Float = 12_582_912  // 1.5 · 2^23: adding it rounds to an integer.
         let shifted = x * 1.442_695_04 + magic
         let n = shifted - magic
         let r = x - n * 0.693_359_375 - n * -2.121_944_4e-4
-        var p = Vector(repeating: 1.987_569_15e-4)
+        var p: Float = 1.987_569_15e-4
         p = p * r + 1.398_199_95e-3
         p = p * r + 8.333_451_9e-3
         p = p * r + 4.166_579_59e-2
@@ -23,15 +23,14 @@ enum VectorMath {
         p = p * r + 5.000_000_12e-1
         let y = p * (r * r) + r + 1
         // 2^n from the integer in the low mantissa bits of `shifted`.
-        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
-        let scale = unsafeBitCast((integer &+ 127) &<< 23, to: Vector.self)
-        return y * scale
+        let integer = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000
+        return y * Float(bitPattern: UInt32(bitPattern: (integer &+ 127) &<< 23))
     }
 
-    /// erf(x) lane-wise.
+    /// erf(x).
     @inline(__always)
-    static func erf(_ input: Vector) -> Vector {
-        let x = input.clamped(lowerBound: Vector(repeating: -4), upperBound: Vector(repeating: 4))
+    static func erf(_ input: Float) -> Float {
+        let x = Swift.min(Swift.max(input, -4), 4)
         let x2 = x * x
         var p = x2 * -2.726_142_258_013_06e-10 + 2.770_681_424_959_02e-08
         p = x2 * p + -2.101_024_020_825_08e-06
@@ -47,44 +46,39 @@ enum VectorMath {
         return p / q
     }
 
-    /// GELU in its erf form, x · Φ(x) = ½x(1 + erf(x/√2)), lane-wise.
+    /// GELU in its erf form, x · Φ(x) = ½x(1 + erf(x/√2)).
     @inline(__always)
-    static func gelu(_ x: Vector) -> Vector {
+    static func gelu(_ x: Float) -> Float {
         0.5 * x * (1 + erf(x * 0.707_106_781_186_547_5))
     }
 
     /// Adds `bias` (length `columns`) to each of `rows` rows, then applies GELU, in place.
     static func addBiasGELU(_ data: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>) {
-        let full = columns & ~7
-        let b = UnsafeRawPointer(bias)
         for row in 0..<rows {
             let line = data + row * columns
-            let raw = UnsafeMutableRawPointer(line)
-            var j = 0
-            while j < full {
-                let x = raw.loadUnaligned(fromByteOffset: j * 4, as: Vector.self)
-                    + b.loadUnaligned(fromByteOffset: j * 4, as: Vector.self)
-                raw.storeBytes(of: gelu(x), toByteOffset: j * 4, as: Vector.self)
-                j += 8
-            }
-            for t in full..<columns { line[t] = geluScalar(line[t] + bias[t]) }
+            for j in 0..<columns { line[j] = gelu(line[j] + bias[j]) }
         }
     }
 
     /// Applies GELU to `count` values in place.
     static func gelu(_ data: UnsafeMutablePointer<Float>, count: Int) {
-        let full = count & ~7
-        let raw = UnsafeMutableRawPointer(data)
-        var j = 0
-        while j < full {
-            raw.storeBytes(of: gelu(raw.loadUnaligned(fromByteOffset: j * 4, as: Vector.self)), toByteOffset: j * 4, as: Vector.self)
-            j += 8
-        }
-        for t in full..<count { data[t] = geluScalar(data[t]) }
+        for j in 0..<count { data[j] = gelu(data[j]) }
     }
 
-    /// GELU of one value, through the same approximation as the vector form.
-    static func geluScalar(_ x: Float) -> Float { gelu(Vector(repeating: x))[0] }
+    /// Fills each of `rows` rows of `output` with `bias` (plus the matching row of `residual`), so that a
+    /// following GEMM with beta = 1 adds its product on top: bias and residual cost no extra pass.
+    static func fillRows(_ output: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>,
+                         residual: UnsafePointer<Float>? = nil) {
+        for row in 0..<rows {
+            let line = output + row * columns
+            if let residual {
+                let source = residual + row * columns
+                for j in 0..<columns { line[j] = source[j] + bias[j] }
+            } else {
+                line.update(from: bias, count: columns)
+            }
+        }
+    }
 
     /// Adds `bias` (length `columns`) to each of `rows` rows in place.
     static func addBias(_ data: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>) {
@@ -97,30 +91,22 @@ enum VectorMath {
     /// Replaces each row of `rows × columns` (row stride `stride`) with its softmax, in place.
     static func softmaxRows(_ data: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int) {
         guard columns > 0 else { return }
-        let full = columns & ~7
         for row in 0..<rows {
             let line = data + row * stride
             var maximum = -Float.infinity
-            for j in 0..<columns { maximum = max(maximum, line[j]) }
-            let shift = Vector(repeating: maximum)
-            var sums = Vector.zero
-            let raw = UnsafeMutableRawPointer(line)
+            for j in 0..<columns { maximum = Swift.max(maximum, line[j]) }
+            // A store-only loop vectorises; the sum follows in four independent lanes.
+            for j in 0..<columns { line[j] = exp(line[j] - maximum) }
+            var lanes: (Float, Float, Float, Float) = (0, 0, 0, 0)
             var j = 0
-            while j < full {
-                let e = exp(raw.loadUnaligned(fromByteOffset: j * 4, as: Vector.self) - shift)
-                raw.storeBytes(of: e, toByteOffset: j * 4, as: Vector.self)
-                sums += e
-                j += 8
+            while j + 4 <= columns {
+                lanes.0 += line[j]; lanes.1 += line[j + 1]; lanes.2 += line[j + 2]; lanes.3 += line[j + 3]
+                j += 4
             }
-            var total = sums.sum()
-            if full < columns {
-                var tail = Vector(repeating: -Float.infinity)
-                for t in full..<columns { tail[t - full] = line[t] }
-                let e = exp(tail - shift)
-                for t in full..<columns { line[t] = e[t - full]; total += e[t - full] }
-            }
+            var total = (lanes.0 + lanes.1) + (lanes.2 + lanes.3)
+            while j < columns { total += line[j]; j += 1 }
             let inverse = 1 / total
-            for t in 0..<columns { line[t] *= inverse }
+            for j in 0..<columns { line[j] *= inverse }
         }
     }
 

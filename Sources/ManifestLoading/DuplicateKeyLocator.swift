@@ -45,7 +45,11 @@ enum DuplicateKeyLocator {
     }
 
     /// The key path of the block-style key at `location`: the keys of the less-indented lines above it.
-    static func keyPath(at location: SourceLocation, key: String, in source: ManifestSource) -> String {
+    /// Nil when the key is not the first thing on its line (flow style), where indentation says nothing.
+    static func keyPath(at location: SourceLocation, key: String, in source: ManifestSource) -> String? {
+        guard let keyLine = source.line(location.line) else { return nil }
+        let lead = keyLine.unicodeScalars.prefix { $0 == " " || $0 == "-" }.count
+        guard lead == location.column - 1 else { return nil }
         var path = [key]
         var indent = location.column - 1
         var number = location.line - 1

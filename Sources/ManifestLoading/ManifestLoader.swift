@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import WorkflowModel
+import Yams
 
 /// Reads manifests (`workflows/<project>.yaml`) into ``Project`` values, reporting every problem at once.
 ///

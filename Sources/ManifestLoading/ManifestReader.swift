@@ -18,7 +18,7 @@ final class ManifestReader {
     var outputClaims: [OutputClaim] = []
     /// Custom stage inputs not on disk, checked against every stage's outputs at the end.
     var pendingInputs: [PendingInput] = []
-    /// Provider names declared under `providers:`; nil until that section is read.
+    /// Provider names declared under `providers:`; empty until that section is read.
     var providerNames: Set<String> = []
     /// The `project:` value, where a cross-manifest "same project name" error points.
     var projectNameNode: Node?
@@ -46,13 +46,16 @@ final class ManifestReader {
     }
 
     /// Marks a key whose value is a secret: every diagnostic showing its line shows `key: <redacted>`.
-    func markSecret(key node: Node) {
-        if let mark = node.mark { secrets[mark.line] = (mark.column, true) }
-    }
+    func markSecret(key node: Node) { markSecret(node.mark, isKey: true) }
 
     /// Marks a value that may be a secret: every diagnostic showing its line stops before it.
-    func markSecret(value node: Node) {
-        if let mark = node.mark { secrets[mark.line] = (mark.column, false) }
+    func markSecret(value node: Node) { markSecret(node.mark, isKey: false) }
+
+    /// Keeps the leftmost secret of a line, so redacting from it hides every one after it too.
+    private func markSecret(_ mark: Mark?, isKey: Bool) {
+        guard let mark else { return }
+        if let existing = secrets[mark.line], existing.column <= mark.column { return }
+        secrets[mark.line] = (mark.column, isKey)
     }
 
     /// Every diagnostic, sorted by place, with secret lines redacted (see ``markSecret(key:)``), so no

@@ -11,15 +11,16 @@ struct ManifestSource {
     init(path: String, text: String) {
         self.path = path
         self.text = text
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Line breaks as libyaml counts them; "\r\n" is one Character in Swift, so it is listed itself.
+        self.lines = text.split(omittingEmptySubsequences: false) {
+            $0 == "\n" || $0 == "\r\n" || $0 == "\r" || $0 == "\u{85}" || $0 == "\u{2028}" || $0 == "\u{2029}"
+        }
     }
 
     /// The 1-based line's text without its line break, or nil past the end.
     func line(_ number: Int) -> String? {
         guard number >= 1, number <= lines.count else { return nil }
-        var line = lines[number - 1]
-        if line.hasSuffix("\r") { line = line.dropLast() }
-        return String(line)
+        return String(lines[number - 1])
     }
 
     /// The number of lines.

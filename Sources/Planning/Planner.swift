@@ -46,11 +46,14 @@ public struct Planner: Sendable {
 
         var known: [StageID: [String: LockedOutput]] = [:]
         var willRun: Set<StageID> = []
+        /// Stage → whether it runs only because something upstream runs.
+        var followers: [StageID: Bool] = [:]
         var planned: [PlannedStage] = []
         for id in order where selected.contains(id) {
             guard let blueprint = blueprints[id] else { continue }
-            let stage = planStage(blueprint, inputs: inputs, known: known, willRun: willRun)
+            let stage = planStage(blueprint, inputs: inputs, known: known, willRun: willRun, causes: followers)
             if stage.action == .run { willRun.insert(id) }
+            if case .upstreamWillRun = stage.reason { followers[id] = true }
             if let outputs = stage.knownOutputs { known[id] = outputs }
             planned.append(stage)
         }
@@ -59,7 +62,7 @@ public struct Planner: Sendable {
 
     private func planStage(
         _ blueprint: StageBlueprint, inputs: PlanInputs, known: [StageID: [String: LockedOutput]],
-        willRun: Set<StageID>
+        willRun: Set<StageID>, causes: [StageID: Bool]
     ) -> PlannedStage {
         var stage = PlannedStage(blueprint: blueprint, version: inputs.taskVersions[blueprint.task])
         guard let version = stage.version else {
@@ -69,6 +72,7 @@ public struct Planner: Sendable {
         }
         var digests: [String: ContentHash] = [:]
         var missing: [String] = []
+        var pending: [StageID] = []
         for (name, source) in blueprint.inputs.sorted(by: { $0.key < $1.key }) {
             switch source {
             case .file(let path):
@@ -81,14 +85,18 @@ public struct Planner: Sendable {
                 if let digest = known[upstream]?[output]?.digest {
                     digests[name] = digest
                 } else {
-                    stage.action = .run
-                    stage.reason = willRun.contains(upstream) ? .upstreamWillRun(upstream) : .upstreamWillRun(upstream)
-                    stage.inputDigests = digests
-                    return stage
+                    pending.append(upstream)
                 }
             }
         }
         stage.inputDigests = digests
+        if !pending.isEmpty {
+            // Name the upstream stage that itself has a reason to run, not one that merely follows it.
+            let causes = pending.filter { causes[$0] != true }
+            stage.action = .run
+            stage.reason = .upstreamWillRun((causes.isEmpty ? pending : causes)[0])
+            return stage
+        }
         if !missing.isEmpty {
             stage.action = .run
             stage.reason = .changed(missing.map { "input \($0) is missing" })

@@ -46,6 +46,10 @@ public struct StageContext: Sendable {
         self.memo = memo
     }
 
+    /// The file beside ``scratchDirectory`` where a task that starts processes records their process
+    /// group id while they run, so that the next invocation can end them if this one was killed.
+    public static let processGroupFileName = "process-group"
+
     /// The input with this name, or a ``TaskError`` naming it.
     public func input(_ name: String) throws -> URL {
         guard let url = inputs[name] else { throw TaskError("stage \(stageID) has no input '\(name)'") }

@@ -11,9 +11,10 @@ public struct TaskTypeRegistry: Sendable {
         for type in types { register(type) }
     }
 
-    /// Adds (or replaces) a task type under its id.
-    public mutating func register(_ type: any TaskType) {
-        types[type.id] = type
+    /// Adds (or replaces) a task type under its id, or under `id` when given (one type can serve
+    /// several stage kinds, e.g. in tests).
+    public mutating func register(_ type: any TaskType, as id: String? = nil) {
+        types[id ?? type.id] = type
     }
 
     /// The task type with this id, if registered.

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads a file in fixed-size chunks with `read(2)`, so a large dataset is never held in memory
@@ -112,8 +112,8 @@ struct LineReader {
 /// `close(2)`, named apart from the methods called `close()`.
 func closeDescriptor(_ fd: Int32) {
     #if canImport(Glibc)
-    _ = Glibc.close(fd)
+        _ = Glibc.close(fd)
     #elseif canImport(Darwin)
-    _ = Darwin.close(fd)
+        _ = Darwin.close(fd)
     #endif
 }

@@ -102,10 +102,12 @@ struct CSVReader {
             if !isPastBOM { for earlier in Parser.bom[0..<bomBytesMatched] { step(earlier, into: &out) } }
             switch state {
             case .quoted:
-                out.append(.failure(CSVError(
-                    row: row, line: recordLine,
-                    message: "a quoted field that starts on line \(recordLine) is never closed",
-                    isFatal: true)))
+                out.append(
+                    .failure(
+                        CSVError(
+                            row: row, line: recordLine,
+                            message: "a quoted field that starts on line \(recordLine) is never closed",
+                            isFatal: true)))
             case .afterCR:
                 break
             case .fieldStart where fields.isEmpty && !recordHasContent:

@@ -88,17 +88,50 @@ public struct CanonicalRow: Hashable, Sendable {
             key("documents")
             JSONValue.array(documents.map(JSONValue.string)).writeCanonical(to: &out)
         }
-        if let id { key("id"); JSONValue.writeEscaped(id, to: &out) }
-        if let input { key("input"); JSONValue.writeEscaped(input, to: &out) }
-        if let label { key("label"); JSONValue.writeEscaped(label, to: &out) }
-        if let output { key("output"); JSONValue.writeEscaped(output, to: &out) }
+        if let id {
+            key("id")
+            CanonicalRow.writeEscaped(id, to: &out)
+        }
+        if let input {
+            key("input")
+            CanonicalRow.writeEscaped(input, to: &out)
+        }
+        if let label {
+            key("label")
+            CanonicalRow.writeEscaped(label, to: &out)
+        }
+        if let output {
+            key("output")
+            CanonicalRow.writeEscaped(output, to: &out)
+        }
         key("row")
         out += String(row)
-        if let session { key("session"); session.writeCanonical(to: &out) }
-        if let tools { key("tools"); tools.writeCanonical(to: &out) }
-        if let trace { key("trace"); trace.writeCanonical(to: &out) }
+        if let session {
+            key("session")
+            session.writeCanonical(to: &out)
+        }
+        if let tools {
+            key("tools")
+            tools.writeCanonical(to: &out)
+        }
+        if let trace {
+            key("trace")
+            trace.writeCanonical(to: &out)
+        }
         out += "}"
         return out
+    }
+
+    /// ``JSONValue/writeEscaped(_:to:)`` with a fast path for the common string that needs no escapes.
+    static func writeEscaped(_ text: String, to out: inout String) {
+        let needsEscape = text.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        if needsEscape {
+            JSONValue.writeEscaped(text, to: &out)
+        } else {
+            out += "\""
+            out += text
+            out += "\""
+        }
     }
 
     /// Reads a row back from its JSON object.
@@ -121,10 +154,14 @@ public struct CanonicalRow: Hashable, Sendable {
         output = try string("output")
         label = try string("label")
         if let value = members.removeValue(forKey: "documents") {
-            guard let items = value.arrayValue else { throw Failure(message: "\"documents\" must be an array of strings") }
+            guard let items = value.arrayValue else {
+                throw Failure(message: "\"documents\" must be an array of strings")
+            }
             var documents: [String] = []
             for item in items {
-                guard let text = item.stringValue else { throw Failure(message: "\"documents\" must be an array of strings") }
+                guard let text = item.stringValue else {
+                    throw Failure(message: "\"documents\" must be an array of strings")
+                }
                 documents.append(text)
             }
             self.documents = documents

@@ -14,7 +14,9 @@ enum ColumnHints {
             "comment", "review", "instruction",
         ],
         "output": ["response", "answer", "completion", "generation", "summary", "reply", "model_output", "prediction"],
-        "documents": ["context", "contexts", "docs", "document", "passages", "retrieved", "retrieved_contexts", "sources"],
+        "documents": [
+            "context", "contexts", "docs", "document", "passages", "retrieved", "retrieved_contexts", "sources",
+        ],
         "tools": ["functions", "tool_calls", "tool_definitions"],
         "trace": ["spans", "events"],
         "session": ["conversation", "messages", "dialog", "dialogue", "chat", "turns"],

@@ -3,9 +3,9 @@ import Foundation
 import TaskInterface
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads and writes canonical row files (JSON Lines of ``CanonicalRow``), streaming.
@@ -50,7 +50,8 @@ public enum DatasetRows {
     private static func corrupt(_ url: URL, line: Int, _ message: String) -> TaskError {
         TaskError(
             "\(url.path):\(line): not a canonical dataset row: \(message)",
-            remedy: "the file was written by something other than lunette or has been edited; rerun the stage that made it")
+            remedy:
+                "the file was written by something other than lunette or has been edited; rerun the stage that made it")
     }
 }
 

@@ -13,6 +13,9 @@ struct DatasetValidator {
     static let maxListedProblems = 20
 
     let options: LoadDataset.Options
+    /// ``LoadDataset/Options/wantedFields`` and ``LoadDataset/Options/requiredFields``, computed once.
+    let wantedFields: [String]
+    let requiredFields: Set<String>
     /// The word rows are numbered by in messages: "row" (CSV) or "line" (JSONL).
     let rowWord: String
 
@@ -30,6 +33,8 @@ struct DatasetValidator {
     init(options: LoadDataset.Options, rowWord: String) {
         self.options = options
         self.rowWord = rowWord
+        wantedFields = options.wantedFields
+        requiredFields = Set(options.requiredFields)
         for label in options.labels { lowercasedLabels[label.lowercased()] = label }
     }
 
@@ -43,19 +48,20 @@ struct DatasetValidator {
     mutating func warn(_ message: String) { warnings.append(message) }
 
     /// Checks one row and returns it in canonical form, or `nil` when it has problems.
-    mutating func check(_ values: [String: JSONValue], row: Int) -> CanonicalRow? {
+    ///
+    /// - Parameters:
+    ///   - values: The raw value of each of ``wantedFields``, in that order (`nil` when absent).
+    ///   - row: The row number for messages.
+    mutating func check(_ values: [JSONValue?], row: Int) -> CanonicalRow? {
         let before = problemCount
         var result = CanonicalRow(row: row)
-        let required = Set(options.requiredFields)
-        for field in options.wantedFields {
-            let value = values[field]
-            if isEmpty(value) {
-                if required.contains(field) {
+        for (field, value) in zip(wantedFields, values) {
+            guard let value, !isEmpty(value) else {
+                if requiredFields.contains(field) {
                     problem("\(rowWord) \(row): empty \(describe(field))")
                 }
                 continue
             }
-            guard let value else { continue }
             switch field {
             case "id": result.id = value.displayText
             case "input": result.input = text(value, field: field, row: row)
@@ -84,11 +90,14 @@ struct DatasetValidator {
         return column == field ? "\"\(field)\"" : "\"\(field)\" (column \"\(column)\")"
     }
 
-    private func isEmpty(_ value: JSONValue?) -> Bool {
+    private func isEmpty(_ value: JSONValue) -> Bool {
         switch value {
-        case nil, .null?: return true
-        case .string(let text)?: return text.allSatisfy(\.isWhitespace)
-        case .array(let items)?: return items.isEmpty
+        case .null: return true
+        case .string(let text):
+            // Fast path: text starting with a visible ASCII character is not blank.
+            if let first = text.utf8.first, first > 0x20, first < 0x7F { return false }
+            return text.allSatisfy(\.isWhitespace)
+        case .array(let items): return items.isEmpty
         default: return false
         }
     }
@@ -110,7 +119,9 @@ struct DatasetValidator {
             if texts.count == items.count { return texts }
         case .string(let text):
             // A CSV cell may hold a JSON array of strings; anything else is one document.
-            if text.first == "[", let parsed = try? JSONLineParser.parse(Array(text.utf8)), case .array(let items) = parsed {
+            if text.first == "[", let parsed = try? JSONLineParser.parse(Array(text.utf8)),
+                case .array(let items) = parsed
+            {
                 let texts = items.compactMap(\.stringValue)
                 if texts.count == items.count { return texts }
             }

@@ -55,14 +55,17 @@ public struct ExecCommand: TaskType {
         var environment = context.environment
         environment["LUNETTE_STAGE"] = stage
         for (name, url) in context.inputs { environment["LUNETTE_INPUT_\(ExecCommand.variableName(name))"] = url.path }
-        for output in outputs { environment["LUNETTE_OUTPUT_\(ExecCommand.variableName(output.name))"] = output.url.path }
+        for output in outputs {
+            environment["LUNETTE_OUTPUT_\(ExecCommand.variableName(output.name))"] = output.url.path
+        }
 
         for output in outputs { try prepare(output) }
 
         let reporter = context.reporter
         var tail: [String] = []
         let termination = try await ProcessGroupRunner.run(
-            command: command, directory: directory, environment: environment
+            command: command, directory: directory, environment: environment,
+            groupFile: context.scratchDirectory.deletingLastPathComponent().appendingPathComponent(StageContext.processGroupFileName)
         ) { line in
             reporter.log(line)
             tail.append(line)
@@ -103,7 +106,8 @@ public struct ExecCommand: TaskType {
     /// The outputs from `params.outputs` and ``StageContext/outputs``, sorted by name.
     func declaredOutputs(_ context: StageContext) throws -> [Output] {
         guard let declared = context.params["outputs"].map({ $0.objectValue }) ?? [:] else {
-            throw TaskErrors.badParameter("outputs", expected: "an object (name: path)", stage: context.stageID.description)
+            throw TaskErrors.badParameter(
+                "outputs", expected: "an object (name: path)", stage: context.stageID.description)
         }
         let names = Set(declared.keys).union(context.outputs.keys).sorted()
         return try names.map { name in
@@ -133,9 +137,11 @@ public struct ExecCommand: TaskType {
 
     /// `test-set` → `TEST_SET`: uppercased, every character but A–Z and 0–9 replaced by `_`.
     public static func variableName(_ name: String) -> String {
-        String(String.UnicodeScalarView(name.uppercased().unicodeScalars.map { scalar in
-            ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) ? scalar : "_"
-        }))
+        String(
+            String.UnicodeScalarView(
+                name.uppercased().unicodeScalars.map { scalar in
+                    ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) ? scalar : "_"
+                }))
     }
 
     /// The command on one line, cut to 80 characters.

@@ -47,9 +47,15 @@ struct JSONLineParser {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectWord("null"); return .null
+        case UInt8(ascii: "t"):
+            try expectWord("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectWord("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectWord("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw failure("unexpected character '\(Character(Unicode.Scalar(byte)))'")
         }
@@ -200,7 +206,9 @@ struct JSONLineParser {
                 guard let scalar = Unicode.Scalar(value) else { throw failure("invalid surrogate pair") }
                 return scalar
             }
-            guard let scalar = Unicode.Scalar(first) else { throw failure("unpaired surrogate \\u\(String(first, radix: 16))") }
+            guard let scalar = Unicode.Scalar(first) else {
+                throw failure("unpaired surrogate \\u\(String(first, radix: 16))")
+            }
             return scalar
         default:
             index -= 1
@@ -211,7 +219,9 @@ struct JSONLineParser {
     private mutating func parseHex4() throws(Failure) -> UInt32 {
         var value: UInt32 = 0
         for _ in 0..<4 {
-            guard let byte = current, let digit = hexValue(byte) else { throw failure("expected 4 hex digits after \\u") }
+            guard let byte = current, let digit = hexValue(byte) else {
+                throw failure("expected 4 hex digits after \\u")
+            }
             value = value << 4 | digit
             index += 1
         }

@@ -7,7 +7,10 @@ extension LoadDataset {
     /// The stage's parameters, checked and with defaults filled in.
     struct Options: Sendable {
         enum Format: String, Sendable { case csv, jsonl }
-        enum Role: String, Sendable { case testSet = "test_set", trainingSet = "training_set" }
+        enum Role: String, Sendable {
+            case testSet = "test_set"
+            case trainingSet = "training_set"
+        }
 
         /// The source as the user wrote it (workspace-relative), for messages.
         var path: String
@@ -44,7 +47,8 @@ extension LoadDataset {
             let params = context.params
             path = params["path"]?.stringValue ?? source.lastPathComponent
 
-            let formatText = params["format"]?.stringValue ?? Self.format(fromExtensionOf: path)
+            let formatText =
+                params["format"]?.stringValue ?? Self.format(fromExtensionOf: path)
                 ?? Self.format(fromExtensionOf: source.path)
             guard let formatText, let format = Format(rawValue: formatText.lowercased()) else {
                 throw TaskError(
@@ -77,7 +81,8 @@ extension LoadDataset {
             let inputText = params["input_format"]?.stringValue ?? InputFormat.message.rawValue
             guard let inputFormat = InputFormat(rawValue: inputText) else {
                 let names = InputFormat.allCases.map(\.rawValue)
-                throw TaskErrors.badParameter("input_format", expected: "one of \(names.joined(separator: ", "))", stage: stage)
+                throw TaskErrors.badParameter(
+                    "input_format", expected: "one of \(names.joined(separator: ", "))", stage: stage)
             }
             self.inputFormat = inputFormat
 

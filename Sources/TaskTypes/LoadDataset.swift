@@ -49,7 +49,8 @@ public struct LoadDataset: TaskType {
         }
         var metrics: [String: JSONValue] = ["rows": .int(validator.rowCount)]
         metrics["labels"] = .object(
-            Dictionary(uniqueKeysWithValues: options.labels.map { ($0, JSONValue.int(validator.labelCounts[$0] ?? 0)) }))
+            Dictionary(uniqueKeysWithValues: options.labels.map { ($0, JSONValue.int(validator.labelCounts[$0] ?? 0)) })
+        )
         if !options.requireLabels { metrics["unlabelled"] = .int(validator.unlabelledCount) }
         let rows = validator.rowCount == 1 ? "1 row" : "\(validator.rowCount) rows"
         return StageResult(
@@ -105,8 +106,7 @@ public struct LoadDataset: TaskType {
                         + " (a comma or line break outside quotes?)")
                 continue
             }
-            var values: [String: JSONValue] = [:]
-            for (field, index) in indices { values[field] = .string(record.fields[index]) }
+            let values = indices.map { index in index.map { JSONValue.string(record.fields[$0]) } }
             if let row = validator.check(values, row: record.row) { try writer.append(row) }
         }
         if !blankRows.isEmpty {
@@ -116,9 +116,9 @@ public struct LoadDataset: TaskType {
         }
     }
 
-    /// Canonical field → column index, for the fields the file has.
-    private func columnIndices(_ names: [String], options: Options) throws -> [(String, Int)] {
-        var indices: [(String, Int)] = []
+    /// The column index of each of ``Options/wantedFields`` (`nil` for those the file lacks).
+    private func columnIndices(_ names: [String], options: Options) throws -> [Int?] {
+        var indices: [Int?] = []
         var missing: [String] = []
         for field in options.wantedFields {
             let column = options.column(for: field)
@@ -129,9 +129,8 @@ public struct LoadDataset: TaskType {
                         + "(columns \(matches.map { String($0 + 1) }.joined(separator: ", ")))",
                     remedy: "rename the duplicates so each column name is unique", code: .invalidInput)
             }
-            if let index = matches.first {
-                indices.append((field, index))
-            } else if options.requiredFields.contains(field) || options.columns[field] != nil {
+            indices.append(matches.first)
+            if matches.isEmpty, options.requiredFields.contains(field) || options.columns[field] != nil {
                 missing.append(field)
             }
         }
@@ -145,6 +144,7 @@ public struct LoadDataset: TaskType {
         var lines = try LineReader(url: source)
         var keysSeen = Set<String>()
         let wanted = options.wantedFields
+        let columns = wanted.map(options.column(for:))
         while var line = try lines.nextLine() {
             let number = lines.lineNumber
             if number % 8192 == 0 { try Task.checkCancellation() }
@@ -162,12 +162,12 @@ public struct LoadDataset: TaskType {
                 continue
             }
             keysSeen.formUnion(members.keys)
-            var values: [String: JSONValue] = [:]
-            for field in wanted { values[field] = members[options.column(for: field)] }
+            let values = columns.map { members[$0] }
             if let row = validator.check(values, row: number) { try writer.append(row) }
         }
         let missing = wanted.filter {
-            (options.requiredFields.contains($0) || options.columns[$0] != nil) && !keysSeen.contains(options.column(for: $0))
+            (options.requiredFields.contains($0) || options.columns[$0] != nil)
+                && !keysSeen.contains(options.column(for: $0))
         }
         if !missing.isEmpty && !keysSeen.isEmpty {
             throw ColumnHints.missingColumns(missing, options: options, available: keysSeen.sorted())

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Runs a shell command in a process group of its own, streaming its output line by line.
@@ -34,8 +34,11 @@ enum ProcessGroupRunner {
     /// stderr interleaved as they arrive, without line terminators).
     /// - Throws: `CancellationError` when the task is cancelled (the process group is gone by then),
     ///   or a `TaskErrors` value when the process cannot be started.
+    /// - Parameter groupFile: where to record the process group id while it runs, so that a later
+    ///   invocation can end the group if this process is killed before it could (removed at the end).
     static func run(
-        command: String, directory: URL, environment: [String: String], onLine: (String) -> Void
+        command: String, directory: URL, environment: [String: String], groupFile: URL? = nil,
+        onLine: (String) -> Void
     ) async throws -> Termination {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
@@ -45,16 +48,20 @@ enum ProcessGroupRunner {
         }
         let pid: pid_t
         do {
-            pid = try spawn(command: command, directory: directory, environment: environment, stdout: outPipe[1], stderr: errPipe[1])
+            pid = try spawn(
+                command: command, directory: directory, environment: environment, stdout: outPipe[1], stderr: errPipe[1]
+            )
         } catch {
             for fd in outPipe + errPipe { closeDescriptor(fd) }
             throw error
         }
         closeDescriptor(outPipe[1])
         closeDescriptor(errPipe[1])
+        if let groupFile { try? Data("\(pid)\n".utf8).write(to: groupFile) }
         defer {
             closeDescriptor(outPipe[0])
             closeDescriptor(errPipe[0])
+            if let groupFile { try? FileManager.default.removeItem(at: groupFile) }
         }
         var streams = [LineSplitter(fd: outPipe[0]), LineSplitter(fd: errPipe[0])]
         var termination: Termination?
@@ -105,11 +112,11 @@ enum ProcessGroupRunner {
         command: String, directory: URL, environment: [String: String], stdout: Int32, stderr: Int32
     ) throws -> pid_t {
         #if canImport(Glibc)
-        var actions = posix_spawn_file_actions_t()
-        var attributes = posix_spawnattr_t()
+            var actions = posix_spawn_file_actions_t()
+            var attributes = posix_spawnattr_t()
         #else
-        var actions: posix_spawn_file_actions_t?
-        var attributes: posix_spawnattr_t?
+            var actions: posix_spawn_file_actions_t?
+            var attributes: posix_spawnattr_t?
         #endif
         posix_spawn_file_actions_init(&actions)
         posix_spawnattr_init(&attributes)
@@ -121,12 +128,15 @@ enum ProcessGroupRunner {
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
         #if canImport(Glibc)
-        guard let addchdir = GNUFunctions.addchdir else {
-            throw TaskErrors.commandDidNotStart(reason: "this C library lacks posix_spawn_file_actions_addchdir_np")
-        }
-        _ = addchdir(&actions, directory.path)
+            guard let addchdir = GNUFunctions.addchdir else {
+                throw TaskErrors.commandDidNotStart(reason: "this C library lacks posix_spawn_file_actions_addchdir_np")
+            }
+            _ = addchdir(&actions, directory.path)
+            // The command inherits only stdin, stdout and stderr: no descriptor Lunette (or whoever
+            // started Lunette) holds open — a store, a pipe — leaks into a process that may outlive it.
+            if let addclosefrom = GNUFunctions.addclosefrom { _ = addclosefrom(&actions, 3) }
         #else
-        posix_spawn_file_actions_addchdir_np(&actions, directory.path)
+            posix_spawn_file_actions_addchdir_np(&actions, directory.path)
         #endif
 
         var defaults = sigset_t()
@@ -205,13 +215,16 @@ private enum GNUFunctions {
     static let pipe2: Pipe2? = lookUp("pipe2")
     /// `posix_spawn_file_actions_addchdir_np` (glibc 2.29+).
     static let addchdir: AddChdir? = lookUp("posix_spawn_file_actions_addchdir_np")
+    typealias AddClosefrom = @convention(c) (UnsafeMutableRawPointer?, Int32) -> Int32
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+).
+    static let addclosefrom: AddClosefrom? = lookUp("posix_spawn_file_actions_addclosefrom_np")
 
     private static func lookUp<F>(_ name: String) -> F? {
         #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
-        return unsafeBitCast(symbol, to: F.self)
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+            return unsafeBitCast(symbol, to: F.self)
         #else
-        return nil
+            return nil
         #endif
     }
 }

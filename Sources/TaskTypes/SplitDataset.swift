@@ -32,7 +32,9 @@ public struct SplitDataset: TaskType {
 
         let seed: Int
         if let value = context.params["seed"] {
-            guard let number = value.intValue else { throw TaskErrors.badParameter("seed", expected: "an integer", stage: stage) }
+            guard let number = value.intValue else {
+                throw TaskErrors.badParameter("seed", expected: "an integer", stage: stage)
+            }
             seed = number
         } else {
             seed = SplitDataset.defaultSeed
@@ -42,17 +44,13 @@ public struct SplitDataset: TaskType {
             throw TaskErrors.badParameter("seed_fraction", expected: "a number strictly between 0 and 1", stage: stage)
         }
 
-        var byLabel: [String: [CanonicalRow]] = [:]
+        var rows: [CanonicalRow] = []
         var unlabelled: [Int] = []
-        var total = 0
         try DatasetRows.forEach(in: source) { row in
-            total += 1
-            if let label = row.label {
-                byLabel[label, default: []].append(row)
-            } else {
-                unlabelled.append(row.row)
-            }
+            if row.label == nil { unlabelled.append(row.row) }
+            rows.append(row)
         }
+        let total = rows.count
         guard unlabelled.isEmpty else {
             let listed = unlabelled.prefix(10).map(String.init).joined(separator: ", ")
             let more = unlabelled.count > 10 ? " and \(unlabelled.count - 10) more" : ""
@@ -62,45 +60,61 @@ public struct SplitDataset: TaskType {
                 remedy: "label every row of the test set", code: .invalidInput)
         }
         guard total > 0 else {
-            throw TaskError("Empty dataset. There are no rows to split.", remedy: "add rows to the test set", code: .invalidInput)
+            throw TaskError(
+                "Empty dataset. There are no rows to split.", remedy: "add rows to the test set", code: .invalidInput)
         }
 
-        let (seeds, eval, counts) = SplitDataset.split(byLabel, seed: seed, fraction: fraction)
+        let (seeds, eval, counts) = SplitDataset.split(rows, seed: seed, fraction: fraction)
         try DatasetRows.write(seeds, to: seedsURL)
         try DatasetRows.write(eval, to: evalURL)
 
         var perLabel: [String: JSONValue] = [:]
         for (label, count) in counts { perLabel[label] = ["seeds": .int(count.seeds), "eval": .int(count.eval)] }
         return StageResult(
-            summary: "split \(total) rows: \(seeds.count) seeds, \(eval.count) eval (stratified by label, seed \(seed))",
-            metrics: ["rows": .int(total), "seeds": .int(seeds.count), "eval": .int(eval.count), "labels": .object(perLabel)])
+            summary:
+                "split \(total) rows: \(seeds.count) seeds, \(eval.count) eval (stratified by label, seed \(seed))",
+            metrics: [
+                "rows": .int(total), "seeds": .int(seeds.count), "eval": .int(eval.count), "labels": .object(perLabel),
+            ])
     }
 
     /// Splits rows grouped by label; both results sorted by ``CanonicalRow/row``.
-    static func split(_ byLabel: [String: [CanonicalRow]], seed: Int, fraction: Double) -> (
+    ///
+    /// Works on positions in `rows` rather than on row values, so a large set moves integers.
+    static func split(_ rows: [CanonicalRow], seed: Int, fraction: Double) -> (
         seeds: [CanonicalRow], eval: [CanonicalRow], counts: [String: (seeds: Int, eval: Int)]
     ) {
+        // Positions in file order (the input is normally in that order already).
+        var ordered = Array(rows.indices)
+        let isSorted = zip(rows, rows.dropFirst()).allSatisfy { !inFileOrder($1, $0) }
+        if !isSorted { ordered.sort { inFileOrder(rows[$0], rows[$1]) } }
+        var byLabel: [String: [Int]] = [:]
+        var rank = [Int](repeating: 0, count: rows.count)
+        for (position, index) in ordered.enumerated() {
+            rank[index] = position
+            byLabel[rows[index].label ?? "", default: []].append(index)
+        }
         var generator = SeededGenerator(seed: seed)
-        var seeds: [CanonicalRow] = []
-        var eval: [CanonicalRow] = []
+        var seedIndices: [Int] = []
+        var evalIndices: [Int] = []
         var counts: [String: (seeds: Int, eval: Int)] = [:]
         for label in byLabel.keys.sorted() {
-            var rows = (byLabel[label] ?? []).sorted(by: inFileOrder)
-            let take = seedCount(rows.count, fraction: fraction)
-            rows.seededShuffle(using: &generator)
-            seeds += rows[..<take]
-            eval += rows[take...]
-            counts[label] = (take, rows.count - take)
+            var group = byLabel[label] ?? []
+            let take = seedCount(group.count, fraction: fraction)
+            group.seededShuffle(using: &generator)
+            seedIndices += group[..<take]
+            evalIndices += group[take...]
+            counts[label] = (take, group.count - take)
         }
-        seeds.sort(by: inFileOrder)
-        eval.sort(by: inFileOrder)
-        return (seeds, eval, counts)
+        seedIndices.sort { rank[$0] < rank[$1] }
+        evalIndices.sort { rank[$0] < rank[$1] }
+        return (seedIndices.map { rows[$0] }, evalIndices.map { rows[$0] }, counts)
     }
 
     /// Orders rows by source row, and rows with equal numbers by their text, so no tie depends on
     /// the sorting algorithm.
     static func inFileOrder(_ a: CanonicalRow, _ b: CanonicalRow) -> Bool {
-        a.row != b.row ? a.row < b.row : a.canonicalLine < b.canonicalLine
+        a.row != b.row ? a.row < b.row : a.canonicalLine < b.canonicalLine  // ties only in hand-made files
     }
 
     /// `round(n × fraction)`, at least 1 when `n ≥ 2`, leaving at least 1 for eval.

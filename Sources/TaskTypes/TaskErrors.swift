@@ -21,6 +21,7 @@ enum TaskErrors {
 
     /// `/bin/sh` could not be started.
     static func commandDidNotStart(reason: String) -> TaskError {
-        TaskError("cannot start /bin/sh: \(reason)", remedy: "check that /bin/sh exists and the process limit is not reached")
+        TaskError(
+            "cannot start /bin/sh: \(reason)", remedy: "check that /bin/sh exists and the process limit is not reached")
     }
 }

@@ -22,6 +22,7 @@ extension Workspace {
         defer { lock.unlock() }
         let store = try openStore()
         _ = try store.markInterrupted(at: now())
+        reapInterruptedStages()
         let cache = try openCache()
         let plan = try makePlan(
             projects: projects, targets: request.targets, force: request.force, trustLock: false, store: store,
@@ -33,7 +34,8 @@ extension Workspace {
         let digester = FileDigester(root: root, store: store, now: now)
         let executor = Executor(
             registry: registry,
-            runner: StageRunner(cache: cache, modelsDirectory: modelsDirectory, environment: environment),
+            runner: StageRunner(
+                cache: cache, modelsDirectory: modelsDirectory, environment: environment, scratchRoot: stageScratchRoot),
             store: store, workspaceRoot: root, observer: observer, now: now,
             workspaceFileDigest: { path in digester.digest(of: path) })
         let report = await executor.execute(

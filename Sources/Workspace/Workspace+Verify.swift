@@ -23,7 +23,8 @@ extension Workspace {
         let store = try openStore()
         let cache = try openCache()
         let plan = try makePlan(projects: projects, targets: targets, force: false, trustLock: false, store: store, cache: cache)
-        let runner = StageRunner(cache: cache, modelsDirectory: modelsDirectory, environment: environment)
+        let runner = StageRunner(
+            cache: cache, modelsDirectory: modelsDirectory, environment: environment, scratchRoot: stageScratchRoot)
         var results: [VerifyOutcome] = []
         for stage in plan.stages {
             try Task.checkCancellation()
@@ -54,6 +55,12 @@ extension Workspace {
                 case .stage(let producer, let output):
                     guard let ref = plan.stage(producer)?.knownOutputs?[output] else { continue }
                     inputs[name] = .artifact(ref.artifactRef)
+                    // An exec output also lives at its workspace path, where commands read it.
+                    if let path = plan.stage(producer)?.blueprint.outputs[output] ?? nil {
+                        let destination = scratch.appendingPathComponent(path)
+                        try FileManager.default.createDirectoryIfNeeded(atPath: destination.deletingLastPathComponent().path)
+                        try cache.materialize(ref.artifactRef, at: destination)
+                    }
                 }
             }
             if let directory = stage.blueprint.params["directory"]?.stringValue {

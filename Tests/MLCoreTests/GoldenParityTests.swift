@@ -3,7 +3,7 @@ import MLCore
 import Testing
 
 /// Parity with the reference (sentence-transformers over the same weights), on the 40 golden cases.
-@Suite("Golden parity with sentence-transformers", .enabled(if: TestModel.isInstalled,
+@Suite("Golden parity with sentence-transformers", .serialized, .enabled(if: TestModel.isInstalled,
        "minilm-l6 is not installed; run scripts/install-model to enable the real-weight tests"))
 struct GoldenParityTests {
     let cases = TestModel.goldenCases

@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import ManifestLoading
 import Testing
+import WorkflowModel
 
 @Suite("Mistakes in a manifest")
 struct ManifestErrorTests {

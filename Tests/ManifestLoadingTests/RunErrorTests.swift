@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import ManifestLoading
 import Testing
+import WorkflowModel
 
 /// One mistake added to a valid run (line 11 of ``Manifest/withRun(_:top:)``) and the one error it must give.
 struct RunMistake: CustomTestStringConvertible, Sendable {

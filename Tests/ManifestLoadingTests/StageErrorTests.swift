@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import ManifestLoading
 import Testing
+import WorkflowModel
 
 @Suite("Custom stages")
 struct StageErrorTests {

@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import ManifestLoading
 import Testing
+import WorkflowModel
 
 /// A temporary workspace built from `Fixtures/`, removed when the test ends.
 final class TestWorkspace {

@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import ManifestLoading
 import Testing
+import WorkflowModel
 
 @Suite("YAML that cannot be read")
 struct YAMLErrorTests {
@@ -45,6 +46,15 @@ struct YAMLErrorTests {
         #expect(error.location == Basics.SourceLocation(file: "workflows/demo.yaml", line: 7, column: 5))
         #expect(error.keyPath == "runs.r.seed")
         #expect(error.hint == "'seed' is first given at line 5; keep one of them")
+    }
+
+    @Test("a duplicated key in a flow mapping is found on the same line")
+    func duplicateFlowKey() throws {
+        let workspace = try TestWorkspace(manifests: ["demo.yaml": "project: demo\r\nruns: { r: { seed: 1, seed: 2 } }\r\n"])
+        let error = try workspace.load("demo.yaml").onlyError()
+        #expect(error.location == Basics.SourceLocation(file: "workflows/demo.yaml", line: 2, column: 23))
+        #expect(error.sourceLine == "runs: { r: { seed: 1, seed: 2 } }")
+        #expect(error.keyPath == nil)
     }
 
     @Test("an alias bomb is refused quickly, at the key where it expands")

@@ -6,12 +6,14 @@ import Testing
 @testable import TaskTypes
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct ExecCommandTests {
-    func run(_ fixture: StageFixture, _ command: String, params: [String: JSONValue] = [:], inputs: [String: URL] = [:],
-             outputs: [String: String] = [:]) async throws -> StageResult {
+    func run(
+        _ fixture: StageFixture, _ command: String, params: [String: JSONValue] = [:], inputs: [String: URL] = [:],
+        outputs: [String: String] = [:]
+    ) async throws -> StageResult {
         var allParams: [String: JSONValue] = ["command": .string(command)]
         allParams["outputs"] = .object(outputs.mapValues(JSONValue.string))
         allParams.merge(params) { _, new in new }
@@ -67,7 +69,8 @@ import Glibc
             try await run(fixture, "for i in $(seq 1 25); do echo line $i; done; echo oops >&2; exit 3")
         }
         let expectedTail = (7...25).map { "    line \($0)" } + ["    oops"]
-        #expect(failure?.message == "command exited with status 3\n  last output:\n" + expectedTail.joined(separator: "\n"))
+        #expect(
+            failure?.message == "command exited with status 3\n  last output:\n" + expectedTail.joined(separator: "\n"))
         #expect(fixture.reporter.logs.count == 26)
     }
 
@@ -91,8 +94,9 @@ import Glibc
         try fixture.write("old", to: "out/stale.txt")
         try fixture.write("old", to: "out/model/weights.bin")
         let failure = await error {
-            try await run(fixture, "test ! -e out/stale.txt && test ! -e out/model && mkdir out/model",
-                          outputs: ["stale": "out/stale.txt", "model": "out/model"])
+            try await run(
+                fixture, "test ! -e out/stale.txt && test ! -e out/model && mkdir out/model",
+                outputs: ["stale": "out/stale.txt", "model": "out/model"])
         }
         #expect(failure?.message == "command exited 0 but did not write declared output 'stale' (out/stale.txt)")
         #expect(FileManager.default.fileExists(atPath: fixture.url("out/model").path))
@@ -102,7 +106,8 @@ import Glibc
         let fixture = try StageFixture()
         defer { fixture.remove() }
         let failure = await error { try await run(fixture, "true", params: ["directory": "nope"]) }
-        #expect(failure?.message.hasPrefix("stage proj/run/custom: the folder to run in, 'nope', does not exist") == true)
+        #expect(
+            failure?.message.hasPrefix("stage proj/run/custom: the folder to run in, 'nope', does not exist") == true)
     }
 
     @Test func cancellationKillsTheWholeProcessGroup() async throws {

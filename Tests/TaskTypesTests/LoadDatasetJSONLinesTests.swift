@@ -11,22 +11,29 @@ import Testing
             {"input": "b\\nc", "label": "no"}
             """
         let (result, rows) = try await load(text, file: "x.jsonl")
-        #expect(rows == [
-            CanonicalRow(row: 1, id: "5", input: "a", label: "true"),
-            CanonicalRow(row: 3, input: "b\nc", label: "false"),
-        ])
+        #expect(
+            rows == [
+                CanonicalRow(row: 1, id: "5", input: "a", label: "true"),
+                CanonicalRow(row: 3, input: "b\nc", label: "false"),
+            ])
         #expect(result.summary == "loaded 2 rows from x.jsonl (true 1, false 1)")
     }
 
     @Test func malformedLineNamesItsLineAndWhatIsWrong() async throws {
         let text = "{\"input\": \"a\", \"label\": 1}\n{\"input\": \"b\" \"label\": 0}\n[1]\n"
         let error = await loadError(text, file: "x.jsonl")
-        #expect(error?.message == """
-            x.jsonl has 2 problems:
-              line 2: invalid JSON: expected ',' or '}' after an object member at column 15
-              line 3: expected a JSON object ({"input": …}), found an array
-            """)
+        #expect(
+            error?.message == """
+                x.jsonl has 2 problems:
+                  line 2: invalid JSON: expected ',' or '}' after an object member at column 15
+                  line 3: expected a JSON object ({"input": …}), found an array
+                """)
         #expect(error?.remedy == "fix these rows in the file (lines count from 1)")
+    }
+
+    @Test func byteOrderMarkIsSkipped() async throws {
+        let (_, rows) = try await load([0xEF, 0xBB, 0xBF] + Array("{\"input\": \"a\", \"label\": 0}\n".utf8), file: "x.jsonl")
+        #expect(rows == [CanonicalRow(row: 1, input: "a", label: "false")])
     }
 
     @Test func documentsMayBeAnArrayOrAString() async throws {
@@ -46,9 +53,10 @@ import Testing
 
     @Test func keyMissingFromEveryLineIsAMissingColumn() async throws {
         let error = await loadError("{\"question\": \"a\", \"label\": 1}\n", file: "x.jsonl")
-        #expect(error?.message == """
-            Missing column "input" in x.jsonl (columns: label, question); did you mean to map columns: {input: question}?
-            """)
+        #expect(
+            error?.message == """
+                Missing column "input" in x.jsonl (columns: label, question); did you mean to map columns: {input: question}?
+                """)
     }
 
     @Test func keyMissingFromSomeLinesIsARowProblem() async throws {
@@ -61,9 +69,10 @@ import Testing
     func parse(_ text: String) throws -> JSONValue { try JSONLineParser.parse(Array(text.utf8)) }
 
     @Test func parsesEveryKindOfValue() throws {
-        #expect(try parse(#" {"a": [1, -2.5, 1e3, true, false, null], "b": "\u00e9\ud83d\ude00\n\"x\""} "#) == [
-            "a": [1, -2.5, 1000.0, true, false, nil], "b": "é😀\n\"x\"",
-        ])
+        #expect(
+            try parse(#" {"a": [1, -2.5, 1e3, true, false, null], "b": "\u00e9\ud83d\ude00\n\"x\""} "#) == [
+                "a": [1, -2.5, 1000.0, true, false, nil], "b": "é😀\n\"x\"",
+            ])
     }
 
     @Test(arguments: [

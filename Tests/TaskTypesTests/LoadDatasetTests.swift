@@ -14,7 +14,8 @@ func load(
     let source = try fixture.write(bytes, to: file)
     var allParams: [String: JSONValue] = ["path": .string(file)]
     allParams.merge(params) { _, new in new }
-    let context = try fixture.context(params: allParams, inputs: ["source": source], outputs: ["rows": "out/rows.jsonl"])
+    let context = try fixture.context(
+        params: allParams, inputs: ["source": source], outputs: ["rows": "out/rows.jsonl"])
     let result = try await LoadDataset().run(context)
     return (result, try DatasetRows.read(from: fixture.url("out/rows.jsonl")))
 }
@@ -41,11 +42,13 @@ func loadError(_ text: String, file: String = "data/x.csv", params: [String: JSO
 
 @Suite struct LoadDatasetTests {
     @Test func csvRowsBecomeCanonicalRows() async throws {
-        let (result, rows) = try await load("id,input,label\r\n7,\"hello, \"\"you\"\"\",true\r\n8,\"two\nlines\",no\r\n")
-        #expect(rows == [
-            CanonicalRow(row: 2, id: "7", input: "hello, \"you\"", label: "true"),
-            CanonicalRow(row: 3, id: "8", input: "two\nlines", label: "false"),
-        ])
+        let (result, rows) = try await load(
+            "id,input,label\r\n7,\"hello, \"\"you\"\"\",true\r\n8,\"two\nlines\",no\r\n")
+        #expect(
+            rows == [
+                CanonicalRow(row: 2, id: "7", input: "hello, \"you\"", label: "true"),
+                CanonicalRow(row: 3, id: "8", input: "two\nlines", label: "false"),
+            ])
         #expect(result.summary == "loaded 2 rows from data/x.csv (true 1, false 1)")
         #expect(result.metrics["rows"] == 2)
         #expect(result.metrics["labels"] == ["true": 1, "false": 1])
@@ -55,7 +58,8 @@ func loadError(_ text: String, file: String = "data/x.csv", params: [String: JSO
         let fixture = try StageFixture()
         defer { fixture.remove() }
         let source = try fixture.write("input,label\nhi,1\n", to: "x.csv")
-        let context = try fixture.context(params: ["path": "x.csv"], inputs: ["source": source], outputs: ["rows": "rows.jsonl"])
+        let context = try fixture.context(
+            params: ["path": "x.csv"], inputs: ["source": source], outputs: ["rows": "rows.jsonl"])
         _ = try await LoadDataset().run(context)
         #expect(try fixture.read("rows.jsonl") == "{\"input\":\"hi\",\"label\":\"true\",\"row\":2}\n")
     }
@@ -72,7 +76,10 @@ func loadError(_ text: String, file: String = "data/x.csv", params: [String: JSO
     @Test func booleanLabelThatIsNotABoolean() async throws {
         let error = await loadError("input,label\nx,maybe\ny,true\n")
         #expect(error?.code == .invalidInput)
-        #expect(error?.message == "data/x.csv has 1 problem:\n  row 2: label \"maybe\" is not a boolean (write true/false, yes/no or 1/0)")
+        #expect(
+            error?.message
+                == "data/x.csv has 1 problem:\n  row 2: label \"maybe\" is not a boolean (write true/false, yes/no or 1/0)"
+        )
     }
 
     @Test func mixedBooleanCasingWarns() async throws {
@@ -84,16 +91,22 @@ func loadError(_ text: String, file: String = "data/x.csv", params: [String: JSO
         let params: [String: JSONValue] = ["output": "categorical", "labels": ["positive", "negative"]]
         let (result, rows) = try await load("input,label\na,Positive\nb,positive\nc,NEGATIVE\n", params: params)
         #expect(rows.map(\.label) == ["positive", "positive", "negative"])
-        #expect(result.warnings.contains("mixed label casing: \"Positive\" (1 row) normalised to the declared \"positive\""))
-        #expect(result.warnings.contains("mixed label casing: \"NEGATIVE\" (1 row) normalised to the declared \"negative\""))
+        #expect(
+            result.warnings.contains("mixed label casing: \"Positive\" (1 row) normalised to the declared \"positive\"")
+        )
+        #expect(
+            result.warnings.contains("mixed label casing: \"NEGATIVE\" (1 row) normalised to the declared \"negative\"")
+        )
         #expect(result.summary == "loaded 3 rows from data/x.csv (positive 2, negative 1)")
     }
 
     @Test func unknownCategoricalLabelSuggestsTheClosest() async throws {
         let params: [String: JSONValue] = ["output": "categorical", "labels": ["positive", "negative"]]
         let error = await loadError("input,label\na,postive\n", params: params)
-        #expect(error?.message.contains(
-            "row 2: label \"postive\" is not one of the metric's labels (positive, negative); did you mean \"positive\"?") == true)
+        #expect(
+            error?.message.contains(
+                "row 2: label \"postive\" is not one of the metric's labels (positive, negative); did you mean \"positive\"?"
+            ) == true)
     }
 
     @Test func columnMappingReadsTheUsersColumns() async throws {
@@ -104,20 +117,24 @@ func loadError(_ text: String, file: String = "data/x.csv", params: [String: JSO
 
     @Test func missingColumnSaysWhichColumnsThereAreAndSuggestsAMapping() async throws {
         let error = await loadError("text,label\nhello,true\n", file: "workflows/../data/x.csv")
-        #expect(error?.message == """
-            Missing column "input" in workflows/../data/x.csv (columns: text, label); \
-            did you mean to map columns: {input: text}?
-            """)
-        #expect(error?.remedy == "add `columns: {input: text}` to this dataset in the manifest, or rename the column in the file")
+        #expect(
+            error?.message == """
+                Missing column "input" in workflows/../data/x.csv (columns: text, label); \
+                did you mean to map columns: {input: text}?
+                """)
+        #expect(
+            error?.remedy
+                == "add `columns: {input: text}` to this dataset in the manifest, or rename the column in the file")
         #expect(error?.code == .invalidInput)
     }
 
     @Test func missingMappedColumnAndLabel() async throws {
         let error = await loadError("body,verdict\nhello,true\n", params: ["columns": ["input": "tweet"]])
-        #expect(error?.message == """
-            Missing columns "tweet" (mapped to "input"), "label" in data/x.csv (columns: body, verdict); \
-            did you mean to map columns: {label: verdict}?
-            """)
+        #expect(
+            error?.message == """
+                Missing columns "tweet" (mapped to "input"), "label" in data/x.csv (columns: body, verdict); \
+                did you mean to map columns: {label: verdict}?
+                """)
     }
 
     @Test func unlabelledUploadsNeedNoLabelColumn() async throws {
@@ -131,13 +148,14 @@ func loadError(_ text: String, file: String = "data/x.csv", params: [String: JSO
 
     @Test func emptyCellsAndWrongFieldCountsAreCollectedWithRowNumbers() async throws {
         let error = await loadError("input,label\n,true\nok\nfine,false\n\"  \",\n")
-        #expect(error?.message == """
-            data/x.csv has 4 problems:
-              row 2: empty "input"
-              row 3 has 1 fields but the header has 2 (a comma or line break outside quotes?)
-              row 5: empty "input"
-              row 5: empty "label"
-            """)
+        #expect(
+            error?.message == """
+                data/x.csv has 4 problems:
+                  row 2: empty "input"
+                  row 3 has 1 fields but the header has 2 (a comma or line break outside quotes?)
+                  row 5: empty "input"
+                  row 5: empty "label"
+                """)
         #expect(error?.remedy == "fix these rows in the file (the header is row 1)")
     }
 
@@ -151,7 +169,8 @@ func loadError(_ text: String, file: String = "data/x.csv", params: [String: JSO
     }
 
     @Test func invalidUTF8AndNULNameTheirRows() async throws {
-        let bytes = Array("input,label\nok,true\n".utf8) + [0xC3, 0x28] + Array(",true\nn".utf8) + [0] + Array("l,false\n".utf8)
+        let bytes =
+            Array("input,label\nok,true\n".utf8) + [0xC3, 0x28] + Array(",true\nn".utf8) + [0] + Array("l,false\n".utf8)
         do {
             _ = try await load(bytes)
             Issue.record("loading succeeded")
@@ -176,20 +195,22 @@ func loadError(_ text: String, file: String = "data/x.csv", params: [String: JSO
     @Test func smallTestSetGetsTheReferenceRecommendations() async throws {
         let text = "input,label\n" + String(repeating: "x,true\n", count: 120) + "y,false\n"
         let (result, _) = try await load(text)
-        #expect(result.warnings == [
-            "the test set has 121 rows; at least 300 are recommended (1,000–3,000 is a strong target)",
-            "class \"false\" has 1 row; at least 100 per class are recommended",
-        ])
+        #expect(
+            result.warnings == [
+                "the test set has 121 rows; at least 300 are recommended (1,000–3,000 is a strong target)",
+                "class \"false\" has 1 row; at least 100 per class are recommended",
+            ])
     }
 
     @Test func labelledTrainingSetRecommendationAndEmptyClass() async throws {
         let params: [String: JSONValue] = ["role": "training_set", "output": "categorical", "labels": ["a", "b"]]
         let (result, _) = try await load("input,label\nx,a\n", params: params)
-        #expect(result.warnings == [
-            "the labelled training set has 1 row; at least 2000 are recommended",
-            "class \"a\" has 1 row; at least 100 per class are recommended",
-            "no rows are labelled \"b\": the metric cannot learn or be scored on that class",
-        ])
+        #expect(
+            result.warnings == [
+                "the labelled training set has 1 row; at least 2000 are recommended",
+                "class \"a\" has 1 row; at least 100 per class are recommended",
+                "no rows are labelled \"b\": the metric cannot learn or be scored on that class",
+            ])
     }
 
     @Test func unsupportedExtension() async throws {

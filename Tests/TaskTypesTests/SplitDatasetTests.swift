@@ -26,7 +26,8 @@ import Testing
             params: params, inputs: ["rows": fixture.url("rows.jsonl")],
             outputs: ["seeds": "out/seeds.jsonl", "eval": "out/eval.jsonl"])
         let result = try await SplitDataset().run(context)
-        return Outcome(result: result, seeds: try fixture.read("out/seeds.jsonl"), eval: try fixture.read("out/eval.jsonl"))
+        return Outcome(
+            result: result, seeds: try fixture.read("out/seeds.jsonl"), eval: try fixture.read("out/eval.jsonl"))
     }
 
     func parse(_ text: String) throws -> [CanonicalRow] {
@@ -103,6 +104,8 @@ import Testing
 
     @Test(arguments: [0.0, 1.0, -0.5, 2.0])
     func fractionMustBeStrictlyBetweenZeroAndOne(_ fraction: Double) async throws {
-        await #expect(throws: TaskError.self) { _ = try await split(Self.rows, params: ["seed_fraction": .double(fraction)]) }
+        await #expect(throws: TaskError.self) {
+            _ = try await split(Self.rows, params: ["seed_fraction": .double(fraction)])
+        }
     }
 }

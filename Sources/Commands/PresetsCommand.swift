@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Basics
+import WorkflowModel
+
+/// `lunette presets [NAME]`: the built-in metric presets.
+struct PresetsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "presets",
+        abstract: "List the metric presets, or print one in full (output, labels, step, input and judge prompt).")
+
+    @Argument(help: "A preset to print in full.") var name: String?
+
+    func run() async throws {
+        guard let name else {
+            let rows = MetricPreset.catalog.map { preset in
+                [preset.name, preset.metric.output.rawValue, preset.metric.input.rawValue, preset.summary]
+            }
+            print(Table.render(header: ["PRESET", "OUTPUT", "INPUT", "WHAT IT SCORES"], rows: rows), terminator: "")
+            return
+        }
+        guard let preset = MetricPreset.named(name) else {
+            let hint = Suggestion.hint(for: name, in: MetricPreset.names).map { " (\($0))" } ?? ""
+            printError("error: no preset named '\(name)'\(hint); `lunette presets` lists them")
+            throw ExitCode(CommandFailure.invalidInput)
+        }
+        let metric = preset.metric
+        print("""
+            \(preset.name): \(preset.summary)
+              output: \(metric.output.rawValue)
+              labels: \(metric.labels.joined(separator: ", "))
+              step:   \(metric.step.rawValue)
+              input:  \(metric.input.rawValue) (fields: \(metric.input.requiredFields.joined(separator: ", ")))
+              judge prompt:
+            \((metric.prompt ?? "(none)").split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+            """)
+    }
+}

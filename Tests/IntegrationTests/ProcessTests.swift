@@ -1,0 +1,169 @@
+import Basics
+import ContentCache
+import Foundation
+import Planning
+import RunStore
+import Testing
+import Workspace
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `lunette` executable as a user runs it: exit codes, kills, concurrent invocations.
+@Suite("lunette as a process", .serialized)
+struct ProcessTests {
+    /// The `lunette` binary built beside this test bundle.
+    static var binary: URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("lunette")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/lunette")
+    }
+
+    struct Result {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    static func start(_ arguments: [String], in workspace: CaseWorkspace, extra: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = workspace.root
+        process.environment = workspace.environment.merging(extra) { _, new in new }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    static func run(_ arguments: [String], in workspace: CaseWorkspace, extra: [String: String] = [:]) throws -> Result {
+        let (process, out, err) = try start(arguments, in: workspace, extra: extra)
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let error = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+            error: String(decoding: error, as: UTF8.self))
+    }
+
+    /// Processes of a group that are alive (zombies waiting to be reaped do not count).
+    static func liveProcesses(inGroup group: Int32) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { entry in
+            guard Int32(entry) != nil, let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 3 && fields[0] != "Z" && Int32(fields[2]) == group
+        }.count
+    }
+
+    static func waitFor(_ path: URL, timeout: Double = 20) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !FileManager.default.fileExists(atPath: path.path) {
+            guard Date() < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    @Test("a run killed with SIGKILL during a slow stage leaves everything consistent, and the next run finishes")
+    func sigkill() async throws {
+        let reference = try CaseWorkspace("slow", project: "slow")
+        #expect(try Self.run(["run"], in: reference, extra: ["SLOW_SECONDS": "0"]).status == 0)
+
+        let workspace = try CaseWorkspace("slow", project: "slow")
+        let (process, _, _) = try Self.start(["run"], in: workspace, extra: ["SLOW_SECONDS": "30"])
+        try await Self.waitFor(workspace.root.appendingPathComponent("out/started"))
+        let work = workspace.root.appendingPathComponent("cache/work")
+        let stageFolder = try #require(try FileManager.default.contentsOfDirectory(atPath: work.path).first)
+        let group = try #require(Int32(
+            try String(contentsOf: work.appendingPathComponent("\(stageFolder)/process-group"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(Self.liveProcesses(inGroup: group) > 0)  // the stage's `sleep 30` outlived the kill…
+
+        // Nothing is corrupt or half-written.
+        let cache = try ContentCache(root: workspace.root.appendingPathComponent("cache"))
+        #expect(try cache.verifyAll().isClean)
+        let store = try RunStore(path: workspace.root.appendingPathComponent("cache/lunette.sqlite"))
+        #expect(try store.integrityCheck() == ["ok"])
+        #expect(!FileManager.default.fileExists(atPath: workspace.root.appendingPathComponent("workflows/slow.lock").path))
+
+        let rerun = try Self.run(["run"], in: workspace, extra: ["SLOW_SECONDS": "0"])
+        #expect(rerun.status == 0, "\(rerun.output)\(rerun.error)")
+        #expect(rerun.output.contains("ok    slow/first/slow"))
+        #expect(Self.liveProcesses(inGroup: group) == 0)  // …until the next run ended it
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
+        #expect(!rerun.output.contains("ok    slow/first/load "))  // finished before the kill: reused
+        let interrupted = try store.recentInvocations(limit: 5).map(\.outcome)
+        #expect(interrupted.contains("interrupted"))
+        #expect(try workspace.read("workflows/slow.lock") == reference.read("workflows/slow.lock"))
+        #expect(try workspace.read("out/after.txt") == reference.read("out/after.txt"))
+    }
+
+    @Test("a second invocation waits for the first; with --no-wait it exits 3 naming the holder")
+    func concurrentInvocations() async throws {
+        let workspace = try CaseWorkspace("slow", project: "slow")
+        let (first, firstOut, _) = try Self.start(["run"], in: workspace, extra: ["SLOW_SECONDS": "2"])
+        try await Self.waitFor(workspace.root.appendingPathComponent("out/started"))
+        let busy = try Self.run(["run", "--no-wait"], in: workspace)
+        #expect(busy.status == 3)
+        #expect(busy.error.contains("the workspace is busy: pid \(first.processIdentifier): lunette run"))
+        let second = try Self.run(["run"], in: workspace, extra: ["SLOW_SECONDS": "2"])
+        first.waitUntilExit()
+        let firstText = String(decoding: firstOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(first.terminationStatus == 0, "\(firstText)")
+        #expect(second.status == 0)
+        #expect(second.error.contains("waiting for another invocation to finish"))
+        #expect(second.output.contains("nothing to do") || second.output.contains("0 ran"), "\(second.output)")
+    }
+
+    @Test("invalid manifests exit 2 with every diagnostic, and nothing runs")
+    func invalidManifest() throws {
+        let workspace = try CaseWorkspace("slow", project: "slow")
+        var text = try workspace.read("workflows/slow.yaml")
+        text = text.replacingOccurrences(of: "register: false", with: "register: false\n    trian: { epochs: 2 }")
+        text = text.replacingOccurrences(of: "after: split", with: "after: splt")
+        try workspace.write(text, to: "workflows/slow.yaml")
+        let result = try Self.run(["run"], in: workspace)
+        #expect(result.status == 2)
+        #expect(result.error.contains("workflows/slow.yaml:8:5: error: unknown key 'trian' in 'first' (runs.first.trian)"))
+        #expect(result.error.contains("did you mean 'train'?"))
+        #expect(result.error.contains("did you mean 'split'?"))
+        #expect(result.error.contains("2 errors in manifests; nothing ran."))
+        #expect(!FileManager.default.fileExists(atPath: workspace.root.appendingPathComponent("cache/objects").path))
+        #expect(try Self.run(["check"], in: workspace).status == 2)
+    }
+
+    @Test("check exits 0 on a matching lock and 1 naming a stale stage; plan --json keeps its shape")
+    func checkAndPlanJSON() throws {
+        let workspace = try CaseWorkspace("slow", project: "slow")
+        #expect(try Self.run(["run"], in: workspace, extra: ["SLOW_SECONDS": "0"]).status == 0)
+        let ok = try Self.run(["check"], in: workspace)
+        #expect(ok.status == 0, "\(ok.output)")
+        let text = try workspace.read("workflows/slow.yaml").replacingOccurrences(of: "cat ../out/slow.txt ../out/slow.txt", with: "cat ../out/slow.txt")
+        try workspace.write(text, to: "workflows/slow.yaml")
+        let stale = try Self.run(["check"], in: workspace)
+        #expect(stale.status == 1)
+        #expect(stale.output.contains("stale: slow/first/after-slow: params.command changed"))
+
+        let plan = try Self.run(["plan", "--json"], in: workspace)
+        let json = try JSONValue.parse(Data(plan.output.utf8))
+        let stages = try #require(json["stages"]?.arrayValue)
+        let after = try #require(stages.first { $0["id"]?.stringValue == "slow/first/after-slow" })
+        #expect(after["action"] == "run")
+        #expect(after["task"] == "exec")
+        #expect(after["key"]?.stringValue?.hasPrefix("sha256:") == true)
+        #expect(after["inputs"]?.objectValue?.count == 1)
+        #expect(Set(after.objectValue?.keys.map { $0 } ?? []) == ["id", "task", "action", "reason", "key", "inputs", "outputs"])
+    }
+}

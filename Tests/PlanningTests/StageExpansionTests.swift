@@ -1,0 +1,166 @@
+import Basics
+import Planning
+import Testing
+import WorkflowModel
+import _TestSupport
+
+@Suite struct StageExpansionTests {
+    private func stages(_ run: Run, project: ProjectBuilder = ProjectBuilder("demo")) -> [String: StageBlueprint] {
+        let built = project.adding(run).build()
+        return Dictionary(
+            uniqueKeysWithValues: StageExpansion.blueprints(for: run, in: built).map { ($0.id.stage, $0) })
+    }
+
+    private func id(_ stage: String, run: String = "tox") -> StageID { StageID(project: "demo", run: run, stage: stage) }
+
+    @Test func labelledUpload() throws {
+        let run = ProjectBuilder.makeRun("tox", training: ProjectBuilder.upload("data/train.csv"))
+        let blueprints = StageExpansion.blueprints(for: run, in: ProjectBuilder("demo").adding(run).build())
+        #expect(blueprints.map(\.id.description) == [
+            "demo/tox/load", "demo/tox/split", "demo/tox/load-training", "demo/tox/train", "demo/tox/evaluate",
+            "demo/tox/register",
+        ])
+        #expect(blueprints.map(\.task) == ["load-dataset", "split", "load-dataset", "train", "evaluate", "register"])
+        let byName = stages(run)
+        let load = try #require(byName["load"])
+        #expect(load.inputs == ["source": .file("data/test.csv")])
+        #expect(load.outputs == ["rows": nil])
+        #expect(load.params["require_labels"] == true)
+        #expect(load.params["role"] == "test_set")
+        #expect(load.params["format"] == "csv")
+        let loadTraining = try #require(byName["load-training"])
+        #expect(loadTraining.inputs == ["source": .file("data/train.csv")])
+        #expect(loadTraining.params["role"] == "training_set")
+        #expect(loadTraining.params["require_labels"] == true)
+        let split = try #require(byName["split"])
+        #expect(split.inputs == ["rows": .stage(id("load"), output: "rows")])
+        #expect(split.outputs == ["seeds": nil, "eval": nil])
+        #expect(split.params == ["seed": 42, "seed_fraction": 0.2])
+        let train = try #require(byName["train"])
+        #expect(train.inputs == [
+            "rows": .stage(id("load-training"), output: "rows"), "seeds": .stage(id("split"), output: "seeds"),
+            "base_model": .baseModel("minilm-l6"),
+        ])
+        #expect(train.outputs == ["model": nil])
+        #expect(train.upstream == [id("load-training"), id("split")])
+        let evaluate = try #require(byName["evaluate"])
+        #expect(evaluate.inputs == [
+            "model": .stage(id("train"), output: "model"), "eval": .stage(id("split"), output: "eval"),
+            "seeds": .stage(id("split"), output: "seeds"), "base_model": .baseModel("minilm-l6"),
+        ])
+        #expect(evaluate.outputs == ["report": nil])
+        let register = try #require(byName["register"])
+        #expect(register.inputs == [
+            "model": .stage(id("train"), output: "model"), "report": .stage(id("evaluate"), output: "report"),
+        ])
+        #expect(register.outputs == ["entry": nil])
+        #expect(register.params["run"] == "tox")
+        #expect(register.params["manifest"] == "workflows/demo.yaml")
+    }
+
+    @Test func unlabelledUploadIsLabelledByTheJudge() throws {
+        let run = ProjectBuilder.makeRun("tox", training: ProjectBuilder.upload("data/raw.jsonl", labelled: false))
+        let blueprints = StageExpansion.blueprints(for: run, in: ProjectBuilder("demo").adding(run).build())
+        #expect(blueprints.map(\.id.stage) == [
+            "load", "split", "load-training", "label", "train", "evaluate", "register",
+        ])
+        let byName = stages(run)
+        #expect(byName["load-training"]?.params["require_labels"] == false)
+        #expect(byName["load-training"]?.params["format"] == "jsonl")
+        let label = try #require(byName["label"])
+        #expect(label.task == "label")
+        #expect(label.inputs == ["rows": .stage(id("load-training"), output: "rows")])
+        #expect(label.outputs == ["rows": nil])
+        #expect(label.params["provider"] == .null)
+        #expect(byName["train"]?.inputs["rows"] == .stage(id("label"), output: "rows"))
+    }
+
+    @Test func generatedTrainingSet() throws {
+        let project = ProjectBuilder("demo").provider(
+            "local", settings: ["model": "qwen", "base_url": "http://127.0.0.1:8080/v1", "api_key_env": "KEY"])
+        let run = ProjectBuilder.makeRun("tox", training: .generate(["count": 100]), provider: "local")
+        let blueprints = StageExpansion.blueprints(for: run, in: project.adding(run).build())
+        #expect(blueprints.map(\.id.stage) == ["load", "split", "generate", "train", "evaluate", "register"])
+        let generate = try #require(blueprints.first { $0.id.stage == "generate" })
+        #expect(generate.inputs == [
+            "seeds": .stage(id("split"), output: "seeds"), "eval": .stage(id("split"), output: "eval"),
+        ])
+        #expect(generate.outputs == ["rows": nil, "review": nil])
+        #expect(generate.params["count"] == 100)
+        #expect(generate.params["seed"] == 42)
+        // The provider enters the key by kind, URL and model: never the name of the key's variable.
+        #expect(
+            generate.params["provider"]
+                == ["name": "local", "kind": "openai-compatible", "base_url": "http://127.0.0.1:8080/v1", "model": "qwen"])
+        #expect(blueprints.first { $0.id.stage == "train" }?.inputs["rows"] == .stage(id("generate"), output: "rows"))
+    }
+
+    @Test func importedTracesAreLabelled() throws {
+        let run = ProjectBuilder.makeRun("tox", training: .importTraces(DatasetSource(path: "data/traces.json")))
+        let blueprints = StageExpansion.blueprints(for: run, in: ProjectBuilder("demo").adding(run).build())
+        #expect(blueprints.map(\.id.stage) == ["load", "split", "import", "label", "train", "evaluate", "register"])
+        let byName = stages(run)
+        #expect(byName["import"]?.task == "import")
+        #expect(byName["import"]?.inputs == ["source": .file("data/traces.json")])
+        #expect(byName["import"]?.params["step"] == "llm_span")
+        #expect(byName["label"]?.inputs == ["rows": .stage(id("import"), output: "rows")])
+        #expect(byName["train"]?.inputs["rows"] == .stage(id("label"), output: "rows"))
+    }
+
+    @Test func registerFalseStopsAtEvaluate() {
+        let run = ProjectBuilder.makeRun("tox", register: false)
+        let blueprints = StageExpansion.blueprints(for: run, in: ProjectBuilder("demo").adding(run).build())
+        #expect(blueprints.map(\.id.stage) == ["load", "split", "load-training", "train", "evaluate"])
+    }
+
+    @Test func customStagesWireAfterAndProducedPaths() throws {
+        let run = ProjectBuilder.makeRun(
+            "tox",
+            stages: [
+                ProjectBuilder.stage(
+                    "stats", command: "wc -l", inputs: [.path("data/extra.txt")], outputs: ["out/stats.txt"],
+                    after: "split"),
+                ProjectBuilder.stage(
+                    "report", command: "cat",
+                    inputs: [.path("out/stats.txt"), .output(stage: "train", output: "model")],
+                    outputs: ["out/report.md", "out/figures"]),
+            ])
+        let byName = stages(run)
+        let stats = try #require(byName["stats"])
+        #expect(stats.task == "exec")
+        #expect(stats.inputs == [
+            "data/extra.txt": .file("data/extra.txt"), "split.eval": .stage(id("split"), output: "eval"),
+            "split.seeds": .stage(id("split"), output: "seeds"),
+        ])
+        #expect(stats.outputs == ["out/stats.txt": "out/stats.txt"])
+        #expect(stats.params == [
+            "command": "wc -l", "directory": "workflows", "outputs": ["out/stats.txt": "out/stats.txt"],
+        ])
+        let report = try #require(byName["report"])
+        #expect(report.inputs == [
+            "out/stats.txt": .stage(id("stats"), output: "out/stats.txt"),
+            "train.model": .stage(id("train"), output: "model"),
+        ])
+        #expect(report.upstream == [id("stats"), id("train")])
+        #expect(report.outputs == ["out/report.md": "out/report.md", "out/figures": "out/figures"])
+    }
+
+    @Test func afterDoesNotDuplicateAnInputAlreadyNamed() throws {
+        let run = ProjectBuilder.makeRun(
+            "tox",
+            stages: [
+                ProjectBuilder.stage(
+                    "peek", inputs: [.output(stage: "load", output: "rows")], outputs: ["out/peek.txt"], after: "load")
+            ])
+        #expect(stages(run)["peek"]?.inputs == ["load.rows": .stage(id("load"), output: "rows")])
+    }
+
+    @Test func requiredPathsAndModels() {
+        let project = ProjectBuilder("demo")
+            .run("a", training: ProjectBuilder.upload("data/raw.csv", labelled: false))
+            .run("b", testSet: "data/other.csv", training: .generate([:]), baseModel: "tiny")
+            .build()
+        #expect(RunPlan.requiredPaths(for: [project]) == ["data/other.csv", "data/raw.csv", "data/test.csv"])
+        #expect(RunPlan.requiredModels(for: [project]) == ["minilm-l6", "tiny"])
+    }
+}
