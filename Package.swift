@@ -80,7 +80,7 @@ let package = Package(
             name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(
             /** Tensors, the WordPiece tokenizer, safetensors IO and the BERT encoder. Knows nothing of workflows. */
-            name: "MLCore", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+            name: "MLCore", dependencies: ["COpenBLAS"], exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // MARK: Stages and command line
         .target(

@@ -9,8 +9,7 @@ struct CheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Check that every manifest is valid and every committed lock matches a fresh plan.",
         discussion: """
-            Needs no cache: keys are recomputed from the files and the locks. Exit 0 when everything is up
-            to date, 1 when a stage is stale (each is named, with why), 2 when a manifest is invalid.
+            Needs no cache: keys are recomputed from the files and the locks. Exit 0 when everything is up to date, 1 when a stage is stale (each is named, with why), 2 when a manifest is invalid.
             """)
 
     @OptionGroup var global: GlobalOptions

@@ -10,12 +10,9 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Show which stages will run and why, without running anything.",
         discussion: """
-            Reasons are plain words: "never ran", "params.train.epochs changed 3 → 4",
-            "input source changed (content)", "output rows missing from cache",
-            "upstream stage load will re-run", "task version changed 1 → 2".
+            Reasons are plain words: "never ran", "params.train.epochs changed 3 → 4", "input source changed (content)", "output rows missing from cache", "upstream stage load will re-run", "task version changed 1 → 2".
 
-            --json prints {"stages":[{"id","task","action","reason","key","inputs","outputs"}]}: a stable
-            shape for scripts. "key" is null while an upstream stage still has to run.
+            --json prints {"stages":[{"id","task","action","reason","key","inputs","outputs"}]}: a stable shape for scripts. "key" is null while an upstream stage still has to run.
             """)
 
     @OptionGroup var global: GlobalOptions

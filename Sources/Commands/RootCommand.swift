@@ -6,12 +6,9 @@ public struct RootCommand: AsyncParsableCommand {
         commandName: "lunette",
         abstract: "Turn a small hand-labelled test set into a fast, fine-tuned evaluation metric.",
         discussion: """
-            Projects live in workflows/<project>.yaml. `lunette run` expands each run into cached stages
-            (load, split, training data, train, evaluate, register) and runs only what changed;
-            `lunette plan --explain` says why each stage runs or is reused.
+            Projects live in workflows/<project>.yaml. `lunette run` expands each run into cached stages (load, split, training data, train, evaluate, register) and runs only what changed; `lunette plan --explain` says why each stage runs or is reused.
 
-            Exit codes: 0 success, 1 a stage failed or `check`/`verify` found a difference,
-            2 invalid manifests or arguments, 3 the workspace is busy (--no-wait), 130 interrupted.
+            Exit codes: 0 success, 1 a stage failed or `check`/`verify` found a difference, 2 invalid manifests or arguments, 3 the workspace is busy (--no-wait), 130 interrupted.
             """,
         version: LunetteVersion.text,
         subcommands: [

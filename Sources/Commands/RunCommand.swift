@@ -10,13 +10,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the stages that are out of date.",
         discussion: """
-            Executes stale stages in dependency order, up to --jobs at a time (at most one `train` stage
-            at a time), reusing every stage whose action key is already in the cache. A second run with
-            nothing changed runs nothing. The lock (workflows/<project>.lock) is rewritten only after a
-            run with no failures. Ctrl-C cancels running stages and marks their runs cancelled.
+            Executes stale stages in dependency order, up to --jobs at a time (at most one `train` stage at a time), reusing every stage whose action key is already in the cache. A second run with nothing changed runs nothing. The lock (workflows/<project>.lock) is rewritten only after a run with no failures. Ctrl-C cancels running stages and marks their runs cancelled.
 
-            Targets: `project`, `project/run`, `project/run/stage`; `*` matches within a part
-            (`demo/*/split`). No target runs every project.
+            Targets: `project`, `project/run`, `project/run/stage`; `*` matches within a part (`demo/*/split`). No target runs every project.
             """)
 
     @OptionGroup var global: GlobalOptions

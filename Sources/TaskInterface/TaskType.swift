@@ -35,6 +35,11 @@ public protocol TaskType: Sendable {
     /// The run's lifecycle status after a stage of this type succeeds (`data ready`, `fine-tuned`…).
     var statusAfterSuccess: RunStatus? { get }
 
+    /// Checks, before any stage of the invocation runs, what a stage needs from outside the
+    /// workspace: credentials in the environment, an installed tool. Returns one message per
+    /// problem, naming what is missing and how to provide it (never a secret's value).
+    func preflight(params: [String: JSONValue], environment: [String: String]) -> [String]
+
     /// Does the work: reads ``StageContext/inputs``, writes every path in ``StageContext/outputs``.
     ///
     /// Throw ``TaskError`` for a failure a user can fix; the message is shown as it is.
@@ -47,6 +52,7 @@ extension TaskType {
     public var pool: String? { nil }
     public var statusWhileRunning: RunStatus? { nil }
     public var statusAfterSuccess: RunStatus? { nil }
+    public func preflight(params: [String: JSONValue], environment: [String: String]) -> [String] { [] }
 
     /// The id of this value's type.
     public var id: String { Self.id }

@@ -16,6 +16,7 @@ extension Workspace {
         let store = try openStore()
         let cache = try openCache()
         let plan = try makePlan(projects: projects, targets: targets, force: force, trustLock: false, store: store, cache: cache)
+        try preflight(plan)
         return PlanResult(plan: plan, projects: projects, warnings: warnings)
     }
 

@@ -30,12 +30,14 @@ extension Workspace {
         if request.dryRun {
             return RunSummary(plan: plan, report: nil, updatedLocks: [], warnings: warnings)
         }
+        try preflight(plan)
         let invocation = try store.beginInvocation(command: request.command, pid: getpid(), at: now())
         let digester = FileDigester(root: root, store: store, now: now)
         let executor = Executor(
             registry: registry,
             runner: StageRunner(
-                cache: cache, modelsDirectory: modelsDirectory, environment: environment, scratchRoot: stageScratchRoot),
+                cache: cache, modelsDirectory: modelsDirectory, environment: environment,
+                memo: CacheMemo(root: cacheDirectory.appendingPathComponent("memo")), scratchRoot: stageScratchRoot),
             store: store, workspaceRoot: root, observer: observer, now: now,
             workspaceFileDigest: { path in digester.digest(of: path) })
         let report = await executor.execute(
@@ -55,6 +57,21 @@ extension Workspace {
                     "skipped": report.skipped.count, "not_available": report.notAvailable.count],
             at: now())
         return RunSummary(plan: plan, report: report, updatedLocks: updated, warnings: warnings)
+    }
+
+    /// Asks each stage that will run what it needs from outside (credentials, tools), and stops
+    /// before any work when something is missing.
+    func preflight(_ plan: RunPlan) throws {
+        var problems: [Diagnostic] = []
+        for stage in plan.stagesToRun {
+            guard let task = registry.taskType(id: stage.task) else { continue }
+            for message in task.preflight(params: stage.blueprint.params, environment: environment) {
+                problems.append(.error(message, at: stage.blueprint.location, keyPath: "runs.\(stage.id.run)"))
+            }
+        }
+        if !problems.isEmpty {
+            throw WorkspaceError(.invalidManifests, "stages cannot start", diagnostics: Array(Set(problems)))
+        }
     }
 
     /// Writes each project's lock with the complete stages' keys and outputs.

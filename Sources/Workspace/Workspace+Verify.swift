@@ -24,7 +24,8 @@ extension Workspace {
         let cache = try openCache()
         let plan = try makePlan(projects: projects, targets: targets, force: false, trustLock: false, store: store, cache: cache)
         let runner = StageRunner(
-            cache: cache, modelsDirectory: modelsDirectory, environment: environment, scratchRoot: stageScratchRoot)
+            cache: cache, modelsDirectory: modelsDirectory, environment: environment,
+                memo: CacheMemo(root: cacheDirectory.appendingPathComponent("memo")), scratchRoot: stageScratchRoot)
         var results: [VerifyOutcome] = []
         for stage in plan.stages {
             try Task.checkCancellation()

@@ -110,6 +110,29 @@ struct ProcessTests {
         #expect(try workspace.read("out/after.txt") == reference.read("out/after.txt"))
     }
 
+    @Test("Ctrl-C cancels the running stage, ends its processes, marks the run cancelled and exits 130")
+    func interrupt() async throws {
+        let workspace = try CaseWorkspace("slow", project: "slow")
+        let (process, out, _) = try Self.start(["run"], in: workspace, extra: ["SLOW_SECONDS": "30"])
+        try await Self.waitFor(workspace.root.appendingPathComponent("out/started"))
+        let work = workspace.root.appendingPathComponent("cache/work")
+        let stageFolder = try #require(try FileManager.default.contentsOfDirectory(atPath: work.path).first)
+        let group = try #require(Int32(
+            try String(contentsOf: work.appendingPathComponent("\(stageFolder)/process-group"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let start = Date()
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(process.terminationStatus == 130)
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(output.contains("stop  slow/first/slow  cancelled"), "\(output)")
+        #expect(Self.liveProcesses(inGroup: group) == 0)
+        let status = try workspace.workspace().statuses().first
+        #expect(status?.status == .cancelled)
+        #expect(!FileManager.default.fileExists(atPath: workspace.root.appendingPathComponent("out/slow.txt").path))
+    }
+
     @Test("a second invocation waits for the first; with --no-wait it exits 3 naming the holder")
     func concurrentInvocations() async throws {
         let workspace = try CaseWorkspace("slow", project: "slow")

@@ -56,9 +56,7 @@ enum TestModel {
         let fixture = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/golden.jsonl")
         let shared = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/golden/minilm-l6/golden.jsonl")
-        let bundled = Bundle.module.url(forResource: "golden", withExtension: "jsonl", subdirectory: "Fixtures")
-        let urls = [bundled, fixture, shared].compactMap { $0 }
-        guard let url = urls.first(where: { FileManager.default.fileExists(atPath: $0.path) }),
+        guard let url = [fixture, shared].first(where: { FileManager.default.fileExists(atPath: $0.path) }),
               let text = try? String(contentsOf: url, encoding: .utf8)
         else { return [] }
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(GoldenCase.self, from: Data($0.utf8)) }

@@ -1,0 +1,111 @@
+import Basics
+import Foundation
+
+/// Reading what servers send back: error details and JSON inside a model's answer.
+public enum ProviderResponseText {
+    /// `": <the server's error message>"` (at most 300 characters, the secret scrubbed), or `""`.
+    ///
+    /// Understands `{"error":{"message":…}}` (OpenAI and most compatible servers),
+    /// `{"error":"…"}`, `{"message":…}` and `{"type":"error","error":{…}}` (Anthropic); falls back
+    /// to the start of the body when it is text.
+    public static func errorDetail(_ body: Data, redacting secret: Secret? = nil) -> String {
+        var text: String?
+        if let json = try? JSONValue.parse(body) {
+            text = json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? json["message"]?.stringValue
+                ?? json["detail"]?.stringValue
+        } else if let raw = String(data: body.prefix(2048), encoding: .utf8) {
+            text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard var detail = text?.replacingOccurrences(of: "\n", with: " "), !detail.isEmpty else { return "" }
+        if let secret, !secret.revealedValue.isEmpty {
+            detail = detail.replacingOccurrences(of: secret.revealedValue, with: "<redacted>")
+        }
+        if detail.count > 300 { detail = String(detail.prefix(297)) + "…" }
+        return ": " + detail
+    }
+
+    /// The JSON value in a model's answer, found even when the model wraps it.
+    ///
+    /// Tries, in order: the whole answer; each fenced code block (```` ```json … ``` ````); then
+    /// each `{` or `[` from left to right, taking the longest balanced span from it that parses.
+    /// So `Sure! Here are the rows: {"rows": […]} Hope this helps` gives the object.
+    /// - Returns: the value, or `nil` when the answer holds no JSON object or array.
+    public static func extractJSON(from answer: String) -> JSONValue? {
+        let trimmed = answer.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let value = try? JSONValue.parse(trimmed), value.isContainer { return value }
+        for block in fencedBlocks(trimmed) {
+            if let value = try? JSONValue.parse(block), value.isContainer { return value }
+        }
+        let bytes = Array(trimmed.utf8)
+        var start = 0
+        while start < bytes.count {
+            if bytes[start] == UInt8(ascii: "{") || bytes[start] == UInt8(ascii: "["),
+                let end = balancedEnd(bytes, from: start),
+                let value = try? JSONValue.parse(Data(bytes[start...end])), value.isContainer
+            {
+                return value
+            }
+            start += 1
+        }
+        return nil
+    }
+
+    /// The contents of ```` ``` ```` fenced blocks, in order (the language tag dropped).
+    static func fencedBlocks(_ text: String) -> [String] {
+        let parts = text.components(separatedBy: "```")
+        guard parts.count >= 3 else { return [] }
+        var blocks: [String] = []
+        var index = 1
+        while index < parts.count - 1 {
+            var block = Substring(parts[index])
+            if let newline = block.firstIndex(of: "\n"),
+                block[..<newline].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == " " })
+            {
+                block = block[block.index(after: newline)...]
+            }
+            blocks.append(block.trimmingCharacters(in: .whitespacesAndNewlines))
+            index += 2
+        }
+        return blocks
+    }
+
+    /// The index of the bracket closing the one at `start`, skipping strings; `nil` when unbalanced.
+    static func balancedEnd(_ bytes: [UInt8], from start: Int) -> Int? {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var index = start
+        while index < bytes.count {
+            let byte = bytes[index]
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else {
+                switch byte {
+                case UInt8(ascii: "\""): inString = true
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 { return index }
+                default: break
+                }
+            }
+            index += 1
+        }
+        return nil
+    }
+}
+
+extension JSONValue {
+    var isContainer: Bool {
+        switch self {
+        case .object, .array: return true
+        default: return false
+        }
+    }
+}
