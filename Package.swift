@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         // MARK: Engine
@@ -82,16 +84,23 @@ let package = Package(
             /** Tensors, the WordPiece tokenizer, safetensors IO and the BERT encoder. Knows nothing of workflows. */
             name: "MLCore", dependencies: ["COpenBLAS"], exclude: ["README.md"], swiftSettings: swiftSettings),
 
+        // MARK: LLM providers
+        .target(
+            /** LLM endpoints (OpenAI-compatible, Anthropic, offline): retries, rate limit, concurrency, credentials. */
+            name: "Providers",
+            dependencies: ["Basics", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            exclude: ["README.md"], swiftSettings: swiftSettings),
+
         // MARK: Stages and command line
         .target(
             /** The built-in task types (load-dataset, split, exec, …) and TaskTypeRegistry.builtin. */
-            name: "TaskTypes", dependencies: ["Basics", "WorkflowModel", "TaskInterface"], exclude: ["README.md"],
+            name: "TaskTypes", dependencies: ["Basics", "WorkflowModel", "TaskInterface", "MLCore", "Providers"], exclude: ["README.md", "Train.md"],
             swiftSettings: swiftSettings),
         .target(
             /** The ArgumentParser command tree. Thin: parses, calls Workspace, formats, maps exit codes. */
             name: "Commands",
             dependencies: [
-                "Basics", "WorkflowModel", "Workspace", "TaskTypes", "MLCore",
+                "Basics", "WorkflowModel", "Workspace", "TaskTypes", "MLCore", "RunStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -120,7 +129,19 @@ let package = Package(
         .testTarget(
             name: "MLCoreTests", dependencies: ["MLCore"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
-            name: "TaskTypesTests", dependencies: ["TaskTypes", "_TestSupport"], resources: [.copy("Fixtures")],
+            name: "TaskTypesTests",
+            dependencies: [
+                "TaskTypes", "_TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProvidersTests",
+            dependencies: [
+                "Providers", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Workspace", "TaskTypes", "lunette", "_TestSupport"],

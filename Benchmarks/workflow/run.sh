@@ -22,7 +22,7 @@
 #   DVC_BUILD       how to build the DVC lock the first time: `commit` (default; the outputs are made
 #                   with a shell loop of the same `cp` commands, then `dvc commit` records them: minutes)
 #                   or `repro` (`dvc repro`, which rewrites dvc.lock after every stage: ~40 minutes)
-#   WARM_RUNS       timed runs of each no-op command (default 20); DVC_RUNS for `dvc status` (default 5)
+#   WARM_RUNS       timed runs of each no-op command (default 30); DVC_RUNS for `dvc status` (default 5)
 #   COLD_RUNS       timed cold runs (default 1: each one runs the 1,400 stages)
 #   JOBS            `lunette run --jobs` (default: lunette's own default, 2)
 #
@@ -41,7 +41,7 @@ VENV="$WORK/venv"
 BIG="$WORK/hash-1GiB.bin"
 RESULTS="$WORK/results-workflow.txt"
 JSON="$WORK/hyperfine"
-WARM_RUNS=${WARM_RUNS:-20}
+WARM_RUNS=${WARM_RUNS:-30}
 DVC_RUNS=${DVC_RUNS:-5}
 COLD_RUNS=${COLD_RUNS:-1}
 DVC_BUILD=${DVC_BUILD:-commit}
@@ -227,7 +227,7 @@ say "warm: no-op lunette run and lunette plan ($WARM_RUNS runs each)"
 hyperfine --warmup 2 --runs "$WARM_RUNS" --export-json "$JSON/warm.json" \
     -n "lunette run (no-op)" "'$LUNETTE' run '$TARGET'" \
     -n "lunette plan" "'$LUNETTE' plan '$TARGET'" \
-    -n "lunette plan (all 1,800 stages)" "'$LUNETTE' plan"
+    -n "lunette plan (all 2,200 stages)" "'$LUNETTE' plan"
 PLAN_JSON_STALE=$("$LUNETTE" plan --json "$TARGET" | jq '[.stages[] | select(.action == "run")] | length')
 
 cd "$DW"
@@ -261,6 +261,7 @@ stat() { # file name → "mean ± stddev (min, max, N runs; user + system CPU)" 
         | "\(.mean * 1000 | round) ms ± \((.stddev // 0) * 1000 | round) (min \(.min * 1000 | round), max \(.max * 1000 | round), \(.times | length) runs; CPU \((.user + .system) * 1000 | round) ms)"' "$1"
 }
 first() { jq -r '.results[0].command' "$1"; }
+cpu() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .user + .system' "$1"; }
 COLD_NAME=$(first "$JSON/cold.json")
 COLD=$(mean "$JSON/cold.json" "$COLD_NAME")
 NOOP=$(mean "$JSON/warm.json" "lunette run (no-op)")
@@ -279,10 +280,11 @@ verdict() { if awk -v v="$1" -v t="$2" 'BEGIN { exit !(v < t) }'; then echo "met
     printf '%-38s %s\n' "first lunette run (cold, 1,400 stages)" "$(stat "$JSON/cold.json" "$COLD_NAME")  [target < 60 s: $(verdict "$COLD" 60)]"
     printf '%-38s %s\n' "no-op lunette run" "$(stat "$JSON/warm.json" "lunette run (no-op)")  [target < 100 ms: $(verdict "$NOOP" 0.1)]"
     printf '%-38s %s\n' "no-op lunette plan 'bench/*/s5'" "$(stat "$JSON/warm.json" "lunette plan")"
-    printf '%-38s %s\n' "lunette plan (all 1,800 stages)" "$(stat "$JSON/warm.json" "lunette plan (all 1,800 stages)")"
+    printf '%-38s %s\n' "lunette plan (all 2,200 stages)" "$(stat "$JSON/warm.json" "lunette plan (all 2,200 stages)")"
     printf '%-38s %s\n' "dvc status (DVC $DVC_VERSION)" "$(stat "$JSON/dvc.json" "dvc status")"
     printf '%-38s %s\n' "ratio dvc status / no-op lunette run" "$(ratio "$DVCS" "$NOOP")×  [target ≥ 50×: $(if awk -v r="$(ratio "$DVCS" "$NOOP")" 'BEGIN { exit !(r >= 50) }'; then echo met; else echo MISSED; fi)]"
     printf '%-38s %s\n' "ratio dvc status / lunette plan" "$(ratio "$DVCS" "$PLAN")×"
+    printf '%-38s %s\n' "same ratio in CPU time (user + system)" "$(ratio "$(cpu "$JSON/dvc.json" "dvc status")" "$(cpu "$JSON/warm.json" "lunette run (no-op)")")×  (steadier than wall time on a busy machine)"
     printf '%-38s %s\n' "cold run's own summary" "$COLD_SUMMARY"
     printf '%-38s %s\n' "no-op run's own summary" "$NOOP_SUMMARY"
     printf '%-38s %s\n' "stages to run after the cold run" "$PLAN_JSON_STALE (lunette plan --json)"

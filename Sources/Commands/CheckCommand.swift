@@ -13,10 +13,11 @@ struct CheckCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @Argument(help: "Check only these (project, project/run, project/run/stage) and what they need.") var targets: [String] = []
 
     func run() async throws {
         do {
-            let result = try global.workspace().check()
+            let result = try global.workspace().check(targets: targets)
             for warning in result.warnings { printError(warning.rendered()) }
             for stage in result.unavailable where stage.reason != .upstreamWillRun(stage.id) {
                 if case .taskNotAvailable = stage.reason { print("note: \(stage.id): \(stage.reason.text); not checked") }

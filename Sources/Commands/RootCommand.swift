@@ -13,7 +13,8 @@ public struct RootCommand: AsyncParsableCommand {
         version: LunetteVersion.text,
         subcommands: [
             InitCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ShowCommand.self,
-            CheckCommand.self, VerifyCommand.self, CacheCommand.self, PresetsCommand.self, EmbedCommand.self,
+            CheckCommand.self, VerifyCommand.self, CacheCommand.self, ReportCommand.self, CompareCommand.self,
+            RegisterCommand.self, RegistryCommand.self, ScoreCommand.self, PresetsCommand.self, EmbedCommand.self,
             ModelsCommand.self,
         ])
 

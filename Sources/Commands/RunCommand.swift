@@ -23,6 +23,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print the plan without running anything.") var dryRun = false
     @Flag(help: "Exit at once if another invocation holds the workspace, instead of waiting.") var noWait = false
     @Flag(name: [.short, .long], help: "Print stage logs as they come.") var verbose = false
+    @Flag(help: "Stop every run at fine-tuned: do not register metrics (`lunette register RUN` does it later).")
+    var noRegister = false
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -34,7 +36,7 @@ struct RunCommand: AsyncParsableCommand {
             let observer = ConsoleObserver(terminal: isTerminal, verbose: verbose)
             let request = RunRequest(
                 targets: targets, jobs: jobs, keepGoing: keepGoing, force: force, dryRun: dryRun, wait: !noWait,
-                command: (["lunette"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+                command: (["lunette"] + CommandLine.arguments.dropFirst()).joined(separator: " "), register: !noRegister)
             let summary = try await Interrupts.cancellingOnSignal {
                 try await workspace.run(request, observer: observer) { holder in
                     printError("waiting for another invocation to finish (\(holder))…")

@@ -49,11 +49,17 @@ extension ContentCache {
     ///   - staleBefore: Temporary files older than this are removed; by default one hour ago.
     /// - Returns: Every file looked at, kept or removed, with a reason and its size.
     public func collectGarbage(
-        keepingRecords keys: Set<ContentHash>, dryRun: Bool, staleBefore: Date = Date(timeIntervalSinceNow: -3600)
+        keepingRecords keys: Set<ContentHash>, keepingObjects roots: Set<ContentHash> = [], dryRun: Bool,
+        staleBefore: Date = Date(timeIntervalSinceNow: -3600)
     ) throws -> GarbageReport {
         var kept: [GarbageReport.Item] = []
         var removed: [GarbageReport.Item] = []
         var reachable = Set<ContentHash>()
+        // Objects kept for their own sake (registered models and reports), with a tree's entries.
+        for root in roots {
+            reachable.insert(root)
+            if let tree = try? readTreeUnverified(root) { reachable.formUnion(tree.entries.map(\.digest)) }
+        }
         func temporary(_ file: CacheFile) {
             let item = GarbageReport.Item(kind: .temporary, path: relative(file.path), bytes: file.size, reason: "")
             if file.modified < staleBefore {

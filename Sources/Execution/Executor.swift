@@ -130,7 +130,14 @@ public final class Executor: Sendable {
         let parts = ActionKeyParts(task: stage.task, version: task.version, params: blueprint.params, inputs: digests)
         let key = parts.key
         var reason = stage.reason.text
-        if !options.force, let cached = runner.cache.record(for: key) {
+        // The plan already found an up-to-date stage's outputs in the cache (present, right size);
+        // re-read the index only when they must be re-hashed for a stage that will read them.
+        let planned = stage.action == .skip && !verifyOutputs && stage.key == key
+            ? stage.knownOutputs.map { known in
+                ActionRecord(key: key, task: stage.task, taskVersion: task.version, stage: stage.id.description,
+                             outputs: known.mapValues(\.artifactRef))
+            } : nil
+        if !options.force, let cached = planned ?? runner.cache.record(for: key) {
             if let reused = reuse(cached, stage: stage, verify: verifyOutputs, parts: parts) {
                 let why =
                     stage.action == .skip
@@ -157,7 +164,8 @@ public final class Executor: Sendable {
         let log = StageLog(stageID: stage.id, observer: observer)
         do {
             let (result, refs) = try await runner.run(
-                task, blueprint: blueprint, inputs: resolved, workingDirectory: workspaceRoot, reporter: log)
+                task, blueprint: blueprint, inputs: resolved, workingDirectory: workspaceRoot, reporter: log,
+                inputDigests: digests)
             try runner.cache.store(
                 ActionRecord(key: key, task: stage.task, taskVersion: task.version, stage: stage.id.description, outputs: refs))
             let outputs = refs.mapValues(\.lockedOutput)

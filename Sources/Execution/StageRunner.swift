@@ -16,12 +16,15 @@ public struct StageRunner: Sendable {
     public let memo: (any MemoCache)?
     /// Where each stage gets its private scratch folder (`stage-<uuid>/`).
     public let scratchRoot: URL
+    /// The metric registry handed to stages (the `register` stage uses it).
+    public let registry: (any MetricRegistry)?
 
     public init(
         cache: ContentCache, modelsDirectory: URL, environment: [String: String], memo: (any MemoCache)? = nil,
-        scratchRoot: URL? = nil
+        scratchRoot: URL? = nil, registry: (any MetricRegistry)? = nil
     ) {
         self.cache = cache
+        self.registry = registry
         self.scratchRoot = scratchRoot ?? cache.root.appendingPathComponent("tmp")
         self.modelsDirectory = modelsDirectory
         self.environment = environment
@@ -43,7 +46,7 @@ public struct StageRunner: Sendable {
     /// - Throws: the task's error, ``TaskError`` when an output is missing, ``CacheError`` on publish.
     public func run(
         _ task: any TaskType, blueprint: StageBlueprint, inputs: [String: ResolvedInput], workingDirectory: URL,
-        reporter: any StageReporter
+        reporter: any StageReporter, inputDigests: [String: ContentHash] = [:]
     ) async throws -> (StageResult, [String: ArtifactRef]) {
         let scratch = scratchRoot.appendingPathComponent("stage-\(UUID().uuidString.lowercased())")
         try FileManager.default.createDirectoryIfNeeded(atPath: scratch.path + "/work")
@@ -81,7 +84,8 @@ public struct StageRunner: Sendable {
         let context = StageContext(
             stageID: blueprint.id, params: blueprint.params, inputs: inputURLs, outputs: outputURLs,
             workingDirectory: workingDirectory, scratchDirectory: scratch.appendingPathComponent("work"),
-            modelsDirectory: modelsDirectory, environment: environment, reporter: reporter, memo: memo)
+            modelsDirectory: modelsDirectory, environment: environment, reporter: reporter, memo: memo,
+            inputDigests: inputDigests, registry: registry)
         let result = try await task.run(context)
         try Task.checkCancellation()
 

@@ -15,6 +15,7 @@ public struct MLCoreError: Error, CustomStringConvertible, Sendable, Equatable {
             case invalidVocabulary = "invalid vocabulary"
             case invalidInput = "invalid input"
             case io = "i/o"
+            case trainingDiverged = "training diverged"
         }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
@@ -37,6 +38,8 @@ public struct MLCoreError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let invalidInput = Code(.invalidInput)
         /// Reading or writing a file failed.
         public static let io = Code(.io)
+        /// Training's loss or gradient became NaN or infinite (lower the learning rate).
+        public static let trainingDiverged = Code(.trainingDiverged)
 
         public var description: String { kind.rawValue }
     }

@@ -18,7 +18,7 @@ struct OutputClaim: Sendable {
     ///
     /// - Parameter acrossFilesOnly: Only pair claims from different manifests (`loadAll` uses this;
     ///   pairs inside one manifest were reported when it was loaded).
-    /// - Complexity: O(*n*²) in the number of claims, which is small (a few per custom stage).
+    /// - Complexity: O(*n* log *n* + *n* · *d*) for *n* claims of folder depth *d*.
     static func conflicts(_ claims: [OutputClaim], acrossFilesOnly: Bool) -> [Diagnostic] {
         let ordered = claims.sorted { a, b in
             let la = a.location ?? SourceLocation(file: "", line: 0, column: 0)
@@ -26,29 +26,49 @@ struct OutputClaim: Sendable {
             return (la.file, la.line, la.column, a.keyPath) < (lb.file, lb.line, lb.column, b.keyPath)
         }
         var diagnostics: [Diagnostic] = []
-        for (index, claim) in ordered.enumerated() {
-            for earlier in ordered[..<index] {
-                if acrossFilesOnly, earlier.location?.file == claim.location?.file { continue }
-                guard let relation = relation(of: claim.path, to: earlier.path) else { continue }
+        // The earliest claim of each path, and of each folder that holds a claimed path, so each
+        // claim is checked in O(depth) instead of against every earlier one.
+        var byPath: [String: [OutputClaim]] = [:]
+        var byFolder: [String: [OutputClaim]] = [:]
+        for claim in ordered {
+            let ancestors = folders(of: claim.path)
+            var candidates: [(OutputClaim, String)] = (byPath[claim.path] ?? []).map { ($0, "is also written by") }
+            for folder in ancestors {
+                candidates += (byPath[folder] ?? []).map { ($0, "is inside an output of") }
+            }
+            candidates += (byFolder[claim.path] ?? []).map { ($0, "contains an output of") }
+            let eligible = candidates.filter { !acrossFilesOnly || $0.0.location?.file != claim.location?.file }
+            if let (earlier, relation) = eligible.min(by: { order($0.0, $1.0) }) {
                 let whose = acrossFilesOnly ? earlier.ownerInProject : earlier.owner
                 let place = earlier.location.map { " (\($0), \(earlier.keyPath))" } ?? ""
                 diagnostics.append(Diagnostic.error(
                     "output '\(claim.path)' \(relation) \(whose)", at: claim.location, keyPath: claim.keyPath,
                     hint: "\(whose) declares '\(earlier.path)'\(place); give each stage its own output path",
                     sourceLine: claim.sourceLine))
-                break
             }
+            byPath[claim.path, default: []].append(claim)
+            for folder in ancestors { byFolder[folder, default: []].append(claim) }
         }
         return diagnostics
     }
 
+    /// The folders above `path`: `a/b/c` → `a`, `a/b`.
+    private static func folders(of path: String) -> [String] {
+        var result: [String] = []
+        var index = path.startIndex
+        while let slash = path[index...].firstIndex(of: "/") {
+            result.append(String(path[..<slash]))
+            index = path.index(after: slash)
+        }
+        return result
+    }
+
+    private static func order(_ a: OutputClaim, _ b: OutputClaim) -> Bool {
+        let la = a.location ?? SourceLocation(file: "", line: 0, column: 0)
+        let lb = b.location ?? SourceLocation(file: "", line: 0, column: 0)
+        return (la.file, la.line, la.column, a.keyPath) < (lb.file, lb.line, lb.column, b.keyPath)
+    }
+
     private var ownerInProject: String { project.map { "\(owner) in project '\($0)'" } ?? owner }
 
-    /// How `path` collides with `other`: the same file, inside its folder, or around it; nil when apart.
-    private static func relation(of path: String, to other: String) -> String? {
-        if path == other { return "is also written by" }
-        if path.hasPrefix(other + "/") { return "is inside an output of" }
-        if other.hasPrefix(path + "/") { return "contains an output of" }
-        return nil
-    }
 }

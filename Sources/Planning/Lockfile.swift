@@ -48,11 +48,11 @@ public struct Lockfile: Hashable, Sendable {
             var key = ""
             JSONValue.writeEscaped(id.description, to: &key)
             out += "\n  \(key):\n"
-            out += "    task: \(JSONValue.string(entry.parts.task).canonicalText)\n"
-            out += "    version: \(entry.parts.version)\n"
+            out += "    task: \(JSONValue.string(entry.task).canonicalText)\n"
+            out += "    version: \(entry.version)\n"
             out += "    key: \(JSONValue.string(entry.key.description).canonicalText)\n"
-            out += "    params: \(JSONValue.object(entry.parts.params).canonicalText)\n"
-            out += "    inputs: \(JSONValue.object(entry.parts.inputs.mapValues { .string($0.description) }).canonicalText)\n"
+            out += "    params: \(entry.paramsText)\n"
+            out += "    inputs: \(JSONValue.object(entry.inputs.mapValues { .string($0.description) }).canonicalText)\n"
             let outputs = entry.outputs.mapValues { output -> JSONValue in
                 .object([
                     "digest": .string(output.digest.description), "size": .int(Int(output.size)),
@@ -69,6 +69,7 @@ public struct Lockfile: Hashable, Sendable {
     public static func parse(_ text: String, file: String) throws -> Lockfile {
         var lock = Lockfile(project: "")
         var current: (id: StageID, fields: [String: JSONValue], line: Int)?
+        var paramsText = ""
         func fail(_ line: Int, _ message: String) -> PlanningError {
             PlanningError(
                 .invalidLock, "\(file):\(line): \(message)",
@@ -76,8 +77,9 @@ public struct Lockfile: Hashable, Sendable {
         }
         func finish() throws {
             guard let (id, fields, line) = current else { return }
-            lock.stages[id] = try LockEntry(fields: fields, orFail: { fail(line, $0) })
+            lock.stages[id] = try LockEntry(fields: fields, paramsText: paramsText, orFail: { fail(line, $0) })
             current = nil
+            paramsText = ""
         }
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
@@ -88,7 +90,7 @@ public struct Lockfile: Hashable, Sendable {
                 }
                 continue
             }
-            if line.trimmingCharacters(in: .whitespaces).isEmpty || line == "stages:" { continue }
+            if line.allSatisfy({ $0 == " " || $0 == "\t" }) || line == "stages:" { continue }
             if line.hasPrefix("version: ") {
                 guard Int(line.dropFirst(9)) == formatVersion else {
                     throw fail(number, "unsupported lock version '\(line.dropFirst(9))' (this Lunette reads version \(formatVersion))")
@@ -105,12 +107,20 @@ public struct Lockfile: Hashable, Sendable {
                 continue
             }
             if line.hasPrefix("    "), current != nil, let colon = line.firstIndex(of: ":") {
-                let field = line[line.index(line.startIndex, offsetBy: 4)..<colon].trimmingCharacters(in: .whitespaces)
-                let valueText = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                guard let value = try? JSONValue.parse(Data(valueText.utf8)) else {
+                let field = line[line.index(line.startIndex, offsetBy: 4)..<colon].filter { $0 != " " }
+                let valueText = line[line.index(after: colon)...].drop { $0 == " " }
+                if field == "params" {
+                    // Kept as written (it is canonical JSON): parsed only when a plan explains a change.
+                    guard valueText.first == "{", valueText.last == "}" else {
+                        throw fail(number, "the value of 'params' is not a JSON object")
+                    }
+                    paramsText = String(valueText)
+                    continue
+                }
+                guard let value = try? JSONValue.parse(Data(String(valueText).utf8)) else {
                     throw fail(number, "the value of '\(field)' is not valid JSON")
                 }
-                current?.fields[field] = value
+                current?.fields[String(field)] = value
                 continue
             }
             throw fail(number, "unexpected line '\(line.prefix(60))'")
@@ -120,22 +130,39 @@ public struct Lockfile: Hashable, Sendable {
     }
 }
 
-/// One stage's line in the lock: its action key, the key's parts, and its outputs.
+/// One stage's entry in the lock: its action key, the key's parts, and its outputs.
+///
+/// The parameters are kept as their canonical JSON text, so a lock is parsed and rewritten without
+/// decoding and re-encoding every stage's parameters; ``parts`` decodes them when a plan needs to
+/// say what changed.
 public struct LockEntry: Hashable, Sendable {
     public var key: ContentHash
-    public var parts: ActionKeyParts
+    public var task: String
+    public var version: Int
+    /// The parameters' canonical JSON text.
+    public var paramsText: String
+    public var inputs: [String: ContentHash]
     public var outputs: [String: LockedOutput]
 
     public init(key: ContentHash, parts: ActionKeyParts, outputs: [String: LockedOutput]) {
         self.key = key
-        self.parts = parts
+        self.task = parts.task
+        self.version = parts.version
+        self.paramsText = JSONValue.object(parts.params).canonicalText
+        self.inputs = parts.inputs
         self.outputs = outputs
     }
 
-    init(fields: [String: JSONValue], orFail fail: (String) -> PlanningError) throws {
+    /// The parts the key was computed from (parameters decoded from ``paramsText``).
+    public var parts: ActionKeyParts {
+        let params = (try? JSONValue.parse(paramsText))?.objectValue ?? [:]
+        return ActionKeyParts(task: task, version: version, params: params, inputs: inputs)
+    }
+
+    init(fields: [String: JSONValue], paramsText: String, orFail fail: (String) -> PlanningError) throws {
         guard let task = fields["task"]?.stringValue, let version = fields["version"]?.intValue,
             let keyText = fields["key"]?.stringValue, let key = ContentHash(parsing: keyText),
-            let params = fields["params"]?.objectValue, let inputs = fields["inputs"]?.objectValue,
+            !paramsText.isEmpty, let inputs = fields["inputs"]?.objectValue,
             let outputs = fields["outputs"]?.objectValue
         else { throw fail("a stage entry needs task, version, key, params, inputs and outputs") }
         var inputDigests: [String: ContentHash] = [:]
@@ -152,9 +179,12 @@ public struct LockEntry: Hashable, Sendable {
             else { throw fail("output '\(name)' needs digest, size and kind") }
             locked[name] = LockedOutput(digest: digest, size: Int64(size), kind: kind)
         }
-        self.init(
-            key: key, parts: ActionKeyParts(task: task, version: version, params: params, inputs: inputDigests),
-            outputs: locked)
+        self.key = key
+        self.task = task
+        self.version = version
+        self.paramsText = paramsText
+        self.inputs = inputDigests
+        self.outputs = locked
     }
 }
 

@@ -146,7 +146,11 @@ public enum StageExpansion {
     static func providerParams(_ run: Run, _ project: Project) -> JSONValue {
         guard let name = run.provider, let spec = project.providers[name] else { return .null }
         var object: [String: JSONValue] = ["name": .string(name), "kind": .string(spec.kind)]
-        for key in ["base_url", "model", "temperature", "max_tokens"] {
+        // `api_key_env` names a variable; the key itself never enters params, keys or locks.
+        for key in [
+            "base_url", "model", "temperature", "max_tokens", "api_key_env", "max_concurrency", "requests_per_minute",
+            "timeout", "headers",
+        ] {
             if let value = spec.settings[key] { object[key] = value }
         }
         return .object(object)

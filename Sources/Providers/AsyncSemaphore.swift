@@ -21,7 +21,7 @@ public actor AsyncSemaphore {
         let id = nextID
         nextID += 1
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 if Task.isCancelled {
                     continuation.resume(throwing: CancellationError())
                 } else {
@@ -47,10 +47,10 @@ public actor AsyncSemaphore {
         try await wait()
         do {
             let value = try await body()
-            signal()
+            await signal()
             return value
         } catch {
-            signal()
+            await signal()
             throw error
         }
     }

@@ -3,6 +3,7 @@ import GRDB
 /// The store's migrations. Append new ones; never edit or reorder an existing one.
 enum Schema {
     static let v1 = "v1: invocations, stage executions, runs, stat cache"
+    static let v2 = "v2: registry of metrics and aliases"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -51,6 +52,30 @@ enum Schema {
                         inode INTEGER NOT NULL,
                         digest TEXT NOT NULL,
                         recorded_at_ns INTEGER NOT NULL);
+                    """)
+        }
+        migrator.registerMigration(v2) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE registered_metric (
+                        name TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        model_digest TEXT NOT NULL,
+                        report_digest TEXT,
+                        project TEXT NOT NULL,
+                        run TEXT NOT NULL,
+                        manifest_digest TEXT,
+                        summary TEXT NOT NULL DEFAULT '{}',
+                        registered_at DATETIME NOT NULL,
+                        PRIMARY KEY (name, version),
+                        UNIQUE (name, model_digest));
+                    CREATE TABLE metric_alias (
+                        name TEXT NOT NULL,
+                        alias TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        updated_at DATETIME NOT NULL,
+                        PRIMARY KEY (name, alias),
+                        FOREIGN KEY (name, version) REFERENCES registered_metric(name, version));
                     """)
         }
         return migrator

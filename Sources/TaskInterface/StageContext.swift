@@ -28,11 +28,16 @@ public struct StageContext: Sendable {
     public var reporter: any StageReporter
     /// A content cache a task may use for its own memoised values (e.g. embeddings).
     public var memo: (any MemoCache)?
+    /// Input name → content digest (as in the action key).
+    public var inputDigests: [String: ContentHash]
+    /// The metric registry, for the `register` stage.
+    public var registry: (any MetricRegistry)?
 
     public init(
         stageID: StageID, params: [String: JSONValue], inputs: [String: URL], outputs: [String: URL],
         workingDirectory: URL, scratchDirectory: URL, modelsDirectory: URL, environment: [String: String],
-        reporter: any StageReporter, memo: (any MemoCache)? = nil
+        reporter: any StageReporter, memo: (any MemoCache)? = nil, inputDigests: [String: ContentHash] = [:],
+        registry: (any MetricRegistry)? = nil
     ) {
         self.stageID = stageID
         self.params = params
@@ -44,6 +49,8 @@ public struct StageContext: Sendable {
         self.environment = environment
         self.reporter = reporter
         self.memo = memo
+        self.inputDigests = inputDigests
+        self.registry = registry
     }
 
     /// The file beside ``scratchDirectory`` where a task that starts processes records their process

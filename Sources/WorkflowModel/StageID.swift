@@ -21,7 +21,13 @@ public struct StageID: Hashable, Comparable, Sendable, Codable, CustomStringConv
     /// `project/run`.
     public var runPath: String { "\(project)/\(run)" }
 
-    public static func < (lhs: StageID, rhs: StageID) -> Bool { lhs.description < rhs.description }
+    /// Orders by project, then run, then stage (comparing the parts, not a joined string: it is
+    /// called in every sort of a plan).
+    public static func < (lhs: StageID, rhs: StageID) -> Bool {
+        if lhs.project != rhs.project { return lhs.project < rhs.project }
+        if lhs.run != rhs.run { return lhs.run < rhs.run }
+        return lhs.stage < rhs.stage
+    }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

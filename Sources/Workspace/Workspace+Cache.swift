@@ -11,7 +11,7 @@ extension Workspace {
     /// Removes cache entries and objects that no lock and no recent invocation reaches.
     ///
     /// Kept: every action in any project's lock, every action the store saw run or reused in the
-    /// last 14 days, and every object those reach. Everything else in the index, every
+    /// last 14 days, every registered metric's model and report, and every object those reach. Everything else in the index, every
     /// unreachable object and stale temporary files are removed (only listed with `dryRun`).
     public func collectGarbage(dryRun: Bool) throws -> GarbageReport {
         let (projects, _) = try loadProjects()
@@ -26,7 +26,13 @@ extension Workspace {
         for text in try store.actionKeysUsed(since: now().addingTimeInterval(-Workspace.gcRecentWindow)) {
             if let key = ContentHash(parsing: text) { keep.insert(key) }
         }
-        return try cache.collectGarbage(keepingRecords: keep, dryRun: dryRun)
+        var registered: Set<ContentHash> = []
+        for metric in try store.registeredMetrics() {
+            for digest in [metric.modelDigest, metric.reportDigest].compactMap({ $0 }) {
+                if let hash = ContentHash(parsing: digest) { registered.insert(hash) }
+            }
+        }
+        return try cache.collectGarbage(keepingRecords: keep, keepingObjects: registered, dryRun: dryRun)
     }
 
     /// Re-hashes every cached object, moves corrupt ones to quarantine and drops index entries that

@@ -10,10 +10,10 @@ extension Workspace {
     /// entry passes its locked output digests downstream), so a clean clone with no cache can be
     /// checked. Stages whose task type is not part of this build are reported, not counted as stale.
     /// - Throws: ``WorkspaceError`` `invalidManifests` (exit 2).
-    public func check() throws -> CheckResult {
+    public func check(targets: [String] = []) throws -> CheckResult {
         let (projects, warnings) = try loadProjects()
         let store = try openStore()
-        let plan = try makePlan(projects: projects, targets: [], force: false, trustLock: true, store: store, cache: nil)
+        let plan = try makePlan(projects: projects, targets: targets, force: false, trustLock: true, store: store, cache: nil)
         var stale: [PlannedStage] = []
         var unavailable: [PlannedStage] = []
         for stage in plan.stages where stage.action == .run {

@@ -21,7 +21,8 @@ extension Workspace {
     }
 
     func makePlan(
-        projects: [Project], targets: [String], force: Bool, trustLock: Bool, store: RunStore, cache: ContentCache?
+        projects: [Project], targets: [String], force: Bool, trustLock: Bool, store: RunStore, cache: ContentCache?,
+        locks: [String: Lockfile]? = nil
     ) throws -> RunPlan {
         let digester = FileDigester(root: root, store: store, now: now)
         defer { digester.save() }
@@ -38,7 +39,7 @@ extension Workspace {
         }
         let inputs = PlanInputs(
             projects: projects, taskVersions: taskVersions, fileDigests: fileDigests, modelDigests: modelDigests,
-            locks: try readLocks(projects),
+            locks: try locks ?? readLocks(projects),
             cachedOutputs: { key in cache?.record(for: key)?.outputs.mapValues(\.lockedOutput) },
             targets: targets, force: force, trustLock: trustLock)
         return try Planner().plan(inputs)

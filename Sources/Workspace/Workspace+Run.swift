@@ -24,9 +24,10 @@ extension Workspace {
         _ = try store.markInterrupted(at: now())
         reapInterruptedStages()
         let cache = try openCache()
+        let locks = try readLocks(projects)
         let plan = try makePlan(
-            projects: projects, targets: request.targets, force: request.force, trustLock: false, store: store,
-            cache: cache)
+            projects: request.adjusting(projects), targets: request.targets, force: request.force, trustLock: false, store: store,
+            cache: cache, locks: locks)
         if request.dryRun {
             return RunSummary(plan: plan, report: nil, updatedLocks: [], warnings: warnings)
         }
@@ -37,7 +38,8 @@ extension Workspace {
             registry: registry,
             runner: StageRunner(
                 cache: cache, modelsDirectory: modelsDirectory, environment: environment,
-                memo: CacheMemo(root: cacheDirectory.appendingPathComponent("memo")), scratchRoot: stageScratchRoot),
+                memo: CacheMemo(root: cacheDirectory.appendingPathComponent("memo")), scratchRoot: stageScratchRoot,
+                registry: StoreRegistry(store: store, root: root, now: now)),
             store: store, workspaceRoot: root, observer: observer, now: now,
             workspaceFileDigest: { path in digester.digest(of: path) })
         let report = await executor.execute(
@@ -48,7 +50,7 @@ extension Workspace {
         digester.save()
         var updated: [String] = []
         if report.failed.isEmpty && !report.wasCancelled {
-            updated = try updateLocks(projects: projects, outcomes: report.outcomes)
+            updated = try updateLocks(projects: projects, outcomes: report.outcomes, existing: locks)
         }
         let outcome = report.wasCancelled ? "cancelled" : report.failed.isEmpty ? "succeeded" : "failed"
         try store.finishInvocation(
@@ -76,22 +78,24 @@ extension Workspace {
 
     /// Writes each project's lock with the complete stages' keys and outputs.
     /// - Returns: the workspace-relative paths of the locks that changed.
-    func updateLocks(projects: [Project], outcomes: [StageOutcome]) throws -> [String] {
-        let existing = try readLocks(projects)
+    func updateLocks(projects: [Project], outcomes: [StageOutcome], existing: [String: Lockfile]) throws -> [String] {
         var changed: [String] = []
         for project in projects {
-            var lock = existing[project.name] ?? Lockfile(project: project.name)
-            let before = lock.rendered()
+            let before = existing[project.name] ?? Lockfile(project: project.name)
+            var lock = before
             for outcome in outcomes where outcome.id.project == project.name && outcome.isComplete {
-                guard let key = outcome.key, let parts = outcome.parts else { continue }
+                guard let key = outcome.key, lock.stages[outcome.id]?.key != key
+                        || lock.stages[outcome.id]?.outputs != outcome.outputs,
+                    let parts = outcome.parts
+                else { continue }
                 lock.stages[outcome.id] = LockEntry(key: key, parts: parts, outputs: outcome.outputs)
             }
             let valid = Set(
                 project.runs.flatMap { run in StageExpansion.blueprints(for: run, in: project).map(\.id) })
             lock.stages = lock.stages.filter { valid.contains($0.key) }
-            let text = lock.rendered()
             let path = root.appendingPathComponent(project.lockPath).path
-            if text != before || (!FileManager.default.fileExists(atPath: path) && !lock.stages.isEmpty) {
+            if lock != before || (!FileManager.default.fileExists(atPath: path) && !lock.stages.isEmpty) {
+                let text = lock.rendered()
                 try AtomicFile.write(Data(text.utf8), to: path)
                 changed.append(project.lockPath)
             }
@@ -112,11 +116,19 @@ public struct RunRequest: Sendable {
     public var pools: [String: Int]
     /// The command line, recorded in the store and the lock holder's note.
     public var command: String
+    /// `false` (`--no-register`): no run registers its metric; runs stop at fine-tuned.
+    public var register: Bool
+    /// `project/run` paths whose register stage runs even when the manifest says `register: false`
+    /// (`lunette register RUN`).
+    public var forceRegister: Set<String>
 
     public init(
         targets: [String] = [], jobs: Int = 2, keepGoing: Bool = false, force: Bool = false, dryRun: Bool = false,
-        wait: Bool = true, pools: [String: Int] = ["train": 1], command: String = "lunette run"
+        wait: Bool = true, pools: [String: Int] = ["train": 1], command: String = "lunette run", register: Bool = true,
+        forceRegister: Set<String> = []
     ) {
+        self.register = register
+        self.forceRegister = forceRegister
         self.targets = targets
         self.jobs = jobs
         self.keepGoing = keepGoing
@@ -125,6 +137,26 @@ public struct RunRequest: Sendable {
         self.wait = wait
         self.pools = pools
         self.command = command
+    }
+}
+
+extension RunRequest {
+    /// The projects as this request plans them (`--no-register`, `lunette register`).
+    func adjusting(_ projects: [Project]) -> [Project] {
+        guard !register || !forceRegister.isEmpty else { return projects }
+        return projects.map { project in
+            var project = project
+            project.runs = project.runs.map { run in
+                var run = run
+                if forceRegister.contains("\(project.name)/\(run.name)") {
+                    run.register = true
+                } else if !register {
+                    run.register = false
+                }
+                return run
+            }
+            return project
+        }
     }
 }
 

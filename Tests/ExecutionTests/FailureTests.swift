@@ -93,19 +93,21 @@ import _TestSupport
 
     @Test func cancellingStopsARunningStageQuickly() async throws {
         let harness = try ExecutionHarness { registry, recorder in
-            registry.register(FakeTaskType<FakeTaskIDs.LoadDataset>(recorder: recorder, delay: .seconds(30)))
+            registry.register(FakeTaskType<FakeTaskIDs.LoadDataset>(recorder: recorder, delay: .seconds(600)))
         }
         let plan = try harness.plan([ProjectBuilder("demo").run("tox").build()])
         let clock = ContinuousClock()
         let start = clock.now
         let task = Task { try await harness.execute(plan, jobs: 2) }
-        while harness.recorder.currentlyRunning < 2, clock.now - start < .seconds(5) {
+        // Generous deadlines: CPU-bound suites running beside this one can starve the task pool.
+        while harness.recorder.currentlyRunning < 2, clock.now - start < .seconds(120) {
             try await Task.sleep(for: .milliseconds(5))
         }
         #expect(harness.recorder.currentlyRunning == 2)
         task.cancel()
+        let cancelled = clock.now
         let report = try await task.value
-        #expect(clock.now - start < .seconds(10))  // generous: the machine may be loaded
+        #expect(clock.now - cancelled < .seconds(30))
         #expect(report.wasCancelled)
         #expect(report.outcome("load")?.status == .cancelled)
         #expect(report.outcome("load-training")?.status == .cancelled)

@@ -13,6 +13,10 @@ import Glibc
 /// The `lunette` executable as a user runs it: exit codes, kills, concurrent invocations.
 @Suite("lunette as a process", .serialized)
 struct ProcessTests {
+    /// The stages these tests run: the slow exec stage and what it needs (not the model stages, whose
+    /// base model is only a stand-in here).
+    static let target = "slow/first/after-slow"
+
     /// The `lunette` binary built beside this test bundle.
     static var binary: URL {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -53,6 +57,23 @@ struct ProcessTests {
             error: String(decoding: error, as: UTF8.self))
     }
 
+    /// The process group the running stage recorded in its scratch folder (waiting up to 20 s: the
+    /// command may start before Lunette has written the file).
+    static func runningProcessGroup(in work: URL) -> Int32? {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            for folder in (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [] {
+                if let text = try? String(contentsOf: work.appendingPathComponent("\(folder)/process-group"), encoding: .utf8),
+                    let group = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+                {
+                    return group
+                }
+            }
+            usleep(20_000)
+        }
+        return nil
+    }
+
     /// Processes of a group that are alive (zombies waiting to be reaped do not count).
     static func liveProcesses(inGroup group: Int32) -> Int {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
@@ -76,16 +97,13 @@ struct ProcessTests {
     @Test("a run killed with SIGKILL during a slow stage leaves everything consistent, and the next run finishes")
     func sigkill() async throws {
         let reference = try CaseWorkspace("slow", project: "slow")
-        #expect(try Self.run(["run"], in: reference, extra: ["SLOW_SECONDS": "0"]).status == 0)
+        #expect(try Self.run(["run", Self.target], in: reference, extra: ["SLOW_SECONDS": "0"]).status == 0)
 
         let workspace = try CaseWorkspace("slow", project: "slow")
-        let (process, _, _) = try Self.start(["run"], in: workspace, extra: ["SLOW_SECONDS": "30"])
+        let (process, _, _) = try Self.start(["run", Self.target], in: workspace, extra: ["SLOW_SECONDS": "30"])
         try await Self.waitFor(workspace.root.appendingPathComponent("out/started"))
         let work = workspace.root.appendingPathComponent("cache/work")
-        let stageFolder = try #require(try FileManager.default.contentsOfDirectory(atPath: work.path).first)
-        let group = try #require(Int32(
-            try String(contentsOf: work.appendingPathComponent("\(stageFolder)/process-group"), encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let group = try #require(Self.runningProcessGroup(in: work))
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
@@ -98,7 +116,7 @@ struct ProcessTests {
         #expect(try store.integrityCheck() == ["ok"])
         #expect(!FileManager.default.fileExists(atPath: workspace.root.appendingPathComponent("workflows/slow.lock").path))
 
-        let rerun = try Self.run(["run"], in: workspace, extra: ["SLOW_SECONDS": "0"])
+        let rerun = try Self.run(["run", Self.target], in: workspace, extra: ["SLOW_SECONDS": "0"])
         #expect(rerun.status == 0, "\(rerun.output)\(rerun.error)")
         #expect(rerun.output.contains("ok    slow/first/slow"))
         #expect(Self.liveProcesses(inGroup: group) == 0)  // …until the next run ended it
@@ -113,13 +131,10 @@ struct ProcessTests {
     @Test("Ctrl-C cancels the running stage, ends its processes, marks the run cancelled and exits 130")
     func interrupt() async throws {
         let workspace = try CaseWorkspace("slow", project: "slow")
-        let (process, out, _) = try Self.start(["run"], in: workspace, extra: ["SLOW_SECONDS": "30"])
+        let (process, out, _) = try Self.start(["run", Self.target], in: workspace, extra: ["SLOW_SECONDS": "30"])
         try await Self.waitFor(workspace.root.appendingPathComponent("out/started"))
         let work = workspace.root.appendingPathComponent("cache/work")
-        let stageFolder = try #require(try FileManager.default.contentsOfDirectory(atPath: work.path).first)
-        let group = try #require(Int32(
-            try String(contentsOf: work.appendingPathComponent("\(stageFolder)/process-group"), encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let group = try #require(Self.runningProcessGroup(in: work))
         let start = Date()
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
@@ -136,12 +151,12 @@ struct ProcessTests {
     @Test("a second invocation waits for the first; with --no-wait it exits 3 naming the holder")
     func concurrentInvocations() async throws {
         let workspace = try CaseWorkspace("slow", project: "slow")
-        let (first, firstOut, _) = try Self.start(["run"], in: workspace, extra: ["SLOW_SECONDS": "2"])
+        let (first, firstOut, _) = try Self.start(["run", Self.target], in: workspace, extra: ["SLOW_SECONDS": "2"])
         try await Self.waitFor(workspace.root.appendingPathComponent("out/started"))
-        let busy = try Self.run(["run", "--no-wait"], in: workspace)
+        let busy = try Self.run(["run", "--no-wait", Self.target], in: workspace)
         #expect(busy.status == 3)
-        #expect(busy.error.contains("the workspace is busy: pid \(first.processIdentifier): lunette run"))
-        let second = try Self.run(["run"], in: workspace, extra: ["SLOW_SECONDS": "2"])
+        #expect(busy.error.contains("the workspace is busy: pid \(first.processIdentifier): lunette run \(Self.target)"))
+        let second = try Self.run(["run", Self.target], in: workspace, extra: ["SLOW_SECONDS": "2"])
         first.waitUntilExit()
         let firstText = String(decoding: firstOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(first.terminationStatus == 0, "\(firstText)")
@@ -157,25 +172,25 @@ struct ProcessTests {
         text = text.replacingOccurrences(of: "register: false", with: "register: false\n    trian: { epochs: 2 }")
         text = text.replacingOccurrences(of: "after: split", with: "after: splt")
         try workspace.write(text, to: "workflows/slow.yaml")
-        let result = try Self.run(["run"], in: workspace)
+        let result = try Self.run(["run", Self.target], in: workspace)
         #expect(result.status == 2)
         #expect(result.error.contains("workflows/slow.yaml:8:5: error: unknown key 'trian' in 'first' (runs.first.trian)"))
         #expect(result.error.contains("did you mean 'train'?"))
         #expect(result.error.contains("did you mean 'split'?"))
         #expect(result.error.contains("2 errors in manifests; nothing ran."))
         #expect(!FileManager.default.fileExists(atPath: workspace.root.appendingPathComponent("cache/objects").path))
-        #expect(try Self.run(["check"], in: workspace).status == 2)
+        #expect(try Self.run(["check", Self.target], in: workspace).status == 2)
     }
 
     @Test("check exits 0 on a matching lock and 1 naming a stale stage; plan --json keeps its shape")
     func checkAndPlanJSON() throws {
         let workspace = try CaseWorkspace("slow", project: "slow")
-        #expect(try Self.run(["run"], in: workspace, extra: ["SLOW_SECONDS": "0"]).status == 0)
-        let ok = try Self.run(["check"], in: workspace)
+        #expect(try Self.run(["run", Self.target], in: workspace, extra: ["SLOW_SECONDS": "0"]).status == 0)
+        let ok = try Self.run(["check", Self.target], in: workspace)
         #expect(ok.status == 0, "\(ok.output)")
         let text = try workspace.read("workflows/slow.yaml").replacingOccurrences(of: "cat ../out/slow.txt ../out/slow.txt", with: "cat ../out/slow.txt")
         try workspace.write(text, to: "workflows/slow.yaml")
-        let stale = try Self.run(["check"], in: workspace)
+        let stale = try Self.run(["check", Self.target], in: workspace)
         #expect(stale.status == 1)
         #expect(stale.output.contains("stale: slow/first/after-slow: params.command changed"))
 

@@ -88,10 +88,13 @@ import _TestSupport
         #expect(generate.outputs == ["rows": nil, "review": nil])
         #expect(generate.params["count"] == 100)
         #expect(generate.params["seed"] == 42)
-        // The provider enters the key by kind, URL and model: never the name of the key's variable.
+        // The provider enters the key by its settings and the *name* of its key's variable, never the key.
         #expect(
             generate.params["provider"]
-                == ["name": "local", "kind": "openai-compatible", "base_url": "http://127.0.0.1:8080/v1", "model": "qwen"])
+                == [
+                    "name": "local", "kind": "openai-compatible", "base_url": "http://127.0.0.1:8080/v1", "model": "qwen",
+                    "api_key_env": "KEY",
+                ])
         #expect(blueprints.first { $0.id.stage == "train" }?.inputs["rows"] == .stage(id("generate"), output: "rows"))
     }
 

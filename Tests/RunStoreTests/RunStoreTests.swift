@@ -12,12 +12,15 @@ struct RunStoreTests {
     func migrationsApply(backend: StoreBackend) throws {
         let (store, cleanup) = try backend.makeStore()
         defer { cleanup() }
-        #expect(store.schemaVersion == "v1: invocations, stage executions, runs, stat cache")
+        #expect(store.schemaVersion == "v2: registry of metrics and aliases")
         #expect(try store.integrityCheck() == ["ok"])
         let tables = try store.read("list tables") { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
-        #expect(tables == ["grdb_migrations", "invocation", "run", "stage_execution", "stat_cache"])
+        #expect(
+            tables == [
+                "grdb_migrations", "invocation", "metric_alias", "registered_metric", "run", "stage_execution", "stat_cache",
+            ])
         if backend == .file {
             let mode = try store.read("read journal mode") { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")

@@ -1,0 +1,99 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The real ``HTTPTransport``: one AsyncHTTPClient for the life of the value, shut down by
+/// ``shutDown()``.
+///
+/// Prefer the scoped form, which shuts the client down however `body` ends:
+///
+/// ```swift
+/// let answer = try await HTTPClientTransport.with { transport in
+///     let provider = OpenAICompatibleProvider(configuration: config, apiKey: key,
+///                                             runtime: ProviderRuntime(transport: transport.send))
+///     return try await provider.complete(request)
+/// }
+/// ```
+///
+/// Failures before a complete response become ``ProviderError``s with code `timeout` (the
+/// request's deadline passed) or `connection` (refused, reset, a body cut short), which the
+/// providers retry. Bodies above ``maxBodyBytes`` are refused.
+public final class HTTPClientTransport: Sendable {
+    private let client: HTTPClient
+    /// The largest response body read (16 MiB).
+    public static let maxBodyBytes = 16 << 20
+
+    public init() {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10))
+        configuration.redirectConfiguration = .disallow
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Creates a transport, runs `body` with it, and shuts it down.
+    public static func with<T: Sendable>(_ body: (HTTPClientTransport) async throws -> T) async throws -> T {
+        let transport = HTTPClientTransport()
+        do {
+            let value = try await body(transport)
+            try await transport.shutDown()
+            return value
+        } catch {
+            try? await transport.shutDown()
+            throw error
+        }
+    }
+
+    /// Closes every connection. Call once, when no request is in flight.
+    public func shutDown() async throws {
+        try await client.shutdown()
+    }
+
+    /// Sends `request`; the ``HTTPTransport`` function.
+    @Sendable public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+        outgoing.body = .bytes(ByteBuffer(bytes: request.body))
+        let nanoseconds = Int64(request.timeout.components.seconds) * 1_000_000_000
+            + request.timeout.components.attoseconds / 1_000_000_000
+        let deadline = NIODeadline.now() + .nanoseconds(nanoseconds)
+        do {
+            let response = try await client.execute(outgoing, deadline: deadline)
+            let body = try await response.body.collect(upTo: HTTPClientTransport.maxBodyBytes)
+            return HTTPResponse(
+                status: Int(response.status.code),
+                headers: response.headers.map { (name: $0.name.lowercased(), value: $0.value) },
+                body: Data(body.readableBytesView))
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw HTTPClientTransport.classify(error, request: request)
+        }
+    }
+
+    /// Maps a client error to a ``ProviderError`` that says what happened, never a header.
+    static func classify(_ error: any Error, request: HTTPRequest) -> ProviderError {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .writeTimeout:
+                return ProviderError(
+                    .timeout, "\(request.summary): no answer within \(Int(request.timeout.components.seconds)) s",
+                    remedy: "raise the provider's timeout, or lower max_concurrency")
+            case .connectTimeout:
+                return ProviderError(
+                    .connection, "\(request.summary): could not connect within 10 s",
+                    remedy: "check that the server is running and base_url is right")
+            case .invalidURL, .emptyHost, .emptyScheme:
+                return ProviderError(.configuration, "\(request.summary): not a valid URL", remedy: "fix base_url")
+            default:
+                break
+            }
+        }
+        if error is NIOTooManyBytesError {
+            return ProviderError(.invalidResponse, "\(request.summary): the response is larger than 16 MiB")
+        }
+        return ProviderError(
+            .connection, "\(request.summary): the connection failed (\(String(describing: type(of: error))): \(error))",
+            remedy: "check that the server is running and base_url is right")
+    }
+}

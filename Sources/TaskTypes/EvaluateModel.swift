@@ -1,0 +1,154 @@
+import Basics
+import Foundation
+import MLCore
+import TaskInterface
+
+/// The `evaluate` task type: scores the fine-tuned model on the run's eval rows (never trained on)
+/// and compares it with a baseline, writing `report.json`, `predictions.jsonl` and `report.html`.
+///
+/// Inputs: `model` (the train stage's folder), `eval` and `seeds` (the split's rows), `base_model`.
+/// The baseline is the untuned base model: a nearest-centroid classifier over the frozen, mean-pooled
+/// embeddings of the seed rows (probabilities: softmax of 20 × cosine similarity to each label's
+/// centroid). Boolean metrics are scored at the decision threshold the registered metric will use
+/// (tuned on the training validation slice), with the scores at 0.5 kept beside them.
+public struct EvaluateModel: TaskType {
+    public static let id = "evaluate"
+    public static let version = 1
+    /// How sharply the baseline turns cosine similarities into probabilities.
+    static let centroidScale: Float = 20
+
+    public init() {}
+
+    public func run(_ context: StageContext) async throws -> StageResult {
+        let threads = Int(context.environment["LUNETTE_THREADS"] ?? "") ?? 2
+        let model = try MetricModel(folder: try context.input("model"), threads: threads)
+        let labels = model.info.labels
+        let evalRows = try DatasetRows.read(from: try context.input("eval"))
+        let seedRows = try DatasetRows.read(from: try context.input("seeds"))
+        guard !evalRows.isEmpty else {
+            throw TaskError("there are no eval rows to score", remedy: "use a larger test set or a smaller seed_fraction")
+        }
+        let truth = try evalRows.map { try Self.labelIndex($0, labels: labels) }
+        context.reporter.progress(completed: 0, total: evalRows.count, label: "scoring eval rows")
+        let probabilities = try model.probabilities(for: evalRows).map { $0.map(Double.init) }
+        try Task.checkCancellation()
+        let threshold = model.defaultThreshold
+        let scores = ClassificationMetrics.compute(labels: labels, truth: truth, probabilities: probabilities, threshold: threshold)
+        let atHalf = threshold.map { _ in
+            ClassificationMetrics.compute(labels: labels, truth: truth, probabilities: probabilities, threshold: 0.5)
+        }
+
+        context.reporter.progress(completed: evalRows.count / 2, total: evalRows.count, label: "baseline")
+        var baselines: [EvaluationReport.Baseline] = []
+        if let centroid = try Self.nearestCentroid(
+            context: context, model: model, seeds: seedRows, evalRows: evalRows, labels: labels, threads: threads)
+        {
+            let baselineScores = ClassificationMetrics.compute(
+                labels: labels, truth: truth, probabilities: centroid, threshold: threshold == nil ? nil : 0.5)
+            baselines.append(
+                EvaluationReport.Baseline(
+                    name: "untuned base model (nearest centroid of seed rows)", scores: baselineScores,
+                    macroF1Delta: scores.macroF1 - baselineScores.macroF1))
+        }
+        try Task.checkCancellation()
+
+        let mistakes = try Self.mistakes(
+            rows: evalRows, truth: truth, probabilities: probabilities, threshold: threshold, labels: labels,
+            rendering: model.info.rendering)
+        let curve = (try? Data(contentsOf: try context.input("model").appendingPathComponent("training-curve.json")))
+            .flatMap { try? JSONValue.parse($0) }
+        var digests: [String: String] = [:]
+        for (name, digest) in context.inputDigests { digests[name] = digest.description }
+        let report = EvaluationReport(
+            project: context.stageID.project, run: context.stageID.run,
+            metric: context.params["metric"]?["name"]?.stringValue ?? "metric",
+            output: context.params["metric"]?["output"]?.stringValue ?? (labels == ["false", "true"] ? "boolean" : "categorical"),
+            scores: scores, scoresAtHalf: atHalf, baselines: baselines, trainingCurve: curve, mistakes: mistakes,
+            digests: digests)
+
+        let folder = try context.output("report")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try report.encoded().write(to: folder.appendingPathComponent("report.json"))
+        try Data(ReportPage.render(report).utf8).write(to: folder.appendingPathComponent("report.html"))
+        var predictions = ""
+        for (index, row) in evalRows.enumerated() {
+            let predicted = ClassificationMetrics.predict(probabilities[index], threshold: threshold)
+            var object: [String: JSONValue] = [
+                "row": .int(row.row), "label": .string(labels[truth[index]]), "predicted": .string(labels[predicted]),
+                "probabilities": .object(Dictionary(uniqueKeysWithValues: zip(labels, probabilities[index].map(JSONValue.double)))),
+            ]
+            if let id = row.id { object["id"] = .string(id) }
+            predictions += JSONValue.object(object).canonicalText + "\n"
+        }
+        try Data(predictions.utf8).write(to: folder.appendingPathComponent("predictions.jsonl"))
+        context.reporter.progress(completed: evalRows.count, total: evalRows.count, label: "done")
+
+        var summary = "macro F1 \(Self.format(scores.macroF1)) on \(evalRows.count) eval rows"
+        if let baseline = baselines.first {
+            summary += " (\(baseline.macroF1Delta >= 0 ? "+" : "")\(Self.format(baseline.macroF1Delta)) over the untuned base model)"
+        }
+        var metrics: [String: JSONValue] = [
+            "macro_f1": .double(scores.macroF1), "accuracy": .double(scores.accuracy), "rows": .int(evalRows.count),
+        ]
+        if let auc = scores.aucROC { metrics["auc_roc"] = .double(auc) }
+        return StageResult(summary: summary, metrics: metrics)
+    }
+
+    static func labelIndex(_ row: CanonicalRow, labels: [String]) throws -> Int {
+        guard let label = row.label, let index = labels.firstIndex(of: label) else {
+            throw TaskError(
+                "eval row \(row.row) has label '\(row.label ?? "")', not one of \(labels.joined(separator: ", "))",
+                code: .invalidInput)
+        }
+        return index
+    }
+
+    /// Softmax(20 × cosine) to each label's centroid of seed embeddings; `nil` when a label has no seed row.
+    static func nearestCentroid(
+        context: StageContext, model: MetricModel, seeds: [CanonicalRow], evalRows: [CanonicalRow], labels: [String],
+        threads: Int
+    ) throws -> [[Double]]? {
+        guard let baseFolder = context.inputs["base_model"] else { return nil }
+        let encoder = try BertEncoder(modelDirectory: baseFolder, threads: threads)
+        guard let tokenizer = encoder.tokenizer else { return nil }
+        let rendering = model.info.rendering
+        let seedEmbeddings = try encoder.embed(encodings: try seeds.map { try rendering.encode($0, tokenizer: tokenizer) })
+        var centroids = Array(repeating: [Float](repeating: 0, count: seedEmbeddings.first?.count ?? 0), count: labels.count)
+        var counts = Array(repeating: 0, count: labels.count)
+        for (row, embedding) in zip(seeds, seedEmbeddings) {
+            guard let label = row.label, let index = labels.firstIndex(of: label) else { continue }
+            for d in embedding.indices { centroids[index][d] += embedding[d] }
+            counts[index] += 1
+        }
+        guard counts.allSatisfy({ $0 > 0 }) else { return nil }
+        centroids = centroids.map(BertEncoder.l2Normalized)
+        let evalEmbeddings = try encoder.embed(encodings: try evalRows.map { try rendering.encode($0, tokenizer: tokenizer) })
+        return evalEmbeddings.map { embedding in
+            let logits = centroids.map { centroid in Double(zip(centroid, embedding).map(*).reduce(0, +) * centroidScale) }
+            let top = logits.max() ?? 0
+            let exps = logits.map { Foundation.exp($0 - top) }
+            let sum = exps.reduce(0, +)
+            return exps.map { $0 / sum }
+        }
+    }
+
+    /// The 20 wrong predictions made with the highest confidence.
+    static func mistakes(
+        rows: [CanonicalRow], truth: [Int], probabilities: [[Double]], threshold: Double?, labels: [String],
+        rendering: RowRendering
+    ) throws -> [EvaluationReport.Mistake] {
+        var wrong: [EvaluationReport.Mistake] = []
+        for (index, row) in rows.enumerated() {
+            let predicted = ClassificationMetrics.predict(probabilities[index], threshold: threshold)
+            guard predicted != truth[index] else { continue }
+            let input = try rendering.render(row)
+            wrong.append(
+                EvaluationReport.Mistake(
+                    row: row.row, id: row.id, text: input.pair.map { "\(input.text) ⟶ \($0)" } ?? input.text,
+                    label: labels[truth[index]], predicted: labels[predicted], confidence: probabilities[index][predicted]))
+        }
+        return Array(wrong.sorted { ($0.confidence, $1.row) > ($1.confidence, $0.row) }.prefix(20))
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.3f", value) }
+}

@@ -1,0 +1,63 @@
+import Basics
+import Foundation
+
+/// Everything `evaluate` measured for one run: `report.json`.
+public struct EvaluationReport: Codable, Hashable, Sendable {
+    public var project: String
+    public var run: String
+    public var metric: String
+    public var output: String
+    /// The fine-tuned model's scores on the eval rows, at the registered decision threshold.
+    public var scores: ClassificationMetrics
+    /// For boolean metrics, the scores at threshold 0.5 (``scores`` uses the tuned threshold).
+    public var scoresAtHalf: ClassificationMetrics?
+    /// Baselines on the same eval rows.
+    public var baselines: [Baseline]
+    /// Loss per step and validation scores per epoch, when the model folder had them.
+    public var trainingCurve: JSONValue?
+    /// The most confident mistakes (at most 20).
+    public var mistakes: [Mistake]
+    /// Digests of what was evaluated: model, eval rows, seed rows.
+    public var digests: [String: String]
+
+    public struct Baseline: Codable, Hashable, Sendable {
+        /// `untuned base model (nearest centroid)` or `LLM judge`.
+        public var name: String
+        public var scores: ClassificationMetrics
+        /// The fine-tuned model's macro-F1 minus this baseline's.
+        public var macroF1Delta: Double
+    }
+
+    public struct Mistake: Codable, Hashable, Sendable {
+        public var row: Int
+        public var id: String?
+        public var text: String
+        public var label: String
+        public var predicted: String
+        public var confidence: Double
+    }
+
+    public init(
+        project: String, run: String, metric: String, output: String, scores: ClassificationMetrics,
+        scoresAtHalf: ClassificationMetrics?, baselines: [Baseline], trainingCurve: JSONValue?, mistakes: [Mistake],
+        digests: [String: String]
+    ) {
+        self.project = project
+        self.run = run
+        self.metric = metric
+        self.output = output
+        self.scores = scores
+        self.scoresAtHalf = scoresAtHalf
+        self.baselines = baselines
+        self.trainingCurve = trainingCurve
+        self.mistakes = mistakes
+        self.digests = digests
+    }
+
+    /// Deterministic JSON (sorted keys, indented).
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import MLCore
+import TaskInterface
+
+/// A trained metric loaded once from its model folder, scoring canonical rows many times.
+///
+/// It reads `metric.json` (labels, rendering, pooling, threshold) and the encoder and head
+/// (``ModelArtifact``), then renders each row exactly as training did (``RowRendering``), runs the
+/// encoder, pools and applies the head.
+///
+/// ```swift
+/// let model = try MetricModel(folder: context.input("model"), threads: 2)
+/// for prediction in try model.predictions(for: rows) {
+///     print(prediction.label, prediction.probabilities)
+/// }
+/// ```
+public struct MetricModel: Sendable {
+    /// One row's result.
+    public struct Prediction: Sendable, Equatable {
+        /// The predicted label (boolean metrics: the positive label when its probability reaches the threshold).
+        public var label: String
+        /// Its index in ``MetricModelInfo/labels``.
+        public var labelIndex: Int
+        /// One probability per label, in label order.
+        public var probabilities: [Float]
+    }
+
+    /// What `metric.json` says.
+    public let info: MetricModelInfo
+    /// The encoder and head.
+    public let artifact: ModelArtifact
+    /// Inputs per forward pass.
+    public var batchSize: Int
+
+    /// Loads a model folder written by the `train` stage.
+    ///
+    /// - Throws: ``TaskError`` naming the file that is missing or malformed.
+    public init(folder: URL, threads: Int = 2, batchSize: Int = 32) throws {
+        info = try MetricModelInfo(folder: folder)
+        do {
+            artifact = try ModelArtifact.load(from: folder, threads: threads)
+        } catch let error as MLCoreError {
+            throw TaskError("cannot load the model in \(folder.path): \(error.message)",
+                            remedy: "rerun the train stage that wrote it")
+        }
+        guard artifact.labels == info.labels else {
+            throw TaskError("\(folder.path): config.json labels \(artifact.labels) differ from metric.json labels \(info.labels)",
+                            remedy: "rerun the train stage that wrote it")
+        }
+        self.batchSize = max(1, batchSize)
+    }
+
+    /// The threshold ``predictions(for:threshold:)`` uses by default for a boolean metric: the tuned
+    /// one when training found one, else 0.5; `nil` for a categorical metric.
+    public var defaultThreshold: Double? { info.threshold.map { $0.tuned ?? $0.defaultValue } }
+
+    /// One probability vector per row, in row order.
+    ///
+    /// - Throws: ``TaskError`` naming a row that lacks a field its input format needs.
+    public func probabilities(for rows: [CanonicalRow]) throws -> [[Float]] {
+        guard let tokenizer = artifact.encoder.tokenizer else { throw TaskError("the model folder has no tokenizer") }
+        let encodings = try rows.map { try info.rendering.encode($0, tokenizer: tokenizer) }
+        return try probabilities(for: encodings)
+    }
+
+    /// One probability vector per already tokenised input.
+    public func probabilities(for encodings: [Encoding]) throws -> [[Float]] {
+        do {
+            return try classify(encoder: artifact.encoder, head: artifact.head, pooling: info.pooling, encodings: encodings,
+                                batchSize: batchSize)
+        } catch let error as MLCoreError {
+            throw TaskError("scoring failed: \(error.message)")
+        }
+    }
+
+    /// The predicted label and probabilities of each row.
+    ///
+    /// - Parameter threshold: For a boolean metric, the positive label's probability at or above which
+    ///   it is predicted (default ``defaultThreshold``); ignored for categorical metrics (arg max).
+    public func predictions(for rows: [CanonicalRow], threshold: Double? = nil) throws -> [Prediction] {
+        try probabilities(for: rows).map { prediction(from: $0, threshold: threshold) }
+    }
+
+    /// The label a probability vector means (see ``predictions(for:threshold:)``).
+    public func prediction(from probabilities: [Float], threshold: Double? = nil) -> Prediction {
+        if let rule = info.threshold, let positive = info.labels.firstIndex(of: rule.positiveLabel), info.labels.count == 2 {
+            let cut = threshold ?? defaultThreshold ?? 0.5
+            let index = Double(probabilities[positive]) >= cut ? positive : 1 - positive
+            return Prediction(label: info.labels[index], labelIndex: index, probabilities: probabilities)
+        }
+        var best = 0
+        for (index, value) in probabilities.enumerated() where value > probabilities[best] { best = index }
+        return Prediction(label: info.labels[best], labelIndex: best, probabilities: probabilities)
+    }
+}

@@ -1,0 +1,192 @@
+import Basics
+import Foundation
+import MLCore
+import TaskInterface
+import WorkflowModel
+
+/// What a model folder's `metric.json` says: the metric, its labels, how a row becomes model input,
+/// the pooling and the decision threshold, and how the model was trained.
+///
+/// ```json
+/// {
+///   "base_model": {"digest": "sha256:53aa…", "name": "minilm-l6"},
+///   "format_version": 1,
+///   "labels": ["false", "true"],
+///   "max_tokens": 128,
+///   "metric": {"input": "message", "labels": ["false", "true"], "name": "toxicity", "output": "boolean", "step": "llm_span"},
+///   "mode": "head",
+///   "pooling": "mean",
+///   "rendering": {"input_format": "message", "max_tokens": 128, "template": "{input}"},
+///   "rows": {"per_label": {"false": 120, "true": 80}, "training": 180, "validation": 20},
+///   "threshold": {"default": 0.5, "positive_label": "true", "tuned": 0.43, "tuned_f1": 0.91},
+///   "training": {"batch_size": 16, "epochs": 4, …}
+/// }
+/// ```
+///
+/// Keys are sorted and the file holds no time or path, so it is the same bytes for the same training.
+/// `threshold` is present only for boolean metrics: `default` is 0.5; `tuned` maximises the positive
+/// label's F1 on the validation slice (absent when there was no validation slice).
+public struct MetricModelInfo: Sendable, Equatable {
+    /// The version of this file's layout.
+    public static let formatVersion = 1
+    /// The file's name inside a model folder.
+    public static let fileName = "metric.json"
+
+    /// A boolean metric's decision thresholds on the positive label's probability.
+    public struct Threshold: Sendable, Equatable {
+        public var positiveLabel: String
+        public var defaultValue: Double = 0.5
+        /// The threshold that maximised F1 on the validation slice.
+        public var tuned: Double?
+        /// That F1.
+        public var tunedF1: Double?
+
+        public init(positiveLabel: String, defaultValue: Double = 0.5, tuned: Double? = nil, tunedF1: Double? = nil) {
+            self.positiveLabel = positiveLabel
+            self.defaultValue = defaultValue
+            self.tuned = tuned
+            self.tunedF1 = tunedF1
+        }
+    }
+
+    /// The metric definition as the stage received it (`name`, `output`, `labels`, `step`, `input`, `prompt`).
+    public var metric: JSONValue
+    /// Label names in the head's index order.
+    public var labels: [String]
+    /// How a row is rendered.
+    public var rendering: RowRendering
+    public var pooling: Pooling
+    public var mode: TrainSettings.Mode
+    public var threshold: Threshold?
+    public var baseModelName: String
+    public var baseModelDigest: String
+    /// The training settings, every value (``TrainSettings/jsonValue``), plus what the run chose (e.g. `chosen_l2`).
+    public var training: JSONValue
+    /// Row counts: `training`, `validation`, `per_label`.
+    public var rows: JSONValue
+
+    public init(metric: JSONValue, labels: [String], rendering: RowRendering, pooling: Pooling, mode: TrainSettings.Mode,
+                threshold: Threshold?, baseModelName: String, baseModelDigest: String, training: JSONValue, rows: JSONValue) {
+        self.metric = metric
+        self.labels = labels
+        self.rendering = rendering
+        self.pooling = pooling
+        self.mode = mode
+        self.threshold = threshold
+        self.baseModelName = baseModelName
+        self.baseModelDigest = baseModelDigest
+        self.training = training
+        self.rows = rows
+    }
+
+    /// Whether the metric is boolean (its output is `boolean`).
+    public var isBoolean: Bool { metric["output"]?.stringValue == MetricOutput.boolean.rawValue }
+
+    /// The file's JSON value.
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = [
+            "format_version": .int(Self.formatVersion), "metric": metric, "labels": .array(labels.map(JSONValue.string)),
+            "max_tokens": .int(rendering.maxTokens), "pooling": .string(pooling.rawValue), "mode": .string(mode.rawValue),
+            "rendering": [
+                "input_format": .string(rendering.format.rawValue), "max_tokens": .int(rendering.maxTokens),
+                "template": .string(rendering.template),
+            ],
+            "base_model": ["name": .string(baseModelName), "digest": .string(baseModelDigest)],
+            "training": training, "rows": rows,
+        ]
+        if let threshold {
+            var value: [String: JSONValue] = [
+                "positive_label": .string(threshold.positiveLabel), "default": .double(threshold.defaultValue),
+            ]
+            if let tuned = threshold.tuned { value["tuned"] = .double(tuned) }
+            if let f1 = threshold.tunedF1 { value["tuned_f1"] = .double(f1) }
+            object["threshold"] = .object(value)
+        }
+        return .object(object)
+    }
+
+    /// Reads `metric.json` from a model folder.
+    ///
+    /// - Throws: ``TaskError`` naming the file and the key that is missing or wrong.
+    public init(folder: URL) throws {
+        let url = folder.appendingPathComponent(Self.fileName)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw TaskError("\(url.path): not found", remedy: "point at a model folder written by the train stage")
+        }
+        let json: JSONValue
+        do { json = try JSONValue.parse(data) } catch {
+            throw TaskError("\(url.path): not JSON (\(error))", remedy: "rerun the train stage that wrote it")
+        }
+        func fail(_ key: String) -> TaskError {
+            TaskError("\(url.path): '\(key)' is missing or malformed", remedy: "rerun the train stage that wrote it")
+        }
+        guard let version = json["format_version"]?.intValue else { throw fail("format_version") }
+        guard version <= Self.formatVersion else {
+            throw TaskError("\(url.path): format_version \(version) is newer than this Lunette reads (\(Self.formatVersion))",
+                            remedy: "upgrade Lunette")
+        }
+        guard let labels = json["labels"]?.arrayValue?.compactMap(\.stringValue), labels.count >= 2 else { throw fail("labels") }
+        guard let format = json["rendering"]?["input_format"]?.stringValue.flatMap(InputFormat.init(rawValue:)) else {
+            throw fail("rendering.input_format")
+        }
+        guard let maxTokens = json["max_tokens"]?.intValue else { throw fail("max_tokens") }
+        guard let pooling = json["pooling"]?.stringValue.flatMap(Pooling.init(rawValue:)) else { throw fail("pooling") }
+        guard let mode = json["mode"]?.stringValue.flatMap(TrainSettings.Mode.init(rawValue:)) else { throw fail("mode") }
+        var threshold: Threshold?
+        if let value = json["threshold"], value != .null {
+            guard let positive = value["positive_label"]?.stringValue else { throw fail("threshold.positive_label") }
+            threshold = Threshold(positiveLabel: positive, defaultValue: value["default"]?.doubleValue ?? 0.5,
+                                  tuned: value["tuned"]?.doubleValue, tunedF1: value["tuned_f1"]?.doubleValue)
+        }
+        self.init(metric: json["metric"] ?? .null, labels: labels, rendering: RowRendering(format: format, maxTokens: maxTokens),
+                  pooling: pooling, mode: mode, threshold: threshold,
+                  baseModelName: json["base_model"]?["name"]?.stringValue ?? "",
+                  baseModelDigest: json["base_model"]?["digest"]?.stringValue ?? "",
+                  training: json["training"] ?? .null, rows: json["rows"] ?? .null)
+    }
+}
+
+extension JSONValue {
+    /// The value as indented JSON (two spaces, keys sorted, numbers as in ``canonicalText``), ending in a newline.
+    var prettyText: String {
+        var out = ""
+        writePretty(to: &out, indent: "")
+        return out + "\n"
+    }
+
+    private func writePretty(to out: inout String, indent: String) {
+        let inner = indent + "  "
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            if items.allSatisfy({ $0.arrayValue == nil && $0.objectValue == nil }) {  // short scalar lists on one line
+                writeCanonical(to: &out)
+                return
+            }
+            out += "[\n"
+            for (index, item) in items.enumerated() {
+                out += inner
+                item.writePretty(to: &out, indent: inner)
+                out += index + 1 < items.count ? ",\n" : "\n"
+            }
+            out += indent + "]"
+        case .object(let members) where !members.isEmpty:
+            out += "{\n"
+            let keys = members.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            for (index, key) in keys.enumerated() {
+                out += inner
+                JSONValue.writeEscaped(key, to: &out)
+                out += ": "
+                members[key]?.writePretty(to: &out, indent: inner)
+                out += index + 1 < keys.count ? ",\n" : "\n"
+            }
+            out += indent + "}"
+        default:
+            writeCanonical(to: &out)
+        }
+    }
+
+    /// A Float as the JSON number of its shortest decimal form (`0.1`, not `0.10000000149011612`).
+    static func float(_ value: Float) -> JSONValue {
+        .double(Double("\(value)") ?? Double(value))
+    }
+}

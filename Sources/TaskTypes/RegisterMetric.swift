@@ -1,0 +1,82 @@
+import Basics
+import Foundation
+import TaskInterface
+
+/// The `register` task type: checks the run's gate against its evaluation report and records the
+/// fine-tuned model in the registry as the next version of the metric.
+///
+/// Params: `metric` (its `name` is the registry name), `gate` (`min_f1`, `min_auc`, `min_accuracy`,
+/// `min_precision`, `min_recall`; macro averages), `project`, `run`, `manifest`. Inputs: `model`
+/// (the model folder) and `report` (the evaluate stage's folder). Output `entry`: the registered
+/// `name@version` as JSON. A run below its gate fails with "gate not met: macro F1 0.74 < 0.80" and
+/// is not registered. Registering the same model again returns the same version.
+public struct RegisterMetric: TaskType {
+    public static let id = "register"
+    public static let version = 1
+    /// The version number comes from the registry's state, so re-running it is not a reproduction.
+    public var isDeterministic: Bool { false }
+
+    public init() {}
+
+    public func run(_ context: StageContext) async throws -> StageResult {
+        let name = context.params["metric"]?["name"]?.stringValue ?? "metric"
+        let reportData = try Data(contentsOf: try context.input("report").appendingPathComponent("report.json"))
+        let report = try JSONDecoder().decode(EvaluationReport.self, from: reportData)
+        let gate = context.params["gate"]?.objectValue ?? [:]
+        let failures = Self.gateFailures(gate, scores: report.scores)
+        if !failures.isEmpty {
+            throw TaskError(
+                "gate not met: " + failures.joined(separator: "; "),
+                remedy: "improve the model (more or better training rows, `train: {mode: full}`), or lower the run's `gate:`",
+                code: .gateNotMet)
+        }
+        guard let registry = context.registry else {
+            throw TaskError("no metric registry is available to this stage", remedy: "run it through `lunette run`")
+        }
+        guard let modelDigest = context.inputDigests["model"] else {
+            throw TaskError("the model's digest is unknown", remedy: "run it through `lunette run`")
+        }
+        var summary: [String: JSONValue] = [
+            "output": .string(report.output), "labels": .array(report.scores.labels.map(JSONValue.string)),
+            "macro_f1": .double(report.scores.macroF1), "accuracy": .double(report.scores.accuracy),
+        ]
+        if let auc = report.scores.aucROC { summary["auc_roc"] = .double(auc) }
+        let result = try registry.register(
+            RegistrationRequest(
+                name: name, modelDigest: modelDigest, reportDigest: context.inputDigests["report"],
+                project: context.params["project"]?.stringValue ?? context.stageID.project,
+                run: context.params["run"]?.stringValue ?? context.stageID.run,
+                manifestPath: context.params["manifest"]?.stringValue ?? "", summary: .object(summary)))
+        let entry: JSONValue = [
+            "name": .string(result.name), "version": .int(result.version), "model": .string(modelDigest.description),
+        ]
+        try entry.canonicalData.write(to: try context.output("entry"))
+        let verb = result.isNew ? "registered" : "already registered as"
+        return StageResult(
+            summary: "\(verb) \(result.name)@\(result.version) (macro F1 \(String(format: "%.3f", report.scores.macroF1)))",
+            metrics: ["version": .int(result.version)])
+    }
+
+    /// "macro F1 0.74 < 0.80" for every threshold the scores miss.
+    static func gateFailures(_ gate: [String: JSONValue], scores: ClassificationMetrics) -> [String] {
+        let macroPrecision = scores.perClass.map(\.precision).reduce(0, +) / Double(max(1, scores.perClass.count))
+        let macroRecall = scores.perClass.map(\.recall).reduce(0, +) / Double(max(1, scores.perClass.count))
+        let checks: [(String, String, Double?)] = [
+            ("min_f1", "macro F1", scores.macroF1), ("min_auc", "AUC-ROC", scores.aucROC),
+            ("min_accuracy", "accuracy", scores.accuracy), ("min_precision", "macro precision", macroPrecision),
+            ("min_recall", "macro recall", macroRecall),
+        ]
+        var failures: [String] = []
+        for (key, label, value) in checks {
+            guard let minimum = gate[key]?.doubleValue else { continue }
+            guard let value else {
+                failures.append("\(label) is undefined on these eval rows (a class is missing) < \(format(minimum))")
+                continue
+            }
+            if value < minimum { failures.append("\(label) \(format(value)) < \(format(minimum))") }
+        }
+        return failures
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.2f", value) }
+}
