@@ -144,7 +144,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Workspace", "TaskTypes", "lunette", "_TestSupport"],
+            name: "IntegrationTests", dependencies: ["Workspace", "TaskTypes", "MLCore", "lunette", "_TestSupport"],
             exclude: ["Cases"], swiftSettings: swiftSettings),
     ]
 )

@@ -31,20 +31,22 @@ public struct DirectedGraph<Node: Hashable & Comparable>: Sendable where Node: S
     public func topologicalOrder() -> Result<[Node], CycleError> {
         var indegree = [Int](repeating: 0, count: nodes.count)
         for edges in successors { for to in edges { indegree[to] += 1 } }
-        var ready = (0..<nodes.count).filter { indegree[$0] == 0 }.sorted { nodes[$0] > nodes[$1] }
+        // Kahn's algorithm with the ready set in a min-heap of each node's rank in sorted order, so
+        // ties always break the same way without re-sorting.
+        var rank = [Int](repeating: 0, count: nodes.count)
+        for (position, index) in nodes.indices.sorted(by: { nodes[$0] < nodes[$1] }).enumerated() { rank[index] = position }
+        let byRank = nodes.indices.sorted { rank[$0] < rank[$1] }
+        var ready = MinHeap()
+        for index in nodes.indices where indegree[index] == 0 { ready.insert(rank[index]) }
         var order: [Node] = []
         order.reserveCapacity(nodes.count)
-        while let next = ready.popLast() {
-            order.append(nodes[next])
-            var added = false
-            for to in successors[next] {
+        while let next = ready.popMin() {
+            let index = byRank[next]
+            order.append(nodes[index])
+            for to in successors[index] {
                 indegree[to] -= 1
-                if indegree[to] == 0 {
-                    ready.append(to)
-                    added = true
-                }
+                if indegree[to] == 0 { ready.insert(rank[to]) }
             }
-            if added { ready.sort { nodes[$0] > nodes[$1] } }
         }
         if order.count == nodes.count { return .success(order) }
         return .failure(CycleError(path: findCycle(among: indegree)))
@@ -70,5 +72,40 @@ public struct DirectedGraph<Node: Hashable & Comparable>: Sendable where Node: S
     /// A cycle found while ordering, as the path that closes it.
     public struct CycleError: Error, Sendable {
         public let path: [Node]
+    }
+}
+
+/// A binary min-heap of integers.
+struct MinHeap {
+    private var items: [Int] = []
+
+    mutating func insert(_ value: Int) {
+        items.append(value)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child] < items[parent] else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func popMin() -> Int? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < items.count, items[left] < items[smallest] { smallest = left }
+                if right < items.count, items[right] < items[smallest] { smallest = right }
+                if smallest == parent { break }
+                items.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first
     }
 }

@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import MLCore
+import Providers
 import TaskInterface
 
 /// The `evaluate` task type: scores the fine-tuned model on the run's eval rows (never trained on)
@@ -18,6 +19,12 @@ public struct EvaluateModel: TaskType {
     static let centroidScale: Float = 20
 
     public init() {}
+
+    /// The judge baseline calls the run's provider: its key must be there before anything runs.
+    public func preflight(params: [String: JSONValue], environment: [String: String]) -> [String] {
+        guard case .object? = params["provider"], params["metric"]?["prompt"]?.stringValue != nil else { return [] }
+        return LabelRows().preflight(params: params, environment: environment)
+    }
 
     public func run(_ context: StageContext) async throws -> StageResult {
         let threads = Int(context.environment["LUNETTE_THREADS"] ?? "") ?? 2
@@ -51,6 +58,17 @@ public struct EvaluateModel: TaskType {
                     macroF1Delta: scores.macroF1 - baselineScores.macroF1))
         }
         try Task.checkCancellation()
+        var judgeNote: String?
+        if let judged = try await judgeBaseline(context: context, evalRows: evalRows, labels: labels) {
+            let judgeScores = ClassificationMetrics.compute(labels: labels, truth: truth, probabilities: judged.probabilities)
+            baselines.append(
+                EvaluationReport.Baseline(
+                    name: "LLM judge (\(judged.model))", scores: judgeScores,
+                    macroF1Delta: scores.macroF1 - judgeScores.macroF1))
+            if judged.unanswered > 0 {
+                judgeNote = "the judge gave no usable label for \(judged.unanswered) eval rows (counted as wrong)"
+            }
+        }
 
         let mistakes = try Self.mistakes(
             rows: evalRows, truth: truth, probabilities: probabilities, threshold: threshold, labels: labels,
@@ -91,7 +109,45 @@ public struct EvaluateModel: TaskType {
             "macro_f1": .double(scores.macroF1), "accuracy": .double(scores.accuracy), "rows": .int(evalRows.count),
         ]
         if let auc = scores.aucROC { metrics["auc_roc"] = .double(auc) }
-        return StageResult(summary: summary, metrics: metrics)
+        return StageResult(summary: summary, warnings: judgeNote.map { [$0] } ?? [], metrics: metrics)
+    }
+
+    /// The LLM judge's own labels for the eval rows (the reference product's "Calculate F1"), when the
+    /// run has a provider that is a language model and the metric has a judge prompt. Each answer
+    /// counts as probability 1 for its label; a row the judge cannot answer counts as wrong.
+    func judgeBaseline(context: StageContext, evalRows: [CanonicalRow], labels: [String]) async throws
+        -> (probabilities: [[Double]], model: String, unanswered: Int)?
+    {
+        guard case .object? = context.params["provider"], context.params["metric"]?["prompt"]?.stringValue != nil,
+            let configuration = try? ProviderCallCache.configuration(context), configuration.kind != .offline
+        else { return nil }
+        let metric = try LabelingMetric(params: context.params, stage: context.stageID.description)
+        let judge = LabelJudge(metric: metric)
+        let unlabelled = evalRows.map { row -> CanonicalRow in
+            var copy = row
+            copy.label = nil
+            return copy
+        }
+        let seed = context.params["seed"]?.intValue ?? 42
+        let answers = try await ProviderCallCache.withProvider(
+            context, configuration: configuration, seed: seed, retryPolicy: RetryPolicy()
+        ) { cache in
+            try await LabelRows().label(unlabelled, judge: judge, cache: cache, context: context)
+        }
+        var unanswered = 0
+        let probabilities = zip(evalRows, answers).map { row, answer -> [Double] in
+            var p = [Double](repeating: 0, count: labels.count)
+            if case .success(let verdict) = answer, let index = labels.firstIndex(of: verdict.label) {
+                p[index] = 1
+            } else {
+                unanswered += 1
+                let truth = row.label.flatMap { labels.firstIndex(of: $0) } ?? 0
+                p[(truth + 1) % labels.count] = 1
+            }
+            return p
+        }
+        let model = context.params["provider"]?["model"]?.stringValue ?? configuration.kind.rawValue
+        return (probabilities, model, unanswered)
     }
 
     static func labelIndex(_ row: CanonicalRow, labels: [String]) throws -> Int {

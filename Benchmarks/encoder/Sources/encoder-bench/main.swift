@@ -111,11 +111,15 @@ for target in [16, 60] {
     try write([input.text], name: "latency-\(target).jsonl")
     for _ in 0..<5 { _ = try encoder.embed([input]) }
     var laps: [Double] = []
+    var cpu = 0.0
     let started = Date()
     while Date().timeIntervalSince(started) < options.seconds / 2 || laps.count < 20 {
-        laps.append(try measure { _ = try encoder.embed([input]) }.wall)
+        let lap = try measure { _ = try encoder.embed([input]) }
+        laps.append(lap.wall)
+        cpu += lap.cpu
     }
+    let cpuPerCall = cpu / Double(laps.count)
     laps.sort()
-    print(String(format: "latency ~%d tokens: median %.2f ms, p90 %.2f ms (%d runs)", target,
-                 laps[laps.count / 2] * 1000, laps[laps.count * 9 / 10] * 1000, laps.count))
+    print(String(format: "latency ~%d tokens: median %.2f ms, p90 %.2f ms (%d runs; %.2f ms CPU per call)", target,
+                 laps[laps.count / 2] * 1000, laps[laps.count * 9 / 10] * 1000, laps.count, cpuPerCall * 1000))
 }
