@@ -26,11 +26,11 @@ struct PlanCommand: AsyncParsableCommand {
             let result = try global.workspace().plan(targets: targets)
             for warning in result.warnings { printError(warning.rendered()) }
             if json {
-                print(result.plan.jsonValue().prettyText)
+                print(result.plan.jsonValue(notes: result.notes).prettyText)
             } else if dot {
                 print(result.plan.renderedDOT(), terminator: "")
             } else {
-                print(result.plan.renderedText(explain: explain), terminator: "")
+                print(result.plan.renderedText(explain: explain, notes: result.notes), terminator: "")
             }
         } catch {
             throw CommandFailure.report(error)

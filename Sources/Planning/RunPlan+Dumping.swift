@@ -5,7 +5,7 @@ extension RunPlan {
     /// The plan as `lunette plan` prints it: one line per stage, `run` or `skip`, and why.
     ///
     /// With `explain`, each stage also lists its key, inputs and every change on its own line.
-    public func renderedText(explain: Bool = false) -> String {
+    public func renderedText(explain: Bool = false, notes: [StageID: String] = [:]) -> String {
         if stages.isEmpty { return "nothing to plan: no runs selected\n" }
         let idWidth = min(60, stages.map { $0.id.description.count }.max() ?? 0)
         let taskWidth = stages.map(\.task.count).max() ?? 0
@@ -20,6 +20,7 @@ extension RunPlan {
             } else {
                 out += "\(id)  \(task)  \(action)  \(stage.reason.text)\n"
             }
+            if stage.action == .run, let note = notes[stage.id] { out += "    note: \(note)\n" }
             if explain {
                 out += "    key: \(stage.key?.description ?? "(known after upstream stages run)")\n"
                 for (name, source) in stage.blueprint.inputs.sorted(by: { $0.key < $1.key }) {
@@ -38,7 +39,7 @@ extension RunPlan {
     ///
     /// `key` is `null` while an upstream stage still has to run; input and output values are
     /// digests, or `null` when not known yet.
-    public func jsonValue() -> JSONValue {
+    public func jsonValue(notes: [StageID: String] = [:]) -> JSONValue {
         .object([
             "stages": .array(
                 stages.map { stage in
@@ -50,12 +51,14 @@ extension RunPlan {
                     for name in stage.blueprint.outputs.keys {
                         outputs[name] = stage.knownOutputs?[name].map { .string($0.digest.description) } ?? .null
                     }
-                    return .object([
+                    var object: [String: JSONValue] = [
                         "id": .string(stage.id.description), "task": .string(stage.task),
                         "action": .string(stage.action.rawValue), "reason": .string(stage.reason.text),
                         "key": stage.key.map { .string($0.description) } ?? .null,
                         "inputs": .object(inputs), "outputs": .object(outputs),
-                    ])
+                    ]
+                    if stage.action == .run, let note = notes[stage.id] { object["note"] = .string(note) }
+                    return .object(object)
                 })
         ])
     }

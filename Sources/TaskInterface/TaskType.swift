@@ -40,6 +40,10 @@ public protocol TaskType: Sendable {
     /// problem, naming what is missing and how to provide it (never a secret's value).
     func preflight(params: [String: JSONValue], environment: [String: String]) -> [String]
 
+    /// A short note `lunette plan` prints beside a stage that will run, e.g. how many provider calls
+    /// it will make and roughly how many tokens they cost; `nil` for nothing to say.
+    func planNote(params: [String: JSONValue]) -> String?
+
     /// Does the work: reads ``StageContext/inputs``, writes every path in ``StageContext/outputs``.
     ///
     /// Throw ``TaskError`` for a failure a user can fix; the message is shown as it is.
@@ -53,6 +57,7 @@ extension TaskType {
     public var statusWhileRunning: RunStatus? { nil }
     public var statusAfterSuccess: RunStatus? { nil }
     public func preflight(params: [String: JSONValue], environment: [String: String]) -> [String] { [] }
+    public func planNote(params: [String: JSONValue]) -> String? { nil }
 
     /// The id of this value's type.
     public var id: String { Self.id }

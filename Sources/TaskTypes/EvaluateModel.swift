@@ -26,6 +26,13 @@ public struct EvaluateModel: TaskType {
         return LabelRows().preflight(params: params, environment: environment)
     }
 
+    public func planNote(params: [String: JSONValue]) -> String? {
+        guard case .object? = params["provider"], params["provider"]?["kind"]?.stringValue != "offline",
+            params["metric"]?["prompt"]?.stringValue != nil
+        else { return nil }
+        return "the LLM judge baseline makes one provider call per eval row (cached)"
+    }
+
     public func run(_ context: StageContext) async throws -> StageResult {
         let threads = Int(context.environment["LUNETTE_THREADS"] ?? "") ?? 2
         let model = try MetricModel(folder: try context.input("model"), threads: threads)

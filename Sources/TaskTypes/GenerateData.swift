@@ -30,6 +30,17 @@ public struct GenerateData: TaskType {
         self.retryPolicy = retryPolicy
     }
 
+    /// "about 200 provider calls (~170k tokens, estimated), each cached": from `count` and
+    /// `examples_per_call`; the estimate assumes ~400 prompt tokens and ~60 tokens per generated row.
+    public func planNote(params: [String: JSONValue]) -> String? {
+        if params["provider"]?["kind"]?.stringValue == "offline" { return "offline provider: no network calls" }
+        let count = params["count"]?.intValue ?? 2000
+        let perCall = max(1, params["examples_per_call"]?.intValue ?? 10)
+        let calls = (count + perCall - 1) / perCall
+        let tokens = calls * (400 + 60 * perCall)
+        return "about \(calls) provider calls (~\(tokens / 1000)k tokens, estimated; calls already answered are cached)"
+    }
+
     public func preflight(params: [String: JSONValue], environment: [String: String]) -> [String] {
         ProviderCallCache.preflight(params: params, environment: environment, stage: "generate")
     }

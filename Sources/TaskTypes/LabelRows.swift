@@ -31,6 +31,11 @@ public struct LabelRows: TaskType {
         self.retryPolicy = retryPolicy
     }
 
+    /// The judge is called once per unlabelled row (~250 tokens each, estimated); labelled rows cost nothing.
+    public func planNote(params: [String: JSONValue]) -> String? {
+        "one provider call per unlabelled row (~250 tokens each, estimated; answers already received are cached)"
+    }
+
     public func preflight(params: [String: JSONValue], environment: [String: String]) -> [String] {
         ProviderCallCache.preflight(params: params, environment: environment, stage: "label")
     }

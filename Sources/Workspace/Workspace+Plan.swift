@@ -17,7 +17,11 @@ extension Workspace {
         let cache = try openCache()
         let plan = try makePlan(projects: projects, targets: targets, force: force, trustLock: false, store: store, cache: cache)
         try preflight(plan)
-        return PlanResult(plan: plan, projects: projects, warnings: warnings)
+        var notes: [StageID: String] = [:]
+        for stage in plan.stagesToRun {
+            if let note = registry.taskType(id: stage.task)?.planNote(params: stage.blueprint.params) { notes[stage.id] = note }
+        }
+        return PlanResult(plan: plan, projects: projects, warnings: warnings, notes: notes)
     }
 
     func makePlan(
@@ -52,4 +56,6 @@ public struct PlanResult: Sendable {
     public var projects: [Project]
     /// Manifest warnings.
     public var warnings: [Diagnostic]
+    /// What stages that will run say about themselves (provider calls, token estimates).
+    public var notes: [StageID: String]
 }

@@ -121,3 +121,16 @@ struct EvaluateModelTests {
         #expect(entry["version"] == 1)
     }
 }
+
+@Suite("plan notes")
+struct PlanNoteTests {
+    @Test("generate says how many calls and tokens it will spend; the offline provider spends none")
+    func generate() {
+        let provider: JSONValue = ["name": "p", "kind": "openai-compatible", "base_url": "http://x/v1", "model": "m"]
+        #expect(
+            GenerateData().planNote(params: ["count": 2500, "examples_per_call": 10, "provider": provider])
+                == "about 250 provider calls (~250k tokens, estimated; calls already answered are cached)")
+        #expect(GenerateData().planNote(params: ["provider": ["kind": "offline"]]) == "offline provider: no network calls")
+        #expect(EvaluateModel().planNote(params: ["provider": provider]) == nil)  // no judge prompt
+    }
+}
