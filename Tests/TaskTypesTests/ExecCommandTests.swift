@@ -129,7 +129,8 @@ import Testing
         let start = ContinuousClock.now
         task.cancel()
         let outcome = await task.result
-        #expect(ContinuousClock.now - start < .seconds(4))
+        // Well under the 30 s the sleep would take (generous: CPU-heavy suites run beside this one).
+        #expect(ContinuousClock.now - start < .seconds(20))
         #expect(throws: CancellationError.self) { try outcome.get() }
         var gone = false
         for _ in 0..<100 where !gone {
