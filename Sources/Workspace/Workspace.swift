@@ -88,7 +88,7 @@ public final class Workspace: Sendable {
         if result.diagnostics.hasErrors {
             throw WorkspaceError(.invalidManifests, "invalid manifests", diagnostics: result.diagnostics)
         }
-        return (result.projects, result.diagnostics)
+        return (applyingFeedback(result.projects), result.diagnostics)
     }
 
     // MARK: - Resources
