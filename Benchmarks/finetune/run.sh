@@ -7,7 +7,8 @@
 #   Benchmarks/finetune/run.sh
 #
 # Knobs (environment): ROUNDS (3), STEPS (12 timed steps after 2 warm-up steps), THREADS (2),
-# LUNETTE_BIN (default: built into .build-release), SKIP_HEAD=1, SKIP_MEMORY=1.
+# LUNETTE_BIN (default: built into .build-release), SKIP_HEAD=1, SKIP_MEMORY=1, ROUNDS=0 to skip the
+# throughput rounds, RESULTS_SUFFIX to write results$SUFFIX.txt beside earlier results (all are summarised).
 # Results: Benchmarks/work/finetune/results.txt (raw) and summary.md.
 set -euo pipefail
 
@@ -34,7 +35,7 @@ if [[ -z "${LUNETTE_BIN:-}" ]]; then
     LUNETTE_BIN="$repo/.build-release/release/lunette"
 fi
 mkdir -p "$out" "$work"
-exec > >(tee "$out/results.txt") 2>&1
+exec > >(tee "$out/results${RESULTS_SUFFIX:-}.txt") 2>&1
 
 load() { echo "-- load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
 total=$((steps + 2))
@@ -62,7 +63,7 @@ if [[ "${SKIP_MEMORY:-0}" != 1 ]]; then
         if [[ "$side" == swift ]]; then
             /usr/bin/time -v "$bench" "$model" "$work" --threads "$threads" --batch 16 --steps 6 --warmup 1 --tokens 128 2> "$out/time-$side.txt"
         else
-            "$bench" "$model" "$work" --threads 1 --batch 16 --steps 1 --warmup 0 --tokens 128 > /dev/null  # writes finetune-128.jsonl
+            # trains on the finetune-128.jsonl (6 batches) the Swift side just wrote
             /usr/bin/time -v "$venv/bin/python" "$here/bench_torch.py" "$model" "$work" --threads "$threads" --batch 16 --warmup 1 --tokens 128 2> "$out/time-$side.txt"
         fi
         grep -E "Maximum resident|Elapsed|User time|System time" "$out/time-$side.txt"
@@ -119,4 +120,5 @@ YAML
     done
     "$LUNETTE_BIN" status -C "$ws" 2>&1 | tail -5 || true
 fi
-python3 "$here/summarize.py" "$out/results.txt" | tee "$out/summary.md"
+cat "$out"/results*.txt > "$out/all.txt"
+python3 "$here/summarize.py" "$out/all.txt" | tee "$out/summary.md"

@@ -10,7 +10,8 @@ Reads, from the workspace's content cache, the very rows the run used:
   - training rows: the `load-training` output (digest in workflows/<project>.lock) plus the split's
                    `seeds` output, as Lunette's train stage does (include_seeds defaults to true)
 and the metric's input format and labels from the lock's train parameters. Fits a scikit-learn
-pipeline: word 1-2-gram TF-IDF (sublinear tf) and a class-balanced logistic regression whose C is
+pipeline: word 1-2-gram TF-IDF (sublinear tf) and a class-balanced logistic regression (liblinear;
+one-vs-rest for more than two labels) whose C is
 chosen by 5-fold stratified cross-validation on the training rows (macro-F1), as Lunette's head mode
 chooses its L2 strength. For a pair format (input_output, rag) each side gets its own TF-IDF and the
 two are concatenated. Prints one JSON line: run, macro_f1, Lunette's own macro_f1 for the run,
@@ -24,6 +25,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.multiclass import OneVsRestClassifier
 
 
 def cached_rows(workspace, digest):
@@ -83,9 +85,12 @@ def main():
         eval_parts.append(v.transform(eval_side))
         vectorizers.append(v)
     x_train, x_eval = hstack(train_parts).tocsr(), hstack(eval_parts).tocsr()
+    model = LogisticRegression(solver="liblinear", class_weight="balanced", max_iter=5000)
+    if len(labels) > 2:  # liblinear fits one binary model per label (scikit-learn wants that spelled out)
+        model = OneVsRestClassifier(model)
+    grid = {("estimator__C" if len(labels) > 2 else "C"): [0.1, 0.3, 1, 3, 10, 30, 100]}
     search = GridSearchCV(
-        LogisticRegression(class_weight="balanced", max_iter=5000),
-        {"C": [0.1, 0.3, 1, 3, 10, 30, 100]},
+        model, grid,
         scoring="f1_macro", cv=StratifiedKFold(5, shuffle=True, random_state=7))
     search.fit(x_train, y_train)
     predicted = search.predict(x_eval)
@@ -95,7 +100,7 @@ def main():
         "run": run_id, "baseline_macro_f1": round(float(macro), 4),
         "lunette_macro_f1": round(float(report["scores"]["macroF1"]), 4),
         "mode": (report.get("trainingCurve") or {}).get("mode"),
-        "train_rows": len(train_rows), "eval_rows": len(eval_rows), "C": search.best_params_["C"],
+        "train_rows": len(train_rows), "eval_rows": len(eval_rows), "C": next(iter(search.best_params_.values())),
         "seconds": round(time.time() - started, 1)}, sort_keys=True))
 
 

@@ -27,6 +27,13 @@ extension ManifestReader {
                     .map { _ in node.jsonValue }
             case "weight_decay":
                 value = number(node, path, rule: "at least 0") { $0 >= 0 }.map { _ in node.jsonValue }
+            case "dropout":
+                value = number(node, path, rule: "at least 0 and less than 1") { $0 >= 0 && $0 < 1 }
+                    .map { _ in node.jsonValue }
+            case "l2", "max_gradient_norm":
+                value = number(node, path, rule: "greater than 0") { $0 > 0 }.map { _ in node.jsonValue }
+            case "patience": value = int(node, path, in: 1...Int.max).map(JSONValue.int)
+            case "include_seeds": value = bool(node, path).map(JSONValue.bool)
             default: value = classWeights(item, labels: labels)
             }
             if let value { settings[item.key] = value }

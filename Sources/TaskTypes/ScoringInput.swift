@@ -69,7 +69,12 @@ public struct ScoringInput: Sendable {
         return result
     }
 
-    private mutating func add(_ object: [String: JSONValue], number: Int, format: InputFormat, columns: [String: String]) {
+    /// Maps one JSON object to a canonical row, reading each canonical field from
+    /// `columns[field] ?? field`, and names the fields `format` needs that the object lacks
+    /// (canonical names; empty when the row can be scored). Used by `score` and the scoring server.
+    public static func canonicalRow(
+        from object: [String: JSONValue], number: Int, format: InputFormat, columns: [String: String] = [:]
+    ) -> (row: CanonicalRow, missing: [String]) {
         func value(_ field: String) -> JSONValue? { object[columns[field] ?? field] }
         var row = CanonicalRow(row: number)
         row.id = value("id")?.displayText
@@ -93,6 +98,11 @@ public struct ScoringInput: Sendable {
             default: return false
             }
         }
+        return (row, missing)
+    }
+
+    private mutating func add(_ object: [String: JSONValue], number: Int, format: InputFormat, columns: [String: String]) {
+        let (row, missing) = Self.canonicalRow(from: object, number: number, format: format, columns: columns)
         guard missing.isEmpty else {
             let fields = missing.map { "'\(columns[$0] ?? $0)'" }.joined(separator: ", ")
             problems.append("line \(number): missing \(fields) (the metric's input is \(format.rawValue); map columns with --column FIELD=COLUMN)")

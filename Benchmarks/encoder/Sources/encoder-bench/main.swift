@@ -2,7 +2,7 @@
 // latency at ~16/60 tokens. Writes the texts it used to WORK/texts-N.jsonl so that bench_torch.py
 // measures PyTorch on exactly the same inputs.
 //
-//   encoder-bench MODEL_DIR WORK_DIR [--threads N] [--golden FILE] [--seconds S]
+//   encoder-bench MODEL_DIR WORK_DIR [--threads N] [--golden FILE] [--seconds S] [--only throughput|latency]
 import Foundation
 import MLCore
 
@@ -12,6 +12,8 @@ struct Options {
     var threads = 2
     var golden: URL?
     var seconds = 3.0
+    /// `throughput` or `latency` to run only that part (for profiling).
+    var only: String?
 
     init(_ arguments: [String]) {
         var positional: [String] = []
@@ -23,6 +25,7 @@ struct Options {
             case "--threads": threads = Int(value) ?? threads; index += 1
             case "--golden": golden = URL(fileURLWithPath: value); index += 1
             case "--seconds": seconds = Double(value) ?? seconds; index += 1
+            case "--only": only = value; index += 1
             default: positional.append(argument)
             }
             index += 1
@@ -89,7 +92,7 @@ func measure(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) 
     return (Date().timeIntervalSince(wall), Double(clock() - cpu) / Double(CLOCKS_PER_SEC))
 }
 
-for target in [12, 60, 128] {
+for target in [12, 60, 128] where options.only != "latency" {
     let batch = texts(tokens: target, count: 256)
     try write(batch, name: "texts-\(target).jsonl")
     let inputs = batch.map { TextInput($0) }
@@ -106,7 +109,7 @@ for target in [12, 60, 128] {
                  target, mean, Double(done) / total.wall, total.cpu / Double(done) * 1000))
 }
 
-for target in [16, 60] {
+for target in [16, 60] where options.only != "throughput" {
     let input = TextInput(texts(tokens: target, count: 1)[0])
     try write([input.text], name: "latency-\(target).jsonl")
     for _ in 0..<5 { _ = try encoder.embed([input]) }
