@@ -19,7 +19,7 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "What to run: project, project/run or project/run/stage.") var targets: [String] = []
     @Option(name: [.short, .long], help: "Run at most N stages at once.") var jobs: Int = 2
     @Flag(name: [.short, .long], help: "After a failure, keep running what does not depend on it.") var keepGoing = false
-    @Flag(name: [.short, .long], help: "Re-run the selected stages even when they are up to date.") var force = false
+    @Flag(name: [.short, .long], help: "Re-run the stages the targets name (all with no target) even when up to date; what they need is reused.") var force = false
     @Flag(help: "Print the plan without running anything.") var dryRun = false
     @Flag(help: "Exit at once if another invocation holds the workspace, instead of waiting.") var noWait = false
     @Flag(name: [.short, .long], help: "Print stage logs as they come.") var verbose = false

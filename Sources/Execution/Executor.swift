@@ -137,7 +137,7 @@ public final class Executor: Sendable {
                 ActionRecord(key: key, task: stage.task, taskVersion: task.version, stage: stage.id.description,
                              outputs: known.mapValues(\.artifactRef))
             } : nil
-        if !options.force, let cached = planned ?? runner.cache.record(for: key) {
+        if stage.reason != .forced, let cached = planned ?? runner.cache.record(for: key) {
             if let reused = reuse(cached, stage: stage, verify: verifyOutputs, parts: parts) {
                 let why =
                     stage.action == .skip

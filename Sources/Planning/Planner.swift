@@ -42,7 +42,7 @@ public struct Planner: Sendable {
                 .cycle, "stages form a cycle: " + cycle.path.map(\.description).joined(separator: " → "),
                 remedy: "remove one of these dependencies")
         }
-        let selected = try TargetSelection.select(inputs.targets, among: blueprints)
+        let (selected, named) = try TargetSelection.select(inputs.targets, among: blueprints)
 
         var known: [StageID: [String: LockedOutput]] = [:]
         var willRun: Set<StageID> = []
@@ -51,7 +51,9 @@ public struct Planner: Sendable {
         var planned: [PlannedStage] = []
         for id in order where selected.contains(id) {
             guard let blueprint = blueprints[id] else { continue }
-            let stage = planStage(blueprint, inputs: inputs, known: known, willRun: willRun, causes: followers)
+            let stage = planStage(
+                blueprint, inputs: inputs, force: inputs.force && named.contains(id), known: known, willRun: willRun,
+                causes: followers)
             if stage.action == .run { willRun.insert(id) }
             if case .upstreamWillRun = stage.reason { followers[id] = true }
             if let outputs = stage.knownOutputs { known[id] = outputs }
@@ -61,7 +63,7 @@ public struct Planner: Sendable {
     }
 
     private func planStage(
-        _ blueprint: StageBlueprint, inputs: PlanInputs, known: [StageID: [String: LockedOutput]],
+        _ blueprint: StageBlueprint, inputs: PlanInputs, force: Bool, known: [StageID: [String: LockedOutput]],
         willRun: Set<StageID>, causes: [StageID: Bool]
     ) -> PlannedStage {
         var stage = PlannedStage(blueprint: blueprint, version: inputs.taskVersions[blueprint.task])
@@ -108,7 +110,7 @@ public struct Planner: Sendable {
         stage.key = key
         let locked = inputs.locks[blueprint.id.project]?.stages[blueprint.id]
 
-        if inputs.force {
+        if force {
             stage.action = .run
             stage.reason = .forced
         } else if let outputs = inputs.cachedOutputs(key) {
@@ -161,7 +163,8 @@ public struct PlanInputs: Sendable {
     public var cachedOutputs: @Sendable (ContentHash) -> [String: LockedOutput]?
     /// `project`, `project/run` or `project/run/stage`; empty selects everything.
     public var targets: [String]
-    /// Re-run every selected stage.
+    /// Re-run the stages the targets name (every stage when there are no targets); the stages
+    /// upstream of them are reused when up to date.
     public var force: Bool
     /// Count a stage whose key matches the lock as up to date even without cached outputs
     /// (`lunette check` in a clean clone).

@@ -3,9 +3,12 @@ import WorkflowModel
 
 /// Resolves `lunette run` targets (`project`, `project/run`, `project/run/stage`) to stage ids.
 enum TargetSelection {
-    /// The targeted stages and everything upstream of them; every stage when `targets` is empty.
-    static func select(_ targets: [String], among blueprints: [StageID: StageBlueprint]) throws -> Set<StageID> {
-        if targets.isEmpty { return Set(blueprints.keys) }
+    /// The targeted stages and everything upstream of them (`selected`), and the stages the targets
+    /// name themselves (`named`); every stage is both when `targets` is empty.
+    static func select(_ targets: [String], among blueprints: [StageID: StageBlueprint]) throws
+        -> (selected: Set<StageID>, named: Set<StageID>)
+    {
+        if targets.isEmpty { return (Set(blueprints.keys), Set(blueprints.keys)) }
         var selected: Set<StageID> = []
         var stack: [StageID] = []
         for target in targets {
@@ -30,11 +33,12 @@ enum TargetSelection {
             }
             stack += matches
         }
+        let named = Set(stack)
         while let id = stack.popLast() {
             guard selected.insert(id).inserted, let blueprint = blueprints[id] else { continue }
             stack += blueprint.upstream
         }
-        return selected
+        return (selected, named)
     }
 }
 

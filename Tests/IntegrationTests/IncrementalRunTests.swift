@@ -63,6 +63,16 @@ struct IncrementalRunTests {
         #expect(try workspace.read("out/a-doubled.txt") == "18 18\n")
     }
 
+    @Test("--force re-runs the named stage and reuses what it needs")
+    func forceNamedStageOnly() async throws {
+        let workspace = try CaseWorkspace("incremental", project: "shop")
+        try await workspace.run()
+        let summary = try await workspace.workspace().run(RunRequest(targets: ["shop/tone-a/split"], force: true))
+        let report = try #require(summary.report)
+        #expect(report.outcomes.filter { $0.status == .succeeded }.map(\.id.description) == ["shop/tone-a/split"])
+        #expect(report.outcomes.first { $0.id.stage == "load" }?.status == .reused)
+    }
+
     @Test("touching a file without changing it re-runs nothing")
     func touchIsNotAChange() async throws {
         let workspace = try CaseWorkspace("incremental", project: "shop")
