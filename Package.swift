@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: Engine
@@ -91,6 +93,17 @@ let package = Package(
             dependencies: ["Basics", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             exclude: ["README.md"], swiftSettings: swiftSettings),
 
+        // MARK: Serving
+        .target(
+            /** `lunette serve`: scoring API, read-only dashboard and /metrics on Hummingbird. */
+            name: "Server",
+            dependencies: [
+                "Basics", "WorkflowModel", "Workspace", "TaskTypes", "RunStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            exclude: ["README.md"], swiftSettings: swiftSettings),
+
         // MARK: Stages and command line
         .target(
             /** The built-in task types (load-dataset, split, exec, …) and TaskTypeRegistry.builtin. */
@@ -100,7 +113,7 @@ let package = Package(
             /** The ArgumentParser command tree. Thin: parses, calls Workspace, formats, maps exit codes. */
             name: "Commands",
             dependencies: [
-                "Basics", "WorkflowModel", "Workspace", "TaskTypes", "MLCore", "RunStore",
+                "Basics", "WorkflowModel", "Workspace", "TaskTypes", "MLCore", "RunStore", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -112,7 +125,7 @@ let package = Package(
         .target(
             /** Test-only helpers: fixtures, snapshots, fake task types, temporary workspaces. Not API. */
             name: "_TestSupport",
-            dependencies: ["Basics", "WorkflowModel", "TaskInterface"],
+            dependencies: ["Basics", "WorkflowModel", "TaskInterface", "MLCore"],
             path: "Sources/_TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BasicsTests", dependencies: ["Basics", "_TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
@@ -143,6 +156,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServerTests", dependencies: ["Server", "Workspace", "TaskTypes", "MLCore", "Basics", "_TestSupport"],
+            exclude: ["Cases"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Workspace", "TaskTypes", "MLCore", "lunette", "_TestSupport"],
             exclude: ["Cases"], swiftSettings: swiftSettings),

@@ -14,7 +14,8 @@ public struct RootCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ShowCommand.self,
             CheckCommand.self, VerifyCommand.self, CacheCommand.self, ReportCommand.self, CompareCommand.self,
-            RegisterCommand.self, RegistryCommand.self, ScoreCommand.self, ReviewCommand.self, PresetsCommand.self,
+            RegisterCommand.self, RegistryCommand.self, ScoreCommand.self, ServeCommand.self, ReviewCommand.self,
+            PresetsCommand.self,
             EmbedCommand.self,
             ModelsCommand.self,
         ])

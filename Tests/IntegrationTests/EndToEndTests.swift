@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import _TestSupport
 import MLCore
 import TaskTypes
 import Testing
@@ -11,26 +12,7 @@ import Workspace
 @Suite("End to end with the built-in task types", .serialized)
 struct EndToEndTests {
     /// A 2-layer, hidden-32 random BERT written as transformers would.
-    static func writeTinyModel(to folder: URL) throws {
-        try? FileManager.default.removeItem(at: folder)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let tiny = try BertEncoder.makeTiny(seed: 42)
-        let c = tiny.configuration
-        try SafeTensorsWriter.write(
-            tiny.weights.namedTensors, metadata: ["format": "pt"], to: folder.appendingPathComponent("model.safetensors"))
-        let config: JSONValue = [
-            "architectures": ["BertModel"], "model_type": "bert", "hidden_act": "gelu", "hidden_size": .int(c.hiddenSize),
-            "num_hidden_layers": .int(c.layerCount), "num_attention_heads": .int(c.headCount),
-            "intermediate_size": .int(c.intermediateSize), "max_position_embeddings": .int(c.maximumPositions),
-            "type_vocab_size": .int(c.typeVocabularySize), "vocab_size": .int(c.vocabularySize), "layer_norm_eps": 1e-12,
-            "pad_token_id": 0,
-        ]
-        try config.canonicalData.write(to: folder.appendingPathComponent("config.json"))
-        try Data((BertEncoder.tinyVocabulary.joined(separator: "\n") + "\n").utf8)
-            .write(to: folder.appendingPathComponent("vocab.txt"))
-        try Data(#"{"do_lower_case": true, "tokenizer_class": "BertTokenizer", "model_max_length": 64}"#.utf8)
-            .write(to: folder.appendingPathComponent("tokenizer_config.json"))
-    }
+    static func writeTinyModel(to folder: URL) throws { try TinyModel.write(to: folder) }
 
     @Test("a run ends registered, its metric scores new rows, and a second run does nothing")
     func pipeline() async throws {
