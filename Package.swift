@@ -6,7 +6,8 @@
 //
 //   lunette → Commands → Workspace → Execution → Planning → TaskInterface → WorkflowModel → Basics
 //                        Workspace → ManifestLoading (only Yams importer), ContentCache, RunStore (only GRDB importer)
-//             Commands → TaskTypes (built-in stages) → MLCore → COpenBLAS
+//             Commands → TaskTypes (built-in stages) → MLCore → COpenBLAS, Providers (LLM endpoints)
+//             Commands → Server (lunette serve) → Workspace, TaskTypes
 //
 // The engine (Workspace and below) never imports the ML stack: task types are registered from outside.
 import PackageDescription
@@ -125,7 +126,10 @@ let package = Package(
         .target(
             /** Test-only helpers: fixtures, snapshots, fake task types, temporary workspaces. Not API. */
             name: "_TestSupport",
-            dependencies: ["Basics", "WorkflowModel", "TaskInterface", "MLCore"],
+            dependencies: [
+                "Basics", "WorkflowModel", "TaskInterface", "MLCore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Sources/_TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BasicsTests", dependencies: ["Basics", "_TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
@@ -142,19 +146,11 @@ let package = Package(
         .testTarget(
             name: "MLCoreTests", dependencies: ["MLCore"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
-            name: "TaskTypesTests",
-            dependencies: [
-                "TaskTypes", "_TestSupport", .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
+            name: "TaskTypesTests", dependencies: ["TaskTypes", "_TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "ProvidersTests",
-            dependencies: [
-                "Providers", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
+            name: "ProvidersTests", dependencies: ["Providers", "_TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ServerTests", dependencies: ["Server", "Workspace", "TaskTypes", "MLCore", "Basics", "_TestSupport"],

@@ -28,13 +28,16 @@ public struct ContentHash: Hashable, Comparable, Sendable, Codable, CustomString
     }
 
     init<D: Sequence>(digest: D) where D.Element == UInt8 {
-        var text = ""
-        text.reserveCapacity(64)
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(64)
         for byte in digest {
-            text += String(byte, radix: 16).leftPadded(to: 2)
+            utf8.append(ContentHash.hexDigits[Int(byte >> 4)])
+            utf8.append(ContentHash.hexDigits[Int(byte & 0x0F)])
         }
-        self.hex = text
+        self.hex = String(decoding: utf8, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// The hash of some bytes.
     public static func of(_ data: Data) -> ContentHash {

@@ -19,6 +19,7 @@ struct InitCommand: AsyncParsableCommand {
             let created = try WorkspaceScaffold.create(in: url, project: project)
             for path in created { print("created \(path)") }
             print("next: cd \(directory) && lunette plan && lunette run")
+            print("      (with LUNETTE_MODELS set to the models folder scripts/setup installed, unless this is that checkout)")
         } catch {
             throw CommandFailure.report(error)
         }

@@ -12,7 +12,7 @@ struct PlanCommand: AsyncParsableCommand {
         discussion: """
             Reasons are plain words: "never ran", "params.train.epochs changed 3 → 4", "input source changed (content)", "output rows missing from cache", "upstream stage load will re-run", "task version changed 1 → 2".
 
-            --json prints {"stages":[{"id","task","action","reason","key","inputs","outputs"}]}: a stable shape for scripts. "key" is null while an upstream stage still has to run.
+            --json prints {"stages":[{"id","task","action","reason","key","inputs","outputs"}]}: a stable shape for scripts. "key" is null while an upstream stage still has to run; a stage that will run may add "note" (e.g. the provider calls it will make).
             """)
 
     @OptionGroup var global: GlobalOptions

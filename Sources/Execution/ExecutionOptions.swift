@@ -6,16 +6,13 @@ public struct ExecutionOptions: Sendable {
     public var jobs: Int
     /// After a failure, keep running everything that does not depend on it (`--keep-going`).
     public var keepGoing: Bool
-    /// Re-run selected stages even when their outputs are cached (`--force`).
-    public var force: Bool
     /// Resource pool → depth. A stage whose task type names a pool takes one of its slots.
     /// `train` has depth 1 unless set here.
     public var pools: [String: Int]
 
-    public init(jobs: Int = 2, keepGoing: Bool = false, force: Bool = false, pools: [String: Int] = ["train": 1]) {
+    public init(jobs: Int = 2, keepGoing: Bool = false, pools: [String: Int] = ["train": 1]) {
         self.jobs = max(1, jobs)
         self.keepGoing = keepGoing
-        self.force = force
         self.pools = pools
     }
 }

@@ -184,7 +184,7 @@ public final class Executor: Sendable {
         } catch {
             let duration = clock.now - start
             let cancelled = error is CancellationError || Task.isCancelled
-            let message = cancelled ? "cancelled" : Executor.describe(error)
+            let message = cancelled ? "cancelled" : String(describing: error)
             if let recordID {
                 try? store.finishStage(
                     recordID, outcome: cancelled ? "cancelled" : "failed", duration: duration.seconds,
@@ -250,14 +250,6 @@ public final class Executor: Sendable {
                 reason: reason, action: action, at: now())
         else { return }
         try? store.finishStage(id, outcome: outcome, duration: 0, error: error, summary: nil, outputs: [:], logTail: [])
-    }
-
-    /// A user-facing description of a stage error.
-    public static func describeError(_ error: any Error) -> String { describe(error) }
-
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? TaskError { return error.description }
-        return String(describing: error)
     }
 
     // MARK: - Statuses

@@ -91,6 +91,5 @@ public struct ExecutionReport: Sendable {
     }
     public var wasCancelled: Bool { outcomes.contains { $0.status == .cancelled } }
     /// No stage failed or was cancelled (stages waiting for an unavailable task type do not count).
-    public var isSuccess: Bool { failed.isEmpty && !wasCancelled && skipped.allSatisfy { _ in true } && !hasBlockedByFailure }
-    var hasBlockedByFailure: Bool { !failed.isEmpty }
+    public var isSuccess: Bool { failed.isEmpty && !wasCancelled }
 }

@@ -38,7 +38,8 @@ extension RunPlan {
     /// `{"stages":[{"id","task","action","reason","key","inputs":{…},"outputs":{…}}]}`.
     ///
     /// `key` is `null` while an upstream stage still has to run; input and output values are
-    /// digests, or `null` when not known yet.
+    /// digests, or `null` when not known yet. A stage that will run may carry a `note` from its task
+    /// type (the provider calls it will make).
     public func jsonValue(notes: [StageID: String] = [:]) -> JSONValue {
         .object([
             "stages": .array(

@@ -16,27 +16,24 @@ public struct StageBlueprint: Hashable, Sendable {
     /// Output name → where the output also lives in the workspace (exec outputs), or `nil` for
     /// cache-only artifacts.
     public var outputs: [String: String?]
-    /// Stages this one must follow beyond its inputs (none today; kept for custom ordering).
-    public var extraDependencies: [StageID]
     /// Where the stage is declared, for diagnostics.
     public var location: SourceLocation?
 
     public init(
         id: StageID, task: String, params: [String: JSONValue], inputs: [String: StageInputSource],
-        outputs: [String: String?], extraDependencies: [StageID] = [], location: SourceLocation? = nil
+        outputs: [String: String?], location: SourceLocation? = nil
     ) {
         self.id = id
         self.task = task
         self.params = params
         self.inputs = inputs
         self.outputs = outputs
-        self.extraDependencies = extraDependencies
         self.location = location
     }
 
     /// The stages whose outputs this one reads, sorted.
     public var upstream: [StageID] {
-        var ids = Set(extraDependencies)
+        var ids: Set<StageID> = []
         for source in inputs.values {
             if case .stage(let id, _) = source { ids.insert(id) }
         }

@@ -2,7 +2,7 @@ import TaskInterface
 
 extension TaskTypeRegistry {
     /// The task types that ship with Lunette: `load-dataset`, `split`, `generate`, `label`, `import`,
-    /// `train` and `exec` (evaluate and register join as they are written).
+    /// `train`, `evaluate`, `register` and `exec`.
     ///
     /// `Commands` passes this to the engine; a library user can start from it and register more.
     public static var builtin: TaskTypeRegistry {

@@ -26,9 +26,9 @@ extension Workspace {
 
     func makePlan(
         projects: [Project], targets: [String], force: Bool, trustLock: Bool, store: RunStore, cache: ContentCache?,
-        locks: [String: Lockfile]? = nil
+        locks: [String: Lockfile]? = nil, digester given: FileDigester? = nil
     ) throws -> RunPlan {
-        let digester = FileDigester(root: root, store: store, now: now)
+        let digester = given ?? FileDigester(root: root, store: store, now: now)
         defer { digester.save() }
         var fileDigests: [String: ContentHash] = [:]
         for path in RunPlan.requiredPaths(for: projects) {
@@ -47,6 +47,15 @@ extension Workspace {
             cachedOutputs: { key in cache?.record(for: key)?.outputs.mapValues(\.lockedOutput) },
             targets: targets, force: force, trustLock: trustLock)
         return try Planner().plan(inputs)
+    }
+
+    /// The stage runner `run` and `verify` execute stages with: the stage memo, per-stage scratch
+    /// folders and the registry.
+    func makeRunner(cache: ContentCache, store: RunStore) -> StageRunner {
+        StageRunner(
+            cache: cache, modelsDirectory: modelsDirectory, environment: environment,
+            memo: CacheMemo(root: cacheDirectory.appendingPathComponent("memo")), scratchRoot: stageScratchRoot,
+            registry: StoreRegistry(store: store, root: root, now: now))
     }
 }
 

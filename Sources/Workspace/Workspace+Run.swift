@@ -25,27 +25,23 @@ extension Workspace {
         reapInterruptedStages()
         let cache = try openCache()
         let locks = try readLocks(projects)
+        let digester = FileDigester(root: root, store: store, now: now)
         let plan = try makePlan(
             projects: request.adjusting(projects), targets: request.targets, force: request.force, trustLock: false, store: store,
-            cache: cache, locks: locks)
+            cache: cache, locks: locks, digester: digester)
         if request.dryRun {
             return RunSummary(plan: plan, report: nil, updatedLocks: [], warnings: warnings)
         }
         try preflight(plan)
         let invocation = try store.beginInvocation(command: request.command, pid: getpid(), at: now())
-        let digester = FileDigester(root: root, store: store, now: now)
         let executor = Executor(
-            registry: registry,
-            runner: StageRunner(
-                cache: cache, modelsDirectory: modelsDirectory, environment: environment,
-                memo: CacheMemo(root: cacheDirectory.appendingPathComponent("memo")), scratchRoot: stageScratchRoot,
-                registry: StoreRegistry(store: store, root: root, now: now)),
+            registry: registry, runner: makeRunner(cache: cache, store: store),
             store: store, workspaceRoot: root, observer: observer, now: now,
             workspaceFileDigest: { path in digester.digest(of: path) })
         let report = await executor.execute(
             plan,
             options: ExecutionOptions(
-                jobs: request.jobs, keepGoing: request.keepGoing, force: request.force, pools: request.pools),
+                jobs: request.jobs, keepGoing: request.keepGoing, pools: request.pools),
             invocation: invocation)
         digester.save()
         var updated: [String] = []

@@ -23,9 +23,7 @@ extension Workspace {
         let store = try openStore()
         let cache = try openCache()
         let plan = try makePlan(projects: projects, targets: targets, force: false, trustLock: false, store: store, cache: cache)
-        let runner = StageRunner(
-            cache: cache, modelsDirectory: modelsDirectory, environment: environment,
-                memo: CacheMemo(root: cacheDirectory.appendingPathComponent("memo")), scratchRoot: stageScratchRoot)
+        let runner = makeRunner(cache: cache, store: store)
         var results: [VerifyOutcome] = []
         for stage in plan.stages {
             try Task.checkCancellation()
@@ -85,7 +83,7 @@ extension Workspace {
                 }
                 results.append(VerifyOutcome(id: stage.id, verdict: verdict))
             } catch {
-                results.append(VerifyOutcome(id: stage.id, verdict: .failed(Executor.describeError(error))))
+                results.append(VerifyOutcome(id: stage.id, verdict: .failed(String(describing: error))))
             }
         }
         return results

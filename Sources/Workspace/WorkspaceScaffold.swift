@@ -82,9 +82,10 @@ public enum WorkspaceScaffold {
         one object per line) and point a run at them with a path relative to the manifest
         (`../data/my-test.csv`). Map your own column names with `columns:`.
 
-        The `*-test.csv` and `*-train.csv` files are tiny made-up samples so that `lunette run` works right away;
-        replace it with a few hundred real rows (the reference product asks for at least 300, with
-        100 per class).
+        The `*-test.csv` and `*-train.csv` files are tiny made-up samples so that `lunette run` has
+        something to train on; replace them with a few hundred real rows (the reference product asks
+        for at least 300, with 100 per class). Lunette looks for the base model in `cache/models/` here,
+        or in `$LUNETTE_MODELS` (point it at the `cache/models` folder `scripts/setup` filled).
 
         """
 

@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import _TestSupport
 import Providers
 import Testing
 

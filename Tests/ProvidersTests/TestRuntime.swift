@@ -1,4 +1,5 @@
 import Foundation
+import _TestSupport
 import Providers
 
 /// Records the waits a provider asks for and returns at once (or after a real, short sleep).

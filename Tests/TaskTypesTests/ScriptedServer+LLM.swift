@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import _TestSupport
 import TaskInterface
 
 /// A ``MemoCache`` in a folder (`<root>/ab/<sha256>`), like the engine's `cache/memo/`.

@@ -15,14 +15,14 @@ import NIOPosix
 /// defer { Task { try await server.stop() } }
 /// // point a client at server.baseURL
 /// ```
-final class ScriptedServer: Sendable {
-    typealias Script = @Sendable (ScriptedRequest) async -> ScriptedReply
+public final class ScriptedServer: Sendable {
+    public typealias Script = @Sendable (ScriptedRequest) async -> ScriptedReply
 
-    let port: Int
-    let statistics: ServerStatistics
+    public let port: Int
+    public let statistics: ServerStatistics
     private let channel: any Channel
 
-    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     private init(port: Int, channel: any Channel, statistics: ServerStatistics) {
         self.port = port
@@ -31,7 +31,7 @@ final class ScriptedServer: Sendable {
     }
 
     /// Binds an ephemeral port on 127.0.0.1 and starts answering with `script`.
-    static func start(_ script: @escaping Script) async throws -> ScriptedServer {
+    public static func start(_ script: @escaping Script) async throws -> ScriptedServer {
         let statistics = ServerStatistics()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -46,39 +46,50 @@ final class ScriptedServer: Sendable {
     }
 
     /// Stops accepting connections.
-    func stop() async throws {
+    public func stop() async throws {
         try await channel.close()
     }
 }
 
 /// What the script sees of a request.
-struct ScriptedRequest: Sendable {
-    var method: String
-    var uri: String
+public struct ScriptedRequest: Sendable {
+    public var method: String
+    public var uri: String
     /// Header names lower-cased.
-    var headers: [String: String]
-    var body: Data
+    public var headers: [String: String]
+    public var body: Data
     /// 0-based arrival order.
-    var index: Int
+    public var index: Int
 
-    var bodyText: String { String(decoding: body, as: UTF8.self) }
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
 /// How the server answers one request.
-struct ScriptedReply: Sendable {
-    var status: Int = 200
-    var headers: [(String, String)] = [("Content-Type", "application/json")]
-    var body: Data = Data()
-    var delay: Duration = .zero
+public struct ScriptedReply: Sendable {
+    public var status: Int = 200
+    public var headers: [(String, String)] = [("Content-Type", "application/json")]
+    public var body: Data = Data()
+    public var delay: Duration = .zero
     /// Declare a longer body than is sent, then close the connection.
-    var truncate = false
+    public var truncate = false
 
-    static func json(_ text: String, status: Int = 200) -> ScriptedReply {
+    public init(
+        status: Int = 200, headers: [(String, String)] = [("Content-Type", "application/json")], body: Data = Data(),
+        delay: Duration = .zero, truncate: Bool = false
+    ) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.delay = delay
+        self.truncate = truncate
+    }
+
+    public static func json(_ text: String, status: Int = 200) -> ScriptedReply {
         ScriptedReply(status: status, body: Data(text.utf8))
     }
 
     /// A chat-completions answer whose message content is `content`.
-    static func chat(_ content: String, promptTokens: Int = 10, completionTokens: Int = 5) -> ScriptedReply {
+    public static func chat(_ content: String, promptTokens: Int = 10, completionTokens: Int = 5) -> ScriptedReply {
         var escaped = ""
         for scalar in content.unicodeScalars {
             switch scalar {
@@ -103,7 +114,7 @@ struct ScriptedReply: Sendable {
 }
 
 /// Counters the server keeps; safe to read from any task.
-final class ServerStatistics: @unchecked Sendable {
+public final class ServerStatistics: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     private var current = 0
@@ -111,11 +122,11 @@ final class ServerStatistics: @unchecked Sendable {
     private var bodies: [String] = []
 
     /// Requests received.
-    var requestCount: Int { lock.withLock { count } }
+    public var requestCount: Int { lock.withLock { count } }
     /// The most requests in flight at once.
-    var maxInFlight: Int { lock.withLock { peak } }
+    public var maxInFlight: Int { lock.withLock { peak } }
     /// Every request body received, in arrival order.
-    var requestBodies: [String] { lock.withLock { bodies } }
+    public var requestBodies: [String] { lock.withLock { bodies } }
 
     func begin(body: String) -> Int {
         lock.withLock {
