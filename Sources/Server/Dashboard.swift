@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import Hummingbird
 import RunStore
+import TaskTypes
 import WorkflowModel
 import Workspace
 
@@ -114,10 +115,19 @@ struct Dashboard: Sendable {
             }, empty: "This run has no stages.")
         let hasReport = details.stages.contains { $0.planned.id.stage == "evaluate" && $0.planned.knownOutputs?["report"] != nil }
         body += "<h2>Report</h2>"
-        body += hasReport
-            ? "<p><a href=\"/runs/\(HTML.component(project))/\(HTML.component(name))/report\">Open the evaluation report</a> (confusion matrix, calibration, errors).</p>"
-            : "<p class=\"muted\">No up-to-date evaluation report: run <code>lunette run \(HTML.escape(project))/\(HTML.escape(name))</code>.</p>"
+        if hasReport, let report = try? evaluationReport(project: project, run: name) {
+            body += "<p><a href=\"/runs/\(HTML.component(project))/\(HTML.component(name))/report\">Open the evaluation report</a> (baselines, most confident mistakes, digests).</p>"
+            body += ReportPage.figures(report)
+        } else {
+            body += "<p class=\"muted\">No up-to-date evaluation report: run <code>lunette run \(HTML.escape(project))/\(HTML.escape(name))</code>.</p>"
+        }
         return JSONResponse.html(HTML.page(title: "Run \(project)/\(name)", body: body))
+    }
+
+    /// The run's latest `report.json`, as `evaluate` wrote it.
+    private func evaluationReport(project: String, run name: String) throws -> EvaluationReport {
+        let folder = try workspace.reportFolder(run: "\(project)/\(name)")
+        return try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: folder.appendingPathComponent("report.json")))
     }
 
     /// `/runs/{project}/{run}/report`: the evaluation report page as `evaluate` wrote it.

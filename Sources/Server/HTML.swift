@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import TaskTypes
 import WorkflowModel
 
 /// Small helpers for the dashboard's server-rendered pages: escaping, the page frame, pills.
@@ -80,5 +81,6 @@ enum HTML {
         form{margin:1em 0}select,button{font:inherit;margin-right:.6em}
         dl{display:grid;grid-template-columns:max-content auto;gap:.3em 1.2em}dt{font-weight:600}dd{margin:0}
         footer{padding:2em;color:#6b7380;font-size:.85em}code{background:#eef0f3;padding:0 .3em;border-radius:.2em}
-        """
+        figure table{box-shadow:none;width:auto}figure{background:#fff;overflow-x:auto}
+        """ + ReportPage.figureStyle
 }

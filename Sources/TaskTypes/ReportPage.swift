@@ -18,24 +18,7 @@ public enum ReportPage {
             </section>
             """
         body += "<section><h2>Against baselines</h2>" + baselineTable(report) + "</section>"
-        body += "<section class=\"grid\">"
-        body += figure("Confusion matrix", confusionSVG(s))
-        body += figure("Per class", perClassTable(s))
-        if !s.rocCurve.isEmpty {
-            body += figure(
-                "ROC curve", curveSVG(s.rocCurve, xLabel: "false positive rate", yLabel: "true positive rate", diagonal: true))
-        }
-        if !s.prCurve.isEmpty {
-            body += figure("Precision–recall", curveSVG(s.prCurve, xLabel: "recall", yLabel: "precision", diagonal: false))
-        }
-        body += figure("Reliability", reliabilitySVG(s))
-        if let losses = report.trainingCurve?["step_loss"]?.arrayValue?.compactMap(\.doubleValue), losses.count > 1 {
-            let points = losses.enumerated().map {
-                ClassificationMetrics.CurvePoint(x: Double($0.offset) / Double(losses.count - 1), y: $0.element)
-            }
-            body += figure("Training loss per step", curveSVG(points, xLabel: "step", yLabel: "loss", diagonal: false, yMax: (losses.max() ?? 1)))
-        }
-        body += "</section>"
+        body += figures(report)
         body += "<section><h2>The \(report.mistakes.count) most confident mistakes</h2>" + mistakesTable(report) + "</section>"
         body += "<footer>" + report.digests.sorted(by: { $0.key < $1.key }).map { "\(escape($0.key)) \(escape(String($0.value.prefix(19))))" }.joined(separator: " · ") + "</footer>"
         return """
@@ -46,14 +29,47 @@ public enum ReportPage {
             """
     }
 
+    /// The report's plots as one `<section class="grid">` of figures (confusion matrix, per-class
+    /// table, ROC and precision–recall curves, reliability diagram, training loss): inline SVG, no
+    /// scripts. The dashboard's run page embeds it; ``figureStyle`` styles it outside this page.
+    public static func figures(_ report: EvaluationReport) -> String {
+        let s = report.scores
+        var grid = "<section class=\"grid\">"
+        grid += figure("Confusion matrix", confusionSVG(s))
+        grid += figure("Per class", perClassTable(s))
+        if !s.rocCurve.isEmpty {
+            grid += figure(
+                "ROC curve", curveSVG(s.rocCurve, xLabel: "false positive rate", yLabel: "true positive rate", diagonal: true))
+        }
+        if !s.prCurve.isEmpty {
+            grid += figure("Precision–recall", curveSVG(s.prCurve, xLabel: "recall", yLabel: "precision", diagonal: false))
+        }
+        grid += figure("Reliability", reliabilitySVG(s))
+        if let losses = report.trainingCurve?["step_loss"]?.arrayValue?.compactMap(\.doubleValue), losses.count > 1 {
+            let points = losses.enumerated().map {
+                ClassificationMetrics.CurvePoint(x: Double($0.offset) / Double(losses.count - 1), y: $0.element)
+            }
+            grid += figure("Training loss per step", curveSVG(points, xLabel: "step", yLabel: "loss", diagonal: false, yMax: (losses.max() ?? 1)))
+        }
+        grid += "</section>"
+        return grid
+    }
+
+    /// The CSS the ``figures(_:)`` section needs, for pages with their own style sheet.
+    public static let figureStyle = """
+        .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:16px}
+        figure{margin:0;border:1px solid #d1d9e0;border-radius:8px;padding:12px}figcaption{font-weight:600;margin-bottom:8px}
+        """
+
     static let style = """
         body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;margin:0 auto;max-width:1100px;padding:24px}
         h1{margin:0;font-size:26px}h2{font-size:16px;margin:24px 0 8px}.sub{color:#59636e;margin:4px 0 16px}
         .pills{display:flex;flex-wrap:wrap;gap:8px}.pill{border-radius:999px;padding:6px 14px;font-weight:600}
         .good{background:#dafbe1;color:#116329}.fair{background:#fff8c5;color:#7d4e00}.poor{background:#ffebe9;color:#a40e26}
         table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #d1d9e0;text-align:right}
-        th:first-child,td:first-child{text-align:left}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:16px}
-        figure{margin:0;border:1px solid #d1d9e0;border-radius:8px;padding:12px}figcaption{font-weight:600;margin-bottom:8px}
+        th:first-child,td:first-child{text-align:left}
+        """ + figureStyle + """
+
         .text{text-align:left;max-width:560px;overflow-wrap:anywhere}footer{margin-top:32px;color:#59636e;font-size:12px}
         .up{color:#116329}.down{color:#a40e26}
         """

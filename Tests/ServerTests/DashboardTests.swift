@@ -31,7 +31,7 @@ struct DashboardTests {
             ("/projects/shop", "runs", ["tone-a", "tone-b", "polite", "data/train.csv", "data/test.csv", "Macro F1", "registered", "queued"], []),
             ("/projects/shop?status=registered", "runs-filtered", ["tone-b", "registered"], ["tone-a"]),
             ("/projects/shop?metric=nothing", "runs-empty", ["No runs match these filters."], ["tone-b"]),
-            ("/runs/shop/tone-b", "run", ["Run shop/tone-b", "Stages", "evaluate", "register", "succeeded", "Open the evaluation report"], []),
+            ("/runs/shop/tone-b", "run", ["Run shop/tone-b", "Stages", "evaluate", "register", "succeeded", "Open the evaluation report", "Confusion matrix", "Reliability", "<svg"], []),
             ("/runs/shop/tone-b/report", "report", ["polite"], []),
             ("/registry", "registry", ["Registry", "polite", "shop/tone-b", "boolean"], []),
             ("/runs/shop/nope", "missing", ["Not found", "no run named"], []),
