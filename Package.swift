@@ -101,6 +101,8 @@ let package = Package(
             dependencies: [
                 "Basics", "WorkflowModel", "Workspace", "TaskTypes", "RunStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             exclude: ["README.md"], swiftSettings: swiftSettings),

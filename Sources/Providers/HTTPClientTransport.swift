@@ -17,8 +17,9 @@ import NIOHTTP1
 /// ```
 ///
 /// Failures before a complete response become ``ProviderError``s with code `timeout` (the
-/// request's deadline passed) or `connection` (refused, reset, a body cut short), which the
-/// providers retry. Bodies above ``maxBodyBytes`` are refused.
+/// request's deadline passed, the body included: a server that drips its answer past it times
+/// out) or `connection` (refused, reset, a body cut short), which the providers retry. Bodies
+/// above ``maxBodyBytes`` are refused.
 public final class HTTPClientTransport: Sendable {
     private let client: HTTPClient
     /// The largest response body read (16 MiB).
@@ -58,13 +59,31 @@ public final class HTTPClientTransport: Sendable {
         let nanoseconds = Int64(request.timeout.components.seconds) * 1_000_000_000
             + request.timeout.components.attoseconds / 1_000_000_000
         let deadline = NIODeadline.now() + .nanoseconds(nanoseconds)
+        let client = client
+        let prepared = outgoing
         do {
-            let response = try await client.execute(outgoing, deadline: deadline)
-            let body = try await response.body.collect(upTo: HTTPClientTransport.maxBodyBytes)
-            return HTTPResponse(
-                status: Int(response.status.code),
-                headers: response.headers.map { (name: $0.name.lowercased(), value: $0.value) },
-                body: Data(body.readableBytesView))
+            // The client's deadline ends the wait for the response head; the body gets the rest of
+            // the request's time here, so a server that answers and then stalls cannot hang a call.
+            return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
+                group.addTask {
+                    let response = try await client.execute(prepared, deadline: deadline)
+                    let body = try await response.body.collect(upTo: HTTPClientTransport.maxBodyBytes)
+                    return HTTPResponse(
+                        status: Int(response.status.code),
+                        headers: response.headers.map { (name: $0.name.lowercased(), value: $0.value) },
+                        body: Data(body.readableBytesView))
+                }
+                group.addTask {
+                    try await Task.sleep(for: request.timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                if let first = try await group.next(), let response = first { return response }
+                // The timeout came first; an answer that arrived whole meanwhile still counts.
+                group.cancelAll()
+                if let late = try? await group.next(), let response = late { return response }
+                throw HTTPClientError.deadlineExceeded
+            }
         } catch {
             if Task.isCancelled { throw CancellationError() }
             throw HTTPClientTransport.classify(error, request: request)
@@ -77,7 +96,7 @@ public final class HTTPClientTransport: Sendable {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout:
                 return ProviderError(
-                    .timeout, "\(request.summary): no answer within \(Int(request.timeout.components.seconds)) s",
+                    .timeout, "\(request.summary): no answer within \(String(format: "%g", request.timeout.seconds)) s",
                     remedy: "raise the provider's timeout, or lower max_concurrency")
             case .connectTimeout:
                 return ProviderError(
@@ -91,6 +110,16 @@ public final class HTTPClientTransport: Sendable {
         }
         if error is NIOTooManyBytesError {
             return ProviderError(.invalidResponse, "\(request.summary): the response is larger than 16 MiB")
+        }
+        if let error = error as? HTTPParserError, error == .invalidEOFState {
+            return ProviderError(
+                .connection, "\(request.summary): the response ended before its declared length (the server closed the connection mid-answer)",
+                remedy: "the server or a proxy in front of it dropped the connection; run again later")
+        }
+        if let error = error as? HTTPClientError, error == .remoteConnectionClosed {
+            return ProviderError(
+                .connection, "\(request.summary): the server closed the connection before answering",
+                remedy: "check that the server is running and base_url is right, or run again later")
         }
         return ProviderError(
             .connection, "\(request.summary): the connection failed (\(String(describing: type(of: error))): \(error))",

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import RunStore
 import Workspace
 
@@ -11,7 +13,9 @@ import Workspace
 /// ```
 /// Models are loaded once per `name@version` and kept warm; aliases are resolved per request, so
 /// `lunette registry alias` takes effect without a restart. Cancel the task running ``run(onStarted:)``
-/// to stop it.
+/// to stop it. Slow clients cannot hold connections: one that sends no complete request part for
+/// ``ServerConfiguration/idleTimeout`` is closed (a head sent a byte at a time), and so is one whose
+/// request body is not whole ``ServerConfiguration/requestBodyTimeout`` after its head.
 public struct LunetteServer: Sendable {
     public let workspace: Workspace
     public let configuration: ServerConfiguration
@@ -42,8 +46,13 @@ public struct LunetteServer: Sendable {
     /// Serves until the task is cancelled (or the process gets SIGINT/SIGTERM).
     /// - Parameter onStarted: Called with the bound port once the server listens.
     public func run(onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let bodyTimeout = configuration.requestBodyTimeout
         let app = Application(
             router: makeRouter(),
+            server: .http1(
+                configuration: HTTP1Channel.Configuration(
+                    additionalChannelHandlers: [RequestDeadlineHandler(timeout: bodyTimeout)],
+                    idleTimeout: TimeAmount(configuration.idleTimeout))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
                                                     serverName: "lunette"),
             onServerRunning: { channel in await onStarted(channel.localAddress?.port ?? 0) })

@@ -22,11 +22,18 @@ public struct ServerConfiguration: Sendable {
     public var maxBatchRows: Int
     /// Encoder threads per model.
     public var threads: Int
+    /// How long a connection may go without sending a complete request part (a head, a body chunk)
+    /// before it is closed: ends idle keep-alive connections and heads sent a byte at a time.
+    public var idleTimeout: Duration
+    /// How long a request's body may take to arrive whole after its head before the connection is
+    /// closed: ends bodies dribbled a byte at a time.
+    public var requestBodyTimeout: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, token: String? = nil, metrics: [String] = [],
         maxBodyBytes: Int = 1 << 20, maxRowsPerRequest: Int = 1000, maxQueuedRows: Int = 10_000,
-        batchWindow: Duration = .milliseconds(3), maxBatchRows: Int = 256, threads: Int = 2
+        batchWindow: Duration = .milliseconds(3), maxBatchRows: Int = 256, threads: Int = 2,
+        idleTimeout: Duration = .seconds(60), requestBodyTimeout: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port
@@ -38,6 +45,8 @@ public struct ServerConfiguration: Sendable {
         self.batchWindow = batchWindow
         self.maxBatchRows = maxBatchRows
         self.threads = threads
+        self.idleTimeout = idleTimeout
+        self.requestBodyTimeout = requestBodyTimeout
     }
 
     /// Whether `host` only accepts connections from this machine.
@@ -56,6 +65,9 @@ public struct ServerConfiguration: Sendable {
         }
         guard (0...65535).contains(port) else {
             throw ServerConfigurationError("port \(port) is out of range", remedy: "use 1-65535 (0 picks a free one)")
+        }
+        guard idleTimeout > .zero, requestBodyTimeout > .zero else {
+            throw ServerConfigurationError("timeouts must be positive", remedy: "give idleTimeout and requestBodyTimeout a duration above zero")
         }
         guard maxRowsPerRequest > 0, maxBodyBytes > 0, maxQueuedRows >= maxRowsPerRequest else {
             throw ServerConfigurationError(

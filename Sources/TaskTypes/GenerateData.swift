@@ -130,6 +130,9 @@ struct GenerateRun {
     }
 
     /// The parsed answers of calls in `batch`, at most `max_concurrency` at a time.
+    ///
+    /// When a call fails for good, no further call starts, but the calls in flight run to their end
+    /// (so their answers, already paid for, are cached for the rerun) before the first failure is thrown.
     func answer(_ batch: Range<Int>, prompt: GeneratePrompt, cache: ProviderCallCache) async throws -> [Int: GeneratePrompt.Parsed] {
         let stage = "generate"
         let jobs = batch.map { call -> (Int, String, [CanonicalRow]) in
@@ -145,7 +148,7 @@ struct GenerateRun {
         }
         let limit = cache.configuration.maxConcurrency
         let perCall = settings.examplesPerCall
-        return try await withThrowingTaskGroup(of: (Int, GeneratePrompt.Parsed).self) { group in
+        return try await withThrowingTaskGroup(of: (Int, Result<GeneratePrompt.Parsed, TaskError>).self) { group in
             var results: [Int: GeneratePrompt.Parsed] = [:]
             var pending = jobs[...]
             func launch(_ job: (Int, String, [CanonicalRow])) {
@@ -153,9 +156,9 @@ struct GenerateRun {
                 group.addTask {
                     do {
                         let response = try await cache.complete(prompt.request(call: call, label: label, examples: examples, count: perCall))
-                        return (call, prompt.parse(response.text, label: label, examples: examples))
+                        return (call, .success(prompt.parse(response.text, label: label, examples: examples)))
                     } catch let error as ProviderError {
-                        throw ProviderCallCache.taskError(error, stage: stage)
+                        return (call, .failure(ProviderCallCache.taskError(error, stage: stage)))
                     }
                 }
             }
@@ -164,10 +167,15 @@ struct GenerateRun {
                 launch(job)
                 launched += 1
             }
-            for try await (call, parsed) in group {
-                results[call] = parsed
-                if let job = pending.popFirst() { launch(job) }
+            var failure: TaskError?
+            for try await (call, outcome) in group {
+                switch outcome {
+                case .success(let parsed): results[call] = parsed
+                case .failure(let error): failure = failure ?? error
+                }
+                if failure == nil, let job = pending.popFirst() { launch(job) }
             }
+            if let failure { throw failure }
             return results
         }
     }

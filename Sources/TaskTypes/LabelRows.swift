@@ -118,12 +118,16 @@ public struct LabelRows: TaskType {
     }
 
     /// One verdict per row of `rows`, at most `max_concurrency` calls at a time.
+    ///
+    /// When a call fails for good, no further row starts, but the calls in flight run to their end
+    /// (so their answers, already paid for, are cached for the rerun) before the first failure is thrown.
     func label(
         _ rows: [CanonicalRow], judge: LabelJudge, cache: ProviderCallCache, context: StageContext
     ) async throws -> [Result<LabelJudge.Verdict, LabelJudge.Failure>] {
         let limit = cache.configuration.maxConcurrency
         let stage = context.stageID.description
-        return try await withThrowingTaskGroup(of: (Int, Result<LabelJudge.Verdict, LabelJudge.Failure>).self) { group in
+        typealias Outcome = Result<Result<LabelJudge.Verdict, LabelJudge.Failure>, TaskError>
+        return try await withThrowingTaskGroup(of: (Int, Outcome).self) { group in
             var results = [Result<LabelJudge.Verdict, LabelJudge.Failure>?](repeating: nil, count: rows.count)
             var next = 0
             func launch() {
@@ -132,20 +136,27 @@ public struct LabelRows: TaskType {
                 next += 1
                 group.addTask {
                     do {
-                        return (index, try await judge.verdict(for: row, cache: cache, samples: LabelRows.maxSamples))
+                        return (index, .success(try await judge.verdict(for: row, cache: cache, samples: LabelRows.maxSamples)))
                     } catch let error as ProviderError {
-                        throw ProviderCallCache.taskError(error, stage: stage)
+                        return (index, .failure(ProviderCallCache.taskError(error, stage: stage)))
                     }
                 }
             }
             while next < min(limit, rows.count) { launch() }
             var done = 0
-            for try await (index, result) in group {
-                results[index] = result
-                done += 1
-                context.reporter.progress(completed: done, total: rows.count, label: "rows labelled")
-                if next < rows.count { launch() }
+            var failure: TaskError?
+            for try await (index, outcome) in group {
+                switch outcome {
+                case .success(let result):
+                    results[index] = result
+                    done += 1
+                    context.reporter.progress(completed: done, total: rows.count, label: "rows labelled")
+                case .failure(let error):
+                    failure = failure ?? error
+                }
+                if failure == nil, next < rows.count { launch() }
             }
+            if let failure { throw failure }
             return results.map { $0 ?? .failure(LabelJudge.Failure(text: "not answered")) }
         }
     }

@@ -115,6 +115,35 @@ struct OpenAICompatibleProviderTests {
         }
     }
 
+    @Test func anAnswerDrippedPastTheTimeoutTimesOut() async throws {
+        // The head comes at once, the body a few bytes every 100 ms: the timeout covers the body too.
+        await #expect {
+            try await withScriptedServer({ _ in
+                var reply = ScriptedReply.chat("a long and slow answer")
+                reply.drip = .init(chunkBytes: 8, pause: .milliseconds(100))
+                return reply
+            }) { server, transport in
+                try await provider(server, transport, maxAttempts: 1) { $0.timeout = .milliseconds(300) }
+                    .complete(ChatRequest(messages: [.user("x")]))
+            }
+        } throws: { error in
+            (error as? ProviderError)?.code == .timeout
+                && (error as? ProviderError)?.message.contains("no answer within 0.3 s") == true
+        }
+    }
+
+    @Test func aBodyCutShortSaysSo() async throws {
+        await #expect {
+            try await withScriptedServer({ _ in ScriptedReply(body: Data("{\"choices\":[{\"mess".utf8), truncate: true) }) {
+                server, transport in
+                try await provider(server, transport, maxAttempts: 1).complete(ChatRequest(messages: [.user("x")]))
+            }
+        } throws: { error in
+            (error as? ProviderError)?.code == .connection
+                && (error as? ProviderError)?.message.contains("the response ended before its declared length") == true
+        }
+    }
+
     @Test func invalidJSONAndTruncatedBodiesAreRetried() async throws {
         let (answer, count) = try await withScriptedServer({ request in
             switch request.index {
