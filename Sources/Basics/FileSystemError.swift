@@ -32,8 +32,14 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         var text = "\(code) '\(path)'"
         if let errno { text += ": " + String(cString: strerror(errno)) }
-        if errno == ENOSPC { text += " (the disk is full: free space and re-run; nothing was half-written)" }
-        if errno == EROFS || errno == EACCES { text += " (check the permissions of this path)" }
+        if errno == ENOSPC || errno == EDQUOT {
+            text += " (the disk is full: free space and re-run; nothing was half-written)"
+        }
+        if errno == EFBIG {
+            text += " (the file size limit, `ulimit -f`, is too small: raise the limit and re-run; nothing was half-written)"
+        }
+        if errno == EROFS { text += " (the file system is read-only: make it writable and re-run)" }
+        if errno == EACCES || errno == EPERM { text += " (check the permissions of this path)" }
         return text
     }
 }

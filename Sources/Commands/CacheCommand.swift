@@ -17,9 +17,12 @@ struct CacheCommand: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                let report = try global.workspace().collectGarbage(dryRun: dryRun)
+                let report = try global.workspace().collectGarbage(dryRun: dryRun) { holder in
+                    printError("waiting for \(holder) to finish…")
+                }
                 let verb = dryRun ? "would remove" : "removed"
                 print("kept \(report.kept.count) items (\(bytes(report.keptBytes))): reached from a lock or a recent invocation")
+                for path in report.sharedWith { print("kept what \(path) needs: it shares this cache") }
                 for group in report.removedByReason {
                     print("\(verb) \(group.count) items (\(bytes(group.bytes))): \(group.reason)")
                 }

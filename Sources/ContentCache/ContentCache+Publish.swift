@@ -27,18 +27,22 @@ extension ContentCache {
         }
         let input = try FileIO.openForReading(sourcePath)
         defer { close(input) }
-        let (output, temporary) = try FileIO.createUnique(in: tmpPath, prefix: "")
-        let copied: (digest: ContentHash, size: Int64)
         do {
-            defer { close(output) }
-            copied = try FileIO.copyHashing(
-                from: input, sourcePath: sourcePath, to: output, destinationPath: relative(temporary))
-            try sealTemporary(output, path: temporary)
-        } catch {
-            unlink(temporary)
+            let (output, temporary) = try FileIO.createUnique(in: tmpPath, prefix: "")
+            let copied: (digest: ContentHash, size: Int64)
+            do {
+                defer { close(output) }
+                copied = try FileIO.copyHashing(from: input, sourcePath: sourcePath, to: output, destinationPath: temporary)
+                try sealTemporary(output, path: temporary)
+            } catch {
+                unlink(temporary)
+                throw error
+            }
+            return try commit(temporary: temporary, digest: copied.digest, size: copied.size)
+        } catch var error as CacheError where error.code == .io {
+            error.message = "cannot copy '\(sourcePath)' into the cache: \(error.message)"
             throw error
         }
-        return try commit(temporary: temporary, digest: copied.digest, size: copied.size)
     }
 
     /// Publishes bytes held in memory as an object.

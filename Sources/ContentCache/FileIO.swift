@@ -42,8 +42,16 @@ enum FileIO {
     /// An I/O error for `path` carrying the current `errno`.
     static func ioError(_ what: String, path: String, errno code: Int32 = errno) -> CacheError {
         var remedy = "check that the cache folder exists and is writable"
-        if code == ENOSPC { remedy = "the disk is full: free space and re-run (nothing was half-written)" }
-        if code == EACCES || code == EPERM || code == EROFS { remedy = "check the permissions of this path" }
+        if code == ENOSPC || code == EDQUOT {
+            remedy = "the disk holding the cache is full: free space (or point LUNETTE_CACHE at a bigger disk) and re-run; nothing was half-written"
+        }
+        if code == EFBIG {
+            remedy = "the file is larger than this process may write: raise the file size limit (`ulimit -f`) and re-run; nothing was half-written"
+        }
+        if code == EROFS {
+            remedy = "the cache's file system is read-only: make it writable (or point LUNETTE_CACHE at a writable folder) and re-run"
+        }
+        if code == EACCES || code == EPERM { remedy = "check the permissions of this path" }
         return CacheError(.io, "\(what): \(String(cString: strerror(code)))", path: path, remedy: remedy)
     }
 

@@ -27,6 +27,9 @@ public struct GarbageReport: Hashable, Sendable {
     public var isDryRun: Bool
     public var kept: [Item]
     public var removed: [Item]
+    /// The other workspaces sharing the cache whose needs were kept too (their paths; filled in by
+    /// the caller that knows them).
+    public var sharedWith: [String] = []
 
     public init(isDryRun: Bool, kept: [Item], removed: [Item]) {
         self.isDryRun = isDryRun

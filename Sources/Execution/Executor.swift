@@ -138,7 +138,12 @@ public final class Executor: Sendable {
                              outputs: known.mapValues(\.artifactRef))
             } : nil
         if stage.reason != .forced, let cached = planned ?? runner.cache.record(for: key) {
-            if let reused = reuse(cached, stage: stage, verify: verifyOutputs, parts: parts) {
+            if !task.cachedResultHolds(
+                outputs: cached.outputs.filter { $0.value.kind == .file }.mapValues { runner.cache.objectURL($0.digest) },
+                registry: runner.registry)
+            {
+                reason = "the cached result does not hold in this workspace (made by another sharing the cache); re-running"
+            } else if let reused = reuse(cached, stage: stage, verify: verifyOutputs, parts: parts) {
                 let why =
                     stage.action == .skip
                     ? "up to date"
@@ -150,8 +155,9 @@ public final class Executor: Sendable {
                 return StageOutcome(
                     id: stage.id, status: .reused, reason: why, key: key, parts: parts, outputs: reused,
                     duration: clock.now - start)
+            } else {
+                reason = "cached output was corrupt (quarantined); re-running"
             }
-            reason = "cached output was corrupt (quarantined); re-running"
         }
 
         observer.handle(.started(stage.id, task: stage.task, reason: reason))

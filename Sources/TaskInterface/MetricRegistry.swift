@@ -5,6 +5,14 @@ public protocol MetricRegistry: Sendable {
     /// Registers a model as the next version of `request.name`, or returns the version that already
     /// holds this model (registering the same model twice is idempotent).
     func register(_ request: RegistrationRequest) throws -> RegistrationResult
+
+    /// Whether `name@version` is registered with the model `modelDigest`; `nil` when this registry
+    /// can't say (the default), in which case a cached registration counts as holding.
+    func holds(name: String, version: Int, modelDigest: ContentHash) -> Bool?
+}
+
+extension MetricRegistry {
+    public func holds(name: String, version: Int, modelDigest: ContentHash) -> Bool? { nil }
 }
 
 /// What the `register` stage asks the registry to record.

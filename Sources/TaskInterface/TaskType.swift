@@ -1,4 +1,5 @@
 import Basics
+import Foundation
 import WorkflowModel
 
 /// A kind of work a stage can do: the plug-in seam of the engine.
@@ -44,6 +45,17 @@ public protocol TaskType: Sendable {
     /// it will make and roughly how many tokens they cost; `nil` for nothing to say.
     func planNote(params: [String: JSONValue]) -> String?
 
+    /// Whether outputs the cache recorded for this stage's action key still hold in this workspace.
+    ///
+    /// The cache may have them from another workspace sharing it (`$LUNETTE_CACHE`). Most results
+    /// are a function of the key alone (the default: `true`); a stage whose effect also lives outside
+    /// the cache checks it here, and runs again when it does not hold — `register` asks this
+    /// workspace's registry for the version its recorded entry names.
+    /// - Parameters:
+    ///   - outputs: each recorded *file* output's object in the cache (read it, never write it).
+    ///   - registry: this workspace's metric registry, when there is one.
+    func cachedResultHolds(outputs: [String: URL], registry: (any MetricRegistry)?) -> Bool
+
     /// Does the work: reads ``StageContext/inputs``, writes every path in ``StageContext/outputs``.
     ///
     /// Throw ``TaskError`` for a failure a user can fix; the message is shown as it is.
@@ -58,6 +70,7 @@ extension TaskType {
     public var statusAfterSuccess: RunStatus? { nil }
     public func preflight(params: [String: JSONValue], environment: [String: String]) -> [String] { [] }
     public func planNote(params: [String: JSONValue]) -> String? { nil }
+    public func cachedResultHolds(outputs: [String: URL], registry: (any MetricRegistry)?) -> Bool { true }
 
     /// The id of this value's type.
     public var id: String { Self.id }

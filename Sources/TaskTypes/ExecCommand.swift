@@ -15,6 +15,7 @@ import TaskInterface
 /// | `LUNETTE_INPUT_<NAME>` | the local path of each input |
 /// | `LUNETTE_OUTPUT_<NAME>` | the path each output must be written to |
 /// | `LUNETTE_STAGE` | the stage id, `project/run/stage` |
+/// | `LUNETTE_STAGE_SCRATCH` | this execution's scratch folder (`cache/work/stage-<uuid>`): it marks the command's processes, so a later run can end them if Lunette was killed |
 ///
 /// where `<NAME>` is the name uppercased with every character other than A–Z and 0–9 turned
 /// into `_` (`test-set` → `TEST_SET`).
@@ -54,6 +55,7 @@ public struct ExecCommand: TaskType {
 
         var environment = context.environment
         environment["LUNETTE_STAGE"] = stage
+        environment["LUNETTE_STAGE_SCRATCH"] = context.scratchDirectory.deletingLastPathComponent().path
         for (name, url) in context.inputs { environment["LUNETTE_INPUT_\(ExecCommand.variableName(name))"] = url.path }
         for output in outputs {
             environment["LUNETTE_OUTPUT_\(ExecCommand.variableName(output.name))"] = output.url.path

@@ -18,6 +18,17 @@ public struct RegisterMetric: TaskType {
 
     public init() {}
 
+    /// A recorded entry holds only where the registry has that `name@version` with that model: a
+    /// workspace sharing the cache with the one that registered it registers it in its own registry.
+    public func cachedResultHolds(outputs: [String: URL], registry: (any MetricRegistry)?) -> Bool {
+        guard let registry else { return true }
+        guard let url = outputs["entry"], let entry = try? JSONValue.parse(Data(contentsOf: url)),
+            let name = entry["name"]?.stringValue, let version = entry["version"]?.intValue,
+            let model = entry["model"]?.stringValue.flatMap(ContentHash.init(parsing:))
+        else { return false }
+        return registry.holds(name: name, version: version, modelDigest: model) ?? true
+    }
+
     public func run(_ context: StageContext) async throws -> StageResult {
         let name = context.params["metric"]?["name"]?.stringValue ?? "metric"
         let reportData = try Data(contentsOf: try context.input("report").appendingPathComponent("report.json"))

@@ -6,9 +6,16 @@ import TaskInterface
 /// Pooled embeddings of rendered rows, memoised in the stage's ``MemoCache`` so that a second run, or
 /// another run on the same rows, never encodes them again.
 ///
-/// One memo entry per row: the key is the SHA-256 of the canonical JSON
-/// `["lunette.train.embedding", 1, <model digest>, <pooling>, <max_tokens>, <text>, <pair or null>]`;
-/// the value is the vector as little-endian Float32 bytes. The model digest is the SHA-256 of the base
+/// A row's vector depends, in its last bits, on the rows it is encoded with (padding changes the
+/// shapes the matrix products sum over). So rows are encoded in fixed chunks — every row of the
+/// stage, sorted by token count then position, `4 × batch size` at a time — and a chunk is encoded
+/// whole whenever any of its rows is not in the memo. One memo entry per row: the key is the SHA-256
+/// of the canonical JSON `["lunette.train.embedding", 2, <row key>, <chunk key>, <slot>]`, where the
+/// row key hashes `[<model digest>, <pooling>, <max_tokens>, <text>, <pair or null>]`, the chunk key
+/// hashes the batch size and the chunk's row keys in order, and the slot is the row's place in the
+/// chunk (two equal rows in one chunk may differ in their last bits); the value is the vector as
+/// little-endian Float32 bytes. A memo hit is therefore exactly what encoding would give: a run resumed after a kill, or
+/// run again on the same rows, writes the same model bytes as one that never stopped. The model digest is the SHA-256 of the base
 /// model's `model.safetensors`, itself memoised under the file's path, size and modification time
 /// (``modelDigest(of:memo:)``), so the 90 MB file is hashed once.
 struct TrainEmbeddingCache {
@@ -23,11 +30,21 @@ struct TrainEmbeddingCache {
         var misses = 0
     }
 
-    /// The memo key of one rendered row.
+    /// The key of one rendered row (what it is, wherever it is encoded).
     func key(for input: TextInput) -> ContentHash {
         let value: JSONValue = [
             "lunette.train.embedding", 1, .string(modelDigest.description), .string(pooling.rawValue), .int(maxTokens),
             .string(input.text), input.pair.map(JSONValue.string) ?? .null,
+        ]
+        return ContentHash.of(value.canonicalText)
+    }
+
+    /// The memo key of the row at `slot` of the chunk whose rows have `chunkKeys` (in order).
+    func memoKey(slot: Int, chunkKeys: [ContentHash], batchSize: Int) -> ContentHash {
+        let chunk = ContentHash.of(
+            JSONValue.array([.int(batchSize)] + chunkKeys.map { .string($0.description) }).canonicalText)
+        let value: JSONValue = [
+            "lunette.train.embedding", 2, .string(chunkKeys[slot].description), .string(chunk.description), .int(slot),
         ]
         return ContentHash.of(value.canonicalText)
     }
@@ -44,25 +61,29 @@ struct TrainEmbeddingCache {
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> (features: [[Float]], counts: Counts) {
         let hidden = encoder.configuration.hiddenSize
+        let batchSize = max(1, batchSize)
         var result = [[Float]](repeating: [], count: inputs.count)
-        var keys: [ContentHash] = []
-        var missing: [Int] = []
-        for (index, input) in inputs.enumerated() {
-            let key = self.key(for: input)
-            keys.append(key)
-            if let data = memo?.value(for: key), let vector = Self.decode(data, count: hidden) {
-                result[index] = vector
+        let rowKeys = inputs.map(key(for:))
+        // Length-sorted chunks of a few batches each over every row (not only the missing ones), so
+        // a chunk is the same whatever the memo holds; progress and cancellation are checked often.
+        let order = inputs.indices.sorted { (encodings[$0].count, $0) < (encodings[$1].count, $1) }
+        let chunkSize = batchSize * 4
+        var toEncode: [(slice: [Int], keys: [ContentHash])] = []
+        for start in stride(from: 0, to: order.count, by: chunkSize) {
+            let slice = Array(order[start..<min(start + chunkSize, order.count)])
+            let chunkKeys = slice.map { rowKeys[$0] }
+            let keys = slice.indices.map { memoKey(slot: $0, chunkKeys: chunkKeys, batchSize: batchSize) }
+            let vectors = keys.map { key in memo?.value(for: key).flatMap { Self.decode($0, count: hidden) } }
+            if vectors.allSatisfy({ $0 != nil }) {
+                for (slot, index) in slice.enumerated() { result[index] = vectors[slot] ?? [] }
             } else {
-                missing.append(index)
+                toEncode.append((slice, keys))
             }
         }
-        // Length-sorted chunks of a few batches each, so progress and cancellation are checked often.
-        let order = missing.sorted { (encodings[$0].count, $0) < (encodings[$1].count, $1) }
-        let chunk = max(1, batchSize) * 4
+        let total = toEncode.reduce(0) { $0 + $1.slice.count }
         var done = 0
-        for start in stride(from: 0, to: order.count, by: chunk) {
+        for (slice, keys) in toEncode {
             try Task.checkCancellation()
-            let slice = Array(order[start..<min(start + chunk, order.count)])
             let vectors: [[Float]]
             do {
                 vectors = try encoder.pooledFeatures(slice.map { encodings[$0] }, pooling: pooling, batchSize: batchSize)
@@ -71,12 +92,12 @@ struct TrainEmbeddingCache {
             }
             for (slot, index) in slice.enumerated() {
                 result[index] = vectors[slot]
-                try? memo?.store(Self.encode(vectors[slot]), for: keys[index])  // a failed store only costs a recompute
+                try? memo?.store(Self.encode(vectors[slot]), for: keys[slot])  // a failed store only costs a recompute
             }
             done += slice.count
-            progress(done, order.count)
+            progress(done, total)
         }
-        return (result, Counts(hits: inputs.count - missing.count, misses: missing.count))
+        return (result, Counts(hits: inputs.count - total, misses: total))
     }
 
     /// The SHA-256 of `folder/model.safetensors`, memoised by path, size and modification time.

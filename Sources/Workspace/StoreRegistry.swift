@@ -17,4 +17,9 @@ struct StoreRegistry: MetricRegistry {
             manifestDigest: manifest?.description, summary: request.summary.canonicalText, at: now())
         return RegistrationResult(name: metric.name, version: metric.version, isNew: isNew)
     }
+
+    func holds(name: String, version: Int, modelDigest: ContentHash) -> Bool? {
+        guard let metric = try? store.resolveMetric("\(name)@\(version)") else { return false }
+        return metric.modelDigest == modelDigest.description
+    }
 }

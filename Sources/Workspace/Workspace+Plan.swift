@@ -41,10 +41,22 @@ extension Workspace {
                 modelDigests[model] = digest
             }
         }
+        let registry = self.registry
+        let metrics = StoreRegistry(store: store, root: root, now: now)
         let inputs = PlanInputs(
             projects: projects, taskVersions: taskVersions, fileDigests: fileDigests, modelDigests: modelDigests,
             locks: try locks ?? readLocks(projects),
-            cachedOutputs: { key in cache?.record(for: key)?.outputs.mapValues(\.lockedOutput) },
+            cachedOutputs: { key in
+                guard let cache, let record = cache.record(for: key) else { return nil }
+                // A result another workspace sharing the cache recorded may not hold here (`register`).
+                if let task = registry.taskType(id: record.task), !task.cachedResultHolds(
+                    outputs: record.outputs.filter { $0.value.kind == .file }.mapValues { cache.objectURL($0.digest) },
+                    registry: metrics)
+                {
+                    return nil
+                }
+                return record.outputs.mapValues(\.lockedOutput)
+            },
             targets: targets, force: force, trustLock: trustLock)
         return try Planner().plan(inputs)
     }

@@ -20,6 +20,9 @@ extension Workspace {
         let (projects, warnings) = try loadProjects()
         let lock = try acquireLock(command: request.command, wait: request.wait, onWait: onWait)
         defer { lock.unlock() }
+        let cacheLock = try acquireCacheLock(exclusive: false, command: request.command, onWait: onWait)
+        defer { cacheLock?.unlock() }
+        recordInCache()
         let store = try openStore()
         _ = try store.markInterrupted(at: now())
         reapInterruptedStages()

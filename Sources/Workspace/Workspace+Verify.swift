@@ -20,6 +20,8 @@ extension Workspace {
         let (projects, _) = try loadProjects()
         let lock = try acquireLock(command: "lunette verify", wait: true, onWait: { _ in })
         defer { lock.unlock() }
+        let cacheLock = try acquireCacheLock(exclusive: false, command: "lunette verify", onWait: { _ in })
+        defer { cacheLock?.unlock() }
         let store = try openStore()
         let cache = try openCache()
         let plan = try makePlan(projects: projects, targets: targets, force: false, trustLock: false, store: store, cache: cache)
@@ -42,6 +44,8 @@ extension Workspace {
             let scratch = cacheDirectory.appendingPathComponent("tmp/verify-\(UUID().uuidString.lowercased())")
             defer { try? FileManager.default.removeItem(at: scratch) }
             var inputs: [String: StageRunner.ResolvedInput] = [:]
+            // The digests a run hands the task (evaluate records them in its report).
+            var digests = stage.inputDigests
             for (name, source) in stage.blueprint.inputs {
                 switch source {
                 case .file(let path):
@@ -54,6 +58,7 @@ extension Workspace {
                 case .stage(let producer, let output):
                     guard let ref = plan.stage(producer)?.knownOutputs?[output] else { continue }
                     inputs[name] = .artifact(ref.artifactRef)
+                    digests[name] = ref.digest
                     // An exec output also lives at its workspace path, where commands read it.
                     if let path = plan.stage(producer)?.blueprint.outputs[output] ?? nil {
                         let destination = scratch.appendingPathComponent(path)
@@ -72,7 +77,8 @@ extension Workspace {
             observer.handle(.started(stage.id, task: task.id, reason: "verifying"))
             do {
                 let (_, outputs) = try await runner.run(
-                    task, blueprint: stage.blueprint, inputs: inputs, workingDirectory: scratch, reporter: SilentReporter())
+                    task, blueprint: stage.blueprint, inputs: inputs, workingDirectory: scratch, reporter: SilentReporter(),
+                    inputDigests: digests)
                 var verdict = VerifyOutcome.Verdict.matched
                 for name in recorded.keys.sorted() {
                     let actual = outputs[name]?.digest

@@ -44,6 +44,15 @@ struct EndToEndTests {
         let html = try String(
             contentsOf: try engine.reportFolder(run: "shop/tone-b").appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("polite"))
+
+        // verify re-executes every stage and gets the same bytes, the evaluation report included
+        // (it records its input digests, which verify must hand over as a run does).
+        let verdicts = try await engine.verify(targets: ["shop/tone-b"])
+        #expect(verdicts.count == 6)
+        for outcome in verdicts where outcome.id.stage != "register" {
+            #expect(outcome.verdict == .matched, "\(outcome.id): \(outcome.verdict)")
+        }
+        #expect(verdicts.first { $0.id.stage == "register" }?.verdict == .skipped("task type 'register' is not deterministic"))
     }
 
     @Test("a run below its gate ends failed, says why, and is not registered")
