@@ -22,7 +22,8 @@ import WorkflowModel
 /// The same rows, settings, seed and thread count give a byte-identical folder. Documented in `Train.md`.
 public struct Train: TaskType {
     public static let id = "train"
-    public static let version = 1
+    /// 2: head mode encodes rows in fixed length-sorted chunks (a resumed run writes the same model).
+    public static let version = 2
     /// The fewest training rows (seeds included) the stage accepts.
     public static let minimumRows = 8
 
