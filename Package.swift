@@ -124,6 +124,16 @@ let package = Package(
             /** The `lunette` executable: only calls RootCommand.main(). */
             name: "lunette", dependencies: ["Commands"], swiftSettings: swiftSettings),
 
+        // MARK: Fuzzing
+        .target(
+            /** Fuzz targets: feeds one input to a parser of untrusted files and checks invariants (Fuzz/README.md). Not API. */
+            name: "_FuzzTargets",
+            dependencies: ["Basics", "WorkflowModel", "ManifestLoading", "TaskInterface", "TaskTypes", "MLCore"],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            /** `lunette-fuzz`: the libFuzzer binary (built by scripts/fuzz with -DFUZZING) or, built normally, a replay tool. */
+            name: "lunette-fuzz", dependencies: ["_FuzzTargets"], swiftSettings: swiftSettings),
+
         // MARK: Tests
         .target(
             /** Test-only helpers: fixtures, snapshots, fake task types, temporary workspaces. Not API. */
@@ -150,6 +160,9 @@ let package = Package(
         .testTarget(
             name: "TaskTypesTests", dependencies: ["TaskTypes", "_TestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FuzzCorpusTests", dependencies: ["_FuzzTargets", "Basics", "TaskTypes", "MLCore"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvidersTests", dependencies: ["Providers", "_TestSupport"],

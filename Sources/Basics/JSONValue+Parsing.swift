@@ -131,17 +131,17 @@ extension JSONValue {
 
         mutating func string() throws -> String {
             index += 1
-            var scalars = String.UnicodeScalarView()
+            // Built as UTF-8 bytes, which stays linear however many escapes there are (appending to a
+            // String.UnicodeScalarView copied it each time); invalid UTF-8 is replaced when decoding.
+            var utf8: [UInt8] = []
             var runStart = index
-            func flush(_ end: Int) {
-                scalars.append(contentsOf: String(decoding: bytes[runStart..<end], as: UTF8.self).unicodeScalars)
-            }
+            func flush(_ end: Int) { utf8.append(contentsOf: bytes[runStart..<end]) }
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     flush(index)
                     index += 1
-                    return String(scalars)
+                    return String(decoding: utf8, as: UTF8.self)
                 }
                 if byte < 0x20 { throw error("control character in a string") }
                 if byte == UInt8(ascii: "\\") {
@@ -151,24 +151,27 @@ extension JSONValue {
                     let escape = bytes[index]
                     index += 1
                     switch escape {
-                    case UInt8(ascii: "\""): scalars.append("\"")
-                    case UInt8(ascii: "\\"): scalars.append("\\")
-                    case UInt8(ascii: "/"): scalars.append("/")
-                    case UInt8(ascii: "b"): scalars.append("\u{08}")
-                    case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                    case UInt8(ascii: "n"): scalars.append("\n")
-                    case UInt8(ascii: "r"): scalars.append("\r")
-                    case UInt8(ascii: "t"): scalars.append("\t")
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escape)
+                    case UInt8(ascii: "b"): utf8.append(0x08)
+                    case UInt8(ascii: "f"): utf8.append(0x0C)
+                    case UInt8(ascii: "n"): utf8.append(0x0A)
+                    case UInt8(ascii: "r"): utf8.append(0x0D)
+                    case UInt8(ascii: "t"): utf8.append(0x09)
                     case UInt8(ascii: "u"):
                         var code = try hex4()
                         if code >= 0xD800 && code < 0xDC00, index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
                             bytes[index + 1] == UInt8(ascii: "u")
                         {
+                            let next = index
                             index += 2
                             let low = try hex4()
-                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            if low >= 0xDC00 && low < 0xE000 {
+                                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            } else {
+                                index = next  // not a low surrogate: the high one stands alone, the escape is read next
+                            }
                         }
-                        scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                        UTF8.encode(Unicode.Scalar(code) ?? "\u{FFFD}") { utf8.append($0) }
                     default: throw error("invalid escape")
                     }
                     runStart = index
@@ -180,8 +183,18 @@ extension JSONValue {
         }
 
         mutating func hex4() throws -> UInt32 {
-            guard index + 4 <= bytes.count, let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
-            else { throw error("invalid \\u escape") }
+            guard index + 4 <= bytes.count else { throw error("invalid \\u escape") }
+            var value: UInt32 = 0
+            for byte in bytes[index..<index + 4] {
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw error("invalid \\u escape")  // also refuses the sign UInt32(_:radix:) would take
+                }
+                value = value << 4 | UInt32(digit)
+            }
             index += 4
             return value
         }

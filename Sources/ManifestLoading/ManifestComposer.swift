@@ -74,6 +74,10 @@ enum ManifestComposer {
             context.map { "\($0.text) (line \($0.mark.line), column \($0.mark.column))" }
         }
         switch error {
+        case .parser(_, let problem, let mark, _) where problem.hasPrefix("Maximum nesting level reached"):
+            // libyaml's own limit (1000), which keeps Yams's recursive composer off the end of the stack.
+            return located("the manifest nests more than 1000 levels deep", mark.line, mark.column,
+                           hint: "real manifests nest a few levels; write the values out flat")
         case .scanner(let ctx, let problem, let mark, _), .parser(let ctx, let problem, let mark, _),
              .composer(let ctx, let problem, let mark, _):
             return located("invalid YAML: \(problem)", mark.line, mark.column, hint: context(ctx))

@@ -109,8 +109,11 @@ public struct ManifestLoader: Sendable {
             return result
         }
         guard let text = String(data: data, encoding: .utf8) else {
+            let invalid = ManifestSource.firstInvalidUTF8(in: data)
+            let location = SourceLocation(file: relativePath, line: invalid.line, column: invalid.column)
             result.diagnostics = [Diagnostic.error(
-                "the manifest is not valid UTF-8 text", at: SourceLocation(file: relativePath, line: 1, column: 1))]
+                "the manifest is not valid UTF-8 text (byte 0x\(String(invalid.byte, radix: 16, uppercase: true)))",
+                at: location, hint: "save the file as UTF-8")]
             return result
         }
         let source = ManifestSource(path: relativePath, text: text)

@@ -80,6 +80,10 @@ extension ManifestReader {
         case .failure(.escapesWorkspace):
             error("path escapes the workspace: \(written)", at: node, keyPath,
                   hint: "paths are relative to the manifest's folder and must stay inside the workspace")
+        case .failure(.symlinkLeavesWorkspace(let link, let destination)):
+            error("path escapes the workspace through a symlink: \(written) (\(link) -> \(destination))", at: node,
+                  keyPath, hint: "copy the file into the workspace instead of linking to it, or point the symlink "
+                      + "at a place inside the workspace")
         case .failure(.empty):
             error("expected a path, found an empty one", at: node, keyPath)
         }

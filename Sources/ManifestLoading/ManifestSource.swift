@@ -1,4 +1,5 @@
 import Basics
+import Foundation
 import Yams
 
 /// The text of one manifest, and how Yams marks become ``SourceLocation``s and caret lines.
@@ -34,6 +35,32 @@ struct ManifestSource {
 
     /// The location of a node's first character.
     func location(of node: Node?) -> SourceLocation? { location(node?.mark) }
+
+    /// The first byte of `data` that is not part of valid UTF-8, with its 1-based line and column
+    /// (columns count characters, as libyaml's marks do). Line 1, column 1 and byte 0 when all is valid.
+    static func firstInvalidUTF8(in data: Data) -> (byte: UInt8, line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        var offset = 0
+        var bytes = data.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid(let encoded):
+                offset += encoded.count
+                if encoded.count == 1 && encoded.first == UInt8(ascii: "\n") {
+                    line += 1
+                    column = 1
+                } else {
+                    column += 1
+                }
+            case .error:
+                return (data[data.startIndex + offset], line, column)
+            case .emptyInput:
+                return (0, 1, 1)
+            }
+        }
+    }
 }
 
 /// Key paths in diagnostics: `runs.toxicity-v1.train.epochs`, `runs.x.stages.y.inputs[2]`.

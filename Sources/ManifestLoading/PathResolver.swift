@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Turns paths written in a manifest (relative to the manifest's folder) into normalised
 /// workspace-relative paths, and answers whether they exist.
 ///
@@ -7,6 +13,9 @@ import Foundation
 /// components are dropped and `..` is applied; a path that climbs above the workspace root, or an
 /// absolute path outside it, is refused ("path escapes the workspace") so a manifest can only ever read
 /// and write inside its workspace. An absolute path inside the workspace is accepted and made relative.
+/// A path whose existing part goes through a symlink (to a file or a folder) that leads out of the
+/// workspace is refused too: `data/big.csv -> /mnt/elsewhere/big.csv` would otherwise let a stage read or
+/// write outside it. Symlinks that stay inside the workspace are fine.
 struct PathResolver: Sendable {
     /// The workspace root, absolute and standardised.
     let workspaceRoot: URL
@@ -23,6 +32,8 @@ struct PathResolver: Sendable {
     enum Problem: Error, Equatable {
         case empty
         case escapesWorkspace
+        /// The workspace-relative `link` is a symlink to `destination`, which is outside the workspace.
+        case symlinkLeavesWorkspace(link: String, destination: String)
     }
 
     /// The normalised workspace-relative path for `written`.
@@ -36,12 +47,70 @@ struct PathResolver: Sendable {
                 return .failure(.escapesWorkspace)
             }
             let relative = String(absolute.dropFirst(root.count))
-            return relative.isEmpty ? .failure(.empty) : .success(relative)
+            return relative.isEmpty ? .failure(.empty) : checkSymlinks(relative)
         }
         let components = manifestFolder.split(separator: "/").map(String.init)
             + trimmed.split(separator: "/").map(String.init)
         guard let normalised = Self.normalise(components) else { return .failure(.escapesWorkspace) }
-        return normalised.isEmpty ? .failure(.empty) : .success(normalised)
+        return normalised.isEmpty ? .failure(.empty) : checkSymlinks(normalised)
+    }
+
+    /// `relative` when every symlink on its existing part leads to a place inside the workspace.
+    ///
+    /// Walks the path one component at a time from the (symlink-resolved) workspace root; a component
+    /// that is a symlink is replaced by its resolved target, which must stay inside. The walk stops at
+    /// the first component that does not exist (an output not written yet): nothing below it can be a link.
+    private func checkSymlinks(_ relative: String) -> Result<String, Problem> {
+        guard let root = Self.realPath(workspaceRoot.path) else { return .success(relative) }
+        func isInside(_ path: String) -> Bool { path == root || path.hasPrefix(root == "/" ? "/" : root + "/") }
+        var current = root
+        var walked: [Substring] = []
+        for component in relative.split(separator: "/") {
+            walked.append(component)
+            let next = current == "/" ? "/" + component : current + "/" + component
+            var status = stat()
+            guard lstat(next, &status) == 0 else { return .success(relative) }
+            guard (status.st_mode & S_IFMT) == S_IFLNK else {
+                current = next
+                continue
+            }
+            let destination = Self.realPath(next) ?? Self.danglingTarget(of: next, in: current)
+            guard isInside(destination) else {
+                return .failure(.symlinkLeavesWorkspace(link: walked.joined(separator: "/"), destination: destination))
+            }
+            current = destination
+        }
+        return .success(relative)
+    }
+
+    /// `realpath(3)`: the absolute path with every symlink, `.` and `..` resolved; nil when it does not exist.
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Where a symlink whose target does not exist points, resolved lexically against its folder.
+    private static func danglingTarget(of link: String, in folder: String) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(link, &buffer, buffer.count - 1)
+        guard count > 0 else { return link }
+        let target = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let absolute = target.hasPrefix("/") ? target : folder + "/" + target
+        return "/" + (normaliseAbsolute(absolute.split(separator: "/").map(String.init)))
+    }
+
+    /// Like ``normalise(_:)`` for an absolute path, where `..` at the root stays at the root.
+    private static func normaliseAbsolute(_ components: [String]) -> String {
+        var kept: [String] = []
+        for component in components {
+            switch component {
+            case "", ".": continue
+            case "..": _ = kept.popLast()
+            default: kept.append(component)
+            }
+        }
+        return kept.joined(separator: "/")
     }
 
     /// The components joined with `.`/empty dropped and `..` applied; nil when `..` climbs past the start.

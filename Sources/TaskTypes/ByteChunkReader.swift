@@ -80,13 +80,20 @@ struct LineReader {
             if isAtEnd { return nil }
             lines.removeAll(keepingCapacity: true)
             nextLineIndex = 0
+            // Moved out (not copied), so appending to a long line does not copy it on every chunk.
             var pending = self.pending
+            self.pending = []
             var lines = self.lines
+            self.lines = []
+            defer {
+                self.pending = pending
+                self.lines = lines
+            }
             let more = try chunks.withNextChunk { chunk in
                 var start = 0
                 for index in 0..<chunk.count where chunk[index] == UInt8(ascii: "\n") {
                     pending.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start..<index]))
-                    lines.append(pending)
+                    lines.append(Array(pending))  // a right-sized copy; `pending` keeps its buffer
                     pending.removeAll(keepingCapacity: true)
                     start = index + 1
                 }
@@ -98,8 +105,6 @@ struct LineReader {
                 if !pending.isEmpty { lines.append(pending) }
                 pending = []
             }
-            self.pending = pending
-            self.lines = lines
         }
         var line = lines[nextLineIndex]
         nextLineIndex += 1

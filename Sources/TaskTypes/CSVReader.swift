@@ -44,16 +44,22 @@ struct CSVReader {
             if isAtEnd { return nil }
             ready.removeAll(keepingCapacity: true)
             nextReady = 0
+            // Moved out (not copied) so the closure below mutates uniquely referenced buffers: a copy
+            // would make the field being built copy itself on every chunk, quadratic in a long field.
             var parser = self.parser
+            self.parser = Parser()
             var ready = self.ready
+            self.ready = []
+            defer {
+                self.parser = parser
+                self.ready = ready
+            }
             let more = try chunks.withNextChunk { chunk in parser.consume(chunk, into: &ready) }
             if !more {
                 isAtEnd = true
                 chunks.close()
                 parser.finish(into: &ready)
             }
-            self.parser = parser
-            self.ready = ready
         }
         let result = ready[nextReady]
         nextReady += 1

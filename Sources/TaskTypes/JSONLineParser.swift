@@ -148,36 +148,46 @@ struct JSONLineParser {
             index += 1
             return text
         }
-        var scalars = String.UnicodeScalarView()
-        guard let prefix = decodeUTF8(bytes[start..<index]) else {
-            index = start
-            throw failure("string is not valid UTF-8")
-        }
-        scalars.append(contentsOf: prefix.unicodeScalars)
-        var runStart = index
+        // Slow path: the text is built as UTF-8 bytes (each run checked, each escape encoded), which stays
+        // linear however many escapes there are; appending to a String.UnicodeScalarView was not.
+        var utf8: [UInt8] = []
+        var runStart = start
         while true {
             guard let byte = current else {
                 index = open
                 throw failure("string is never closed")
             }
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                guard let run = decodeUTF8(bytes[runStart..<index]) else {
+                guard isValidUTF8(bytes[runStart..<index]) else {
                     index = runStart
                     throw failure("string is not valid UTF-8")
                 }
-                scalars.append(contentsOf: run.unicodeScalars)
+                utf8.append(contentsOf: bytes[runStart..<index])
             }
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                return String(scalars)
+                return String(decoding: utf8, as: UTF8.self)
             }
             if byte < 0x20 { throw failure("control character in a string (write it as an escape, e.g. \\n)") }
             if byte == UInt8(ascii: "\\") {
                 index += 1
-                scalars.append(try parseEscape())
+                UTF8.encode(try parseEscape()) { utf8.append($0) }
                 runStart = index
             } else {
                 index += 1
+            }
+        }
+    }
+
+    /// Whether `run` is valid UTF-8 (without building a String).
+    private func isValidUTF8(_ run: ArraySlice<UInt8>) -> Bool {
+        var iterator = run.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid: continue
+            case .error: return false
+            case .emptyInput: return true
             }
         }
     }

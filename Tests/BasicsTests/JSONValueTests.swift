@@ -79,6 +79,22 @@ import Testing
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(text) }
     }
 
+    /// Found by `scripts/fuzz` (target `traces`; Fuzz/Regressions/traces/): a high surrogate followed
+    /// by an escape that is not a low surrogate overflowed `UInt32` and trapped.
+    @Test(arguments: [
+        (#"["\ud83d\ube00"]"#, "\u{FFFD}\u{BE00}"), (#"["\ud800\u0041"]"#, "\u{FFFD}A"),
+        (#"["\ud800\ud800\udc00"]"#, "\u{FFFD}\u{10000}"), (#"["\udc00x"]"#, "\u{FFFD}x"),
+        (#"["\ud83d\ude00"]"#, "😀"),
+    ])
+    func unpairedSurrogatesBecomeReplacementCharacters(_ text: String, _ expected: String) throws {
+        #expect(try JSONValue.parse(text) == [.string(expected)])
+    }
+
+    @Test(arguments: [#"["\u+041"]"#, #"["\u-041"]"#, #"["\u00g1"]"#, #"["\u12"]"#])
+    func unicodeEscapesNeedFourHexDigits(_ text: String) {
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(text) }
+    }
+
     @Test func accessors() {
         let value: JSONValue = ["n": 4, "d": 2.0, "s": "text", "b": true]
         #expect(value["n"]?.intValue == 4)
