@@ -57,10 +57,10 @@ struct ProcessTests {
             error: String(decoding: error, as: UTF8.self))
     }
 
-    /// The process group the running stage recorded in its scratch folder (waiting up to 20 s: the
+    /// The process group the running stage recorded in its scratch folder (waiting up to 60 s: the
     /// command may start before Lunette has written the file).
     static func runningProcessGroup(in work: URL) -> Int32? {
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             for folder in (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [] {
                 if let text = try? String(contentsOf: work.appendingPathComponent("\(folder)/process-group"), encoding: .utf8),

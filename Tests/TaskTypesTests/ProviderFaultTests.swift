@@ -16,7 +16,7 @@ struct ProviderFaultTests {
     static let labelled = 16
     /// The provider's request timeout, in seconds: hangs and over-slow drips pass it. Generous, so
     /// that a busy machine (the whole suite runs in parallel) does not time out a normal answer.
-    static let timeout = 1.0
+    static let timeout = 2.0
 
     @Test("a seeded mix of transient faults clears within the retry budget; a rerun makes no call", arguments: [1, 2, 3])
     func transientFaults(seed: UInt64) async throws {
@@ -59,8 +59,8 @@ struct ProviderFaultTests {
         (.internalError, .generate, ["HTTP 500: The server had an error", "gave up after 4 attempts"]),
         (.badGateway, .label, ["HTTP 502: <html><body>502 Bad Gateway", "gave up after 4 attempts"]),
         (.unavailable, .generate, ["HTTP 503: The engine is currently overloaded", "gave up after 4 attempts"]),
-        (.hang, .label, ["no answer within 1 s", "gave up after 4 attempts", "raise the provider's timeout"]),
-        (.dripPastTimeout, .generate, ["no answer within 1 s", "gave up after 4 attempts"]),
+        (.hang, .label, ["no answer within 2 s", "gave up after 4 attempts", "raise the provider's timeout"]),
+        (.dripPastTimeout, .generate, ["no answer within 2 s", "gave up after 4 attempts"]),
         (.invalidJSON, .generate, ["the response body is not JSON", "gave up after 4 attempts", "OpenAI-compatible /v1 endpoint"]),
         (.truncated, .label, ["the response ended before its declared length", "gave up after 4 attempts"]),
         (.wrongShape, .generate, ["the response has no choices[0].message", "gave up after 4 attempts"]),
@@ -207,8 +207,8 @@ enum InjectedFault: String, CaseIterable, Sendable, CustomTestStringConvertible 
             return reply
         case .dripPastTimeout:
             var reply = answer
-            // 8 s in all against the 1 s timeout: a late timer (a starved pool) must not let it finish.
-            reply.drip = .init(chunkBytes: max(1, answer.body.count / 8), pause: timeout)
+            // 8 s in all against the 2 s timeout: a late timer (a starved pool) must not let it finish.
+            reply.drip = .init(chunkBytes: max(1, answer.body.count / 8), pause: timeout / 2)
             return reply
         case .invalidJSON:
             return ScriptedReply(headers: [("Content-Type", "text/html")], body: Data("<html><body>Welcome to nginx!</body></html>".utf8))
