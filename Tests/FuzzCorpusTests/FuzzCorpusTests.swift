@@ -1,4 +1,5 @@
 import Foundation
+@_spi(Fuzzing) import TaskTypes
 import Testing
 import _FuzzTargets
 
@@ -44,6 +45,18 @@ struct FuzzCorpusTests {
                 #expect(outcome.isRejected, "\(name) was accepted: \(outcome.text)")
             }
         }
+    }
+
+    /// Fuzz/Regressions/traces/crash-3562…: `"span_id":"\ud83d\ube00"` trapped in `JSONValue.parse`
+    /// (UInt32 overflow on a high surrogate without its low one). It now imports, the lone surrogate as U+FFFD.
+    @Test("the unpaired-surrogate trace that crashed the importer imports with U+FFFD")
+    func unpairedSurrogateRegression() throws {
+        let file = Self.fuzzFolder.appendingPathComponent("Regressions/traces/crash-35621390deee3257c545a0dd3bceac912dba66c8")
+        let imported = try FuzzEntryPoints.importTraces(try Data(contentsOf: file), path: "crash.jsonl")
+        #expect(imported.spans == 1)
+        let row = try #require(imported.rows[.llmSpan]?.first)
+        #expect(row.id == "\u{FFFD}\u{BE00}")
+        #expect(row.input == "\u{0}nul")
     }
 
     @Test("the corpus has accepted and refused seeds for every target", arguments: FuzzTarget.allCases)

@@ -69,6 +69,9 @@ struct ProcessTests {
                     return group
                 }
             }
+            // The stage's processes carry its scratch folder in their environment, file or not.
+            let root = work.deletingLastPathComponent().deletingLastPathComponent()
+            if let group = ProcessGroups.liveStageProcesses(under: root).first?.group { return group }
             usleep(20_000)
         }
         return nil
