@@ -8,7 +8,8 @@
 # Needs wrk (Debian package `wrk`) and a registered metric: by default `toxicity@champion` from the
 # bundled project (run `lunette run` in the repository once). Knobs (environment): METRIC
 # (toxicity@champion), CONNECTIONS ("1 2 4 8 16 32 64"), SECONDS_PER_LEVEL (10), ROWS (2000),
-# THREADS (2, encoder threads), PORT (18080), LUNETTE_BIN (the `lunette` on PATH).
+# THREADS (2, encoder threads), BATCH_WINDOW (3, ms; `serve --batch-window`), PORT (18080),
+# LUNETTE_BIN (the `lunette` on PATH).
 # Results: Benchmarks/work/serve/results.txt.
 set -euo pipefail
 
@@ -20,6 +21,7 @@ levels="${CONNECTIONS:-1 2 4 8 16 32 64}"
 seconds="${SECONDS_PER_LEVEL:-10}"
 rows="${ROWS:-2000}"
 threads="${THREADS:-2}"
+window="${BATCH_WINDOW:-3}"
 port="${PORT:-18080}"
 bin="${LUNETTE_BIN:-$(command -v lunette)}"
 data="$repo/examples/data/davidson-hate-offensive/train.csv"
@@ -50,7 +52,7 @@ PY
 exec > >(tee "$out/results.txt") 2>&1
 echo "== machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 echo "== $(date -u +%FT%TZ); git $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'); $bin; metric $metric"
-echo "== OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; $threads encoder threads; ${seconds}s per level; $rows distinct rows"
+echo "== OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; $threads encoder threads; batch window ${window} ms; ${seconds}s per level; $rows distinct rows"
 echo "-- load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Batch: the same rows through `lunette score` in one process (start, model load and scoring included).
@@ -61,7 +63,7 @@ batch_rate=$(awk -v n="$rows" -v s="$batch_seconds" 'BEGIN { printf "%.1f", n / 
 echo "batch: lunette score, $rows rows in $batch_seconds s = $batch_rate rows/s"
 
 # The server, warm: one model, loaded at start.
-(cd "$repo" && exec "$bin" serve --port "$port" --metrics "$metric" --threads "$threads") >"$out/serve.log" 2>&1 &
+(cd "$repo" && exec "$bin" serve --port "$port" --metrics "$metric" --threads "$threads" --batch-window "$window") >"$out/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

@@ -20,6 +20,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Encoder threads per model (default: LUNETTE_THREADS or 2).") var threads: Int?
     @Option(help: "The most rows one request may carry.") var maxRows = 1000
     @Option(help: "The largest request body, in bytes.") var maxBodyBytes = 1 << 20
+    @Option(help: ArgumentHelp(
+        "How long an idle model waits for more requests before scoring, in milliseconds.",
+        discussion: "0 scores a lone request at once (lowest latency for one client); a few ms let concurrent requests share a batch."))
+    var batchWindow: Double = 3
 
     func run() async throws {
         do {
@@ -30,9 +34,14 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 token = value
             }
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            guard batchWindow >= 0, batchWindow <= 1000 else {
+                throw ValidationError("--batch-window \(batchWindow): give milliseconds from 0 to 1000 (default 3)")
+            }
             let configuration = ServerConfiguration(
                 host: host, port: port, token: token, metrics: metrics, maxBodyBytes: maxBodyBytes,
                 maxRowsPerRequest: maxRows, maxQueuedRows: max(10_000, maxRows),
+                batchWindow: .microseconds(Int64((batchWindow * 1000).rounded())),
                 threads: threads ?? Int(ProcessInfo.processInfo.environment["LUNETTE_THREADS"] ?? "") ?? 2)
             let server: LunetteServer
             do {

@@ -4,7 +4,7 @@ import TaskTypes
 /// Collects the rows of concurrent requests for one model and scores them together.
 ///
 /// A request's rows join the pending queue; the first one arms a timer of
-/// ``ServerConfiguration/batchWindow``, after which everything pending (up to
+/// ``ServerConfiguration/batchWindow`` (none when it is zero), after which everything pending (up to
 /// ``ServerConfiguration/maxBatchRows`` at a time) is scored in one encoder call on a dedicated
 /// queue, one batch at a time. The queue is bounded: a request that would take it past
 /// ``ServerConfiguration/maxQueuedRows`` is refused with ``Overloaded`` rather than held.
@@ -59,7 +59,7 @@ actor ModelBatcher {
         timerArmed = true
         let window = window
         Task {
-            try? await Task.sleep(for: window)
+            if window > .zero { try? await Task.sleep(for: window) }
             await self.flush()
         }
     }

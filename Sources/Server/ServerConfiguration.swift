@@ -16,7 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var maxRowsPerRequest: Int
     /// The most rows waiting to be scored for one model; further requests get 503 with Retry-After.
     public var maxQueuedRows: Int
-    /// How long the batcher waits for more requests before scoring what it has.
+    /// How long an idle batcher waits for more requests before scoring what it has; `.zero` scores a
+    /// lone request at once. Requests that arrive while a batch is being scored wait for it, not for a window.
     public var batchWindow: Duration
     /// The largest batch scored at once.
     public var maxBatchRows: Int

@@ -40,7 +40,7 @@ struct ServeProcessTests {
 
         let token = "serve-test-\(UUID().uuidString)"
         let serve = try ServeProcess.start(
-            ["--port", "0", "--metrics", "polite@1", "--token-env", "SERVE_TEST_TOKEN"], in: workspace,
+            ["--port", "0", "--metrics", "polite@1", "--token-env", "SERVE_TEST_TOKEN", "--batch-window", "0"], in: workspace,
             extra: ["SERVE_TEST_TOKEN": token])
         let port = serve.port
         let base = "http://127.0.0.1:\(port)"
@@ -59,5 +59,13 @@ struct ServeProcessTests {
         #expect(stopped.status == 0, "serve should exit 0 on SIGTERM: \(stopped.error)")
         #expect(stopped.error.contains("loaded polite@1"), "\(stopped.error)")
         #expect(!stopped.error.contains(token) && !stopped.output.contains(token))
+    }
+
+    @Test("a --batch-window outside 0…1000 ms is refused with the range to use")
+    func badBatchWindow() throws {
+        let workspace = try CaseWorkspace("incremental", project: "shop")
+        let result = try ProcessTests.run(["serve", "--port", "0", "--batch-window=-5"], in: workspace)
+        #expect(result.status == 64, "\(result.error)")
+        #expect(result.error.contains("--batch-window -5.0: give milliseconds from 0 to 1000 (default 3)"), "\(result.error)")
     }
 }

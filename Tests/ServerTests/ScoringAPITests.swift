@@ -155,6 +155,23 @@ struct ScoringAPITests {
         #expect(second.text.contains("overloaded"))
     }
 
+    @Test("an idle model holds a lone request for the batch window, and not at all when the window is zero")
+    func batchWindow() async throws {
+        let fixture = try await ServerFixture.get()
+        for (window, held) in [(Duration.seconds(2), true), (.zero, false)] {
+            let server = try await RunningServer.start(ServerConfiguration(batchWindow: window), fixture: fixture)
+            defer { server.stop() }
+            _ = try await server.json("/v1/metrics/polite/score", method: "POST", json: ["rows": [["input": "warm up"]]])
+            let clock = ContinuousClock()
+            let start = clock.now
+            let answer = try await server.json("/v1/metrics/polite/score", method: "POST", json: ["rows": [["input": "alone"]]])
+            let elapsed = clock.now - start
+            #expect(answer.status == 200)
+            // A window never ends early; without one, a warm tiny model answers far within 2 s.
+            #expect((elapsed >= .seconds(2)) == held, "window \(window): answered after \(elapsed)")
+        }
+    }
+
     /// The HTTP status curl gets for `url`, or "" when curl is missing.
     static func curlStatus(_ url: String, user: String? = nil) async -> String {
         // Off the cooperative pool: the server under test needs its threads to answer.
