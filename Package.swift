@@ -18,7 +18,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Lunette",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lunette", targets: ["lunette"]),
         .library(name: "Workspace", targets: ["Workspace"]),

@@ -4,7 +4,7 @@ import PackageDescription
 
 let package = Package(
     name: "EncoderBenchmark",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [.package(name: "Lunette", path: "../..")],
     targets: [
         .executableTarget(

@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "FineTuneBenchmark",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [.package(name: "Lunette", path: "../..")],
     targets: [
         .executableTarget(

@@ -18,7 +18,7 @@ public struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "Where to write the lines with embeddings (default: standard output).") var output: String?
     @Option(help: "Truncate each text to this many tokens, [CLS] and [SEP] included.") var maxTokens = 128
     @Option(help: "Texts per forward pass.") var batchSize = 32
-    @Option(help: "OpenBLAS threads (default: LUNETTE_THREADS or 2).") var threads: Int?
+    @Option(help: "Encoder threads (default: LUNETTE_THREADS or 2).") var threads: Int?
 
     public init() {}
 

@@ -1,11 +1,14 @@
 import COpenBLAS
 import Foundation
 
-/// The OpenBLAS settings the encoder runs under: thread count and the kernel in use.
+/// OpenBLAS as Lunette uses it: single-threaded kernels, the kernel in use, and `sgemm`.
 ///
-/// OpenBLAS's worker threads spin while they wait for work, so on a busy machine more threads can be
-/// much slower than fewer: the thread count is a setting, not "all cores". It is process-wide (an
-/// OpenBLAS limitation); ``BertEncoder`` applies its own count before each forward pass.
+/// OpenBLAS's thread count is process-wide, and with some kernels (the Haswell ones among them) it
+/// changes the last bits of a product. So Lunette never lets OpenBLAS thread: every call runs on the
+/// caller's thread with OpenBLAS set to one thread, once, before the first product, and the encoder
+/// and the trainer split work over their own threads (``BertEncoder/threads``). Results then depend
+/// only on the inputs and that setting, never on what else the process runs at the same time.
+/// (OpenBLAS's own worker threads also spin while they wait, which costs a loaded machine dearly.)
 public enum BLAS {
     /// The thread count from `LUNETTE_THREADS` when set to a positive integer, else 2.
     public static var defaultThreadCount: Int {
@@ -15,12 +18,10 @@ public enum BLAS {
         return 2
     }
 
-    /// Sets OpenBLAS's thread count (at least 1).
-    public static func setThreadCount(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
-    }
+    /// Sets OpenBLAS to one thread, the first time it is read (thread-safe, then free).
+    static let singleThreaded: Void = { openblas_set_num_threads(1) }()
 
-    /// The number of threads OpenBLAS will use.
+    /// The number of threads OpenBLAS itself uses: 1 once Lunette has multiplied anything.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
     /// The name of the kernel OpenBLAS picked for this CPU (`Haswell`, `SkylakeX`, `Zen`, …);
@@ -50,6 +51,7 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        _ = singleThreaded
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

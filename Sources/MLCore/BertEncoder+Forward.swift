@@ -63,7 +63,7 @@ extension BertEncoder {
     /// - Complexity: O(tokens · layers · hidden · intermediate + Σ n² · hidden).
     public func forward(_ encodings: [Encoding], recordActivations: Bool = false) throws -> ForwardPass {
         let c = configuration
-        let h = c.hiddenSize, inter = c.intermediateSize
+        let h = c.hiddenSize
         var offsets: [Int] = [], lengths: [Int] = []
         var total = 0
         for (index, encoding) in encodings.enumerated() {
@@ -87,13 +87,11 @@ extension BertEncoder {
         hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
             guard let base = hiddenBuffer.baseAddress, total > 0 else { return }
             if groups.count == 1 {
-                // One group: OpenBLAS threads share each GEMM.
-                BLAS.setThreadCount(threads)
-                runGroup(encodings, offsets: offsets, lengths: lengths, hidden: base,
+                // One group: each GEMM and the attention heads are split over the threads.
+                runGroup(encodings, offsets: offsets, lengths: lengths, hidden: base, parts: threads,
                          embeddingOutput: &embeddingOutput, activations: &activations)
             } else {
-                // Several groups: one thread each, OpenBLAS single-threaded inside, no shared work to wait on.
-                BLAS.setThreadCount(1)
+                // Several groups: one thread each, nothing shared to wait on.
                 let shared = SendablePointer(base)
                 let (offsets, lengths) = (offsets, lengths)
                 DispatchQueue.concurrentPerform(iterations: groups.count) { index in
@@ -102,10 +100,9 @@ extension BertEncoder {
                     var unusedEmbedding: [Float]?
                     var unusedActivations: [LayerActivations]?
                     runGroup(Array(encodings[range]), offsets: offsets[range].map { $0 - first },
-                             lengths: Array(lengths[range]), hidden: shared.pointer + first * h,
+                             lengths: Array(lengths[range]), hidden: shared.pointer + first * h, parts: 1,
                              embeddingOutput: &unusedEmbedding, activations: &unusedActivations)
                 }
-                BLAS.setThreadCount(threads)
             }
         }
         return ForwardPass(hidden: hidden, offsets: offsets, lengths: lengths, embeddingOutput: embeddingOutput,
@@ -132,9 +129,10 @@ extension BertEncoder {
         return zip(cuts, cuts.dropFirst()).map { $0..<$1 }
     }
 
-    /// Runs every layer over one group of encodings packed at `hidden`.
+    /// Runs every layer over one group of encodings packed at `hidden`; with `parts` > 1 every step
+    /// is shared out over that many threads of ``WorkerTeam`` (see ``Share``).
     private func runGroup(
-        _ encodings: [Encoding], offsets: [Int], lengths: [Int], hidden x: UnsafeMutablePointer<Float>,
+        _ encodings: [Encoding], offsets: [Int], lengths: [Int], hidden x: UnsafeMutablePointer<Float>, parts: Int,
         embeddingOutput: inout [Float]?, activations: inout [LayerActivations]?
     ) {
         let c = configuration
@@ -142,26 +140,63 @@ extension BertEncoder {
         let w = packed
         embed(encodings, into: x, weights: w)
         if activations != nil { embeddingOutput = Array(UnsafeBufferPointer(start: x, count: total * c.hiddenSize)) }
+        let parts = activations == nil ? max(1, parts) : 1
         let scratch = Scratch(tokens: total, hidden: c.hiddenSize, intermediate: c.intermediateSize,
-                              longest: lengths.max() ?? 0)
+                              longest: lengths.max() ?? 0, parts: parts)
         defer { scratch.deallocate() }
-        for layer in w.layers {
-            let record = runLayer(layer, hidden: x, tokens: total, offsets: offsets, lengths: lengths,
-                                  scratch: scratch, recordActivations: activations != nil)
-            if let record { activations?.append(record) }
+        guard parts > 1 else {
+            for layer in w.layers {
+                let record = runLayer(layer, hidden: x, tokens: total, offsets: offsets, lengths: lengths,
+                                      scratch: scratch, share: .whole, recordActivations: activations != nil)
+                if let record { activations?.append(record) }
+            }
+            return
+        }
+        let shared = SendablePointer(x)
+        WorkerTeam.shared.run(parts: parts) { part, barrier in
+            let share = Share(part: part, parts: parts, barrier: barrier)
+            for layer in w.layers {
+                _ = runLayer(layer, hidden: shared.pointer, tokens: total, offsets: offsets, lengths: lengths,
+                             scratch: scratch, share: share, recordActivations: false)
+            }
         }
     }
 
-    /// Working buffers for one forward pass.
-    struct Scratch {
+    /// Which share of each step of a layer one thread takes: whole 16-column blocks of each GEMM's
+    /// output, a run of attention heads, a run of rows for layer norm. Threads meet at the barrier
+    /// between steps. ``whole`` is everything on one thread.
+    struct Share {
+        var part: Int
+        var parts: Int
+        var barrier: StepBarrier?
+
+        static let whole = Share(part: 0, parts: 1, barrier: nil)
+
+        /// This part's columns of an `n`-column output, in whole 16-column blocks.
+        func columns(_ n: Int) -> Range<Int> {
+            let blocks = (n + 15) / 16
+            return min(n, blocks * part / parts * 16)..<min(n, blocks * (part + 1) / parts * 16)
+        }
+
+        /// This part's share of `count` rows (or heads).
+        func items(_ count: Int) -> Range<Int> { count * part / parts..<count * (part + 1) / parts }
+
+        /// Waits for the other parts to finish the step.
+        func sync() { barrier?.wait() }
+    }
+
+    /// Working buffers for one forward pass (`scores` holds one `longest²` matrix per part).
+    struct Scratch: @unchecked Sendable {
         let qkv, context, projected, attentionOutput, intermediate, scores: UnsafeMutablePointer<Float>
-        init(tokens: Int, hidden: Int, intermediate inter: Int, longest: Int) {
+        let scoresPerPart: Int
+        init(tokens: Int, hidden: Int, intermediate inter: Int, longest: Int, parts: Int) {
+            scoresPerPart = max(1, longest * longest)
             qkv = .allocate(capacity: tokens * 3 * hidden)
             context = .allocate(capacity: tokens * hidden)
             projected = .allocate(capacity: tokens * hidden)
             attentionOutput = .allocate(capacity: tokens * hidden)
             intermediate = .allocate(capacity: tokens * inter)
-            scores = .allocate(capacity: max(1, longest * longest))
+            scores = .allocate(capacity: scoresPerPart * max(1, parts))
         }
         func deallocate() {
             for buffer in [qkv, context, projected, attentionOutput, intermediate, scores] { buffer.deallocate() }
@@ -186,40 +221,51 @@ extension BertEncoder {
                              beta: w.embeddingNormBias, epsilon: configuration.layerNormEpsilon, output: x)
     }
 
-    /// One transformer layer in place on `x`.
+    /// One transformer layer in place on `x`, or this thread's share of it.
+    ///
+    /// Each GEMM accumulates (beta = 1) onto rows pre-filled with its bias, and the residual where one
+    /// follows; a share fills and multiplies its own columns, so the arithmetic of every value is the
+    /// same however the columns are shared out (only the GEMM calls' widths differ).
     private func runLayer(
         _ layer: PackedWeights.Layer, hidden x: UnsafeMutablePointer<Float>, tokens: Int, offsets: [Int], lengths: [Int],
-        scratch s: Scratch, recordActivations: Bool
+        scratch s: Scratch, share: Share, recordActivations: Bool
     ) -> LayerActivations? {
         let c = configuration
         let h = c.hiddenSize, inter = c.intermediateSize, eps = c.layerNormEpsilon
         let input = recordActivations ? Array(UnsafeBufferPointer(start: x, count: tokens * h)) : []
 
-        // Each GEMM accumulates (beta = 1) onto rows pre-filled with its bias, and the residual where one follows.
-        VectorMath.fillRows(s.qkv, rows: tokens, columns: 3 * h, bias: layer.qkvBias)
-        BLAS.gemm(transposeB: true, m: tokens, n: 3 * h, k: h, a: x, lda: h, b: layer.qkvWeight, ldb: h,
-                  beta: 1, c: s.qkv, ldc: 3 * h)
+        Self.linear(share.columns(3 * h), rows: tokens, input: x, inputWidth: h, weight: layer.qkvWeight,
+                    bias: layer.qkvBias, residual: nil, output: s.qkv, outputWidth: 3 * h)
+        share.sync()
         let probabilities = attention(qkv: s.qkv, context: s.context, offsets: offsets, lengths: lengths,
-                                      scores: s.scores, record: recordActivations)
-
-        VectorMath.fillRows(s.projected, rows: tokens, columns: h, bias: layer.attentionOutputBias, residual: x)
-        BLAS.gemm(transposeB: true, m: tokens, n: h, k: h, a: s.context, lda: h, b: layer.attentionOutputWeight, ldb: h,
-                  beta: 1, c: s.projected, ldc: h)
-        VectorMath.layerNorm(s.projected, residual: nil, bias: nil, rows: tokens, columns: h,
+                                      heads: share.items(c.headCount), scores: s.scores + share.part * s.scoresPerPart,
+                                      record: recordActivations)
+        share.sync()
+        Self.linear(share.columns(h), rows: tokens, input: s.context, inputWidth: h, weight: layer.attentionOutputWeight,
+                    bias: layer.attentionOutputBias, residual: x, output: s.projected, outputWidth: h)
+        share.sync()
+        let rows = share.items(tokens)
+        VectorMath.layerNorm(s.projected + rows.lowerBound * h, residual: nil, bias: nil, rows: rows.count, columns: h,
                              gamma: layer.attentionNormWeight, beta: layer.attentionNormBias, epsilon: eps,
-                             output: s.attentionOutput)
-
-        VectorMath.fillRows(s.intermediate, rows: tokens, columns: inter, bias: layer.intermediateBias)
-        BLAS.gemm(transposeB: true, m: tokens, n: inter, k: h, a: s.attentionOutput, lda: h, b: layer.intermediateWeight,
-                  ldb: h, beta: 1, c: s.intermediate, ldc: inter)
+                             output: s.attentionOutput + rows.lowerBound * h)
+        share.sync()
+        let wide = share.columns(inter)
+        Self.linear(wide, rows: tokens, input: s.attentionOutput, inputWidth: h, weight: layer.intermediateWeight,
+                    bias: layer.intermediateBias, residual: nil, output: s.intermediate, outputWidth: inter)
         let preActivation = recordActivations ? Array(UnsafeBufferPointer(start: s.intermediate, count: tokens * inter)) : []
-        VectorMath.gelu(s.intermediate, count: tokens * inter)
-
-        VectorMath.fillRows(s.projected, rows: tokens, columns: h, bias: layer.outputBias, residual: s.attentionOutput)
-        BLAS.gemm(transposeB: true, m: tokens, n: h, k: inter, a: s.intermediate, lda: inter, b: layer.outputWeight,
-                  ldb: inter, beta: 1, c: s.projected, ldc: h)
-        VectorMath.layerNorm(s.projected, residual: nil, bias: nil, rows: tokens, columns: h,
-                             gamma: layer.outputNormWeight, beta: layer.outputNormBias, epsilon: eps, output: x)
+        if wide.count == inter {
+            VectorMath.gelu(s.intermediate, count: tokens * inter)
+        } else {
+            for row in 0..<tokens { VectorMath.gelu(s.intermediate + row * inter + wide.lowerBound, count: wide.count) }
+        }
+        share.sync()
+        Self.linear(share.columns(h), rows: tokens, input: s.intermediate, inputWidth: inter, weight: layer.outputWeight,
+                    bias: layer.outputBias, residual: s.attentionOutput, output: s.projected, outputWidth: h)
+        share.sync()
+        VectorMath.layerNorm(s.projected + rows.lowerBound * h, residual: nil, bias: nil, rows: rows.count, columns: h,
+                             gamma: layer.outputNormWeight, beta: layer.outputNormBias, epsilon: eps,
+                             output: x + rows.lowerBound * h)
+        share.sync()
 
         guard recordActivations else { return nil }
         return LayerActivations(
@@ -229,18 +275,35 @@ extension BertEncoder {
             intermediate: preActivation)
     }
 
-    /// Scaled dot-product attention per encoding and head: softmax(Q·Kᵀ/√d)·V over the encoding's own tokens.
+    /// `output[:, columns] = bias[columns] (+ residual[:, columns]) + input · weight[columns]ᵀ` for
+    /// `rows` rows: the bias (and residual) first, then one GEMM accumulating onto them.
+    private static func linear(
+        _ columns: Range<Int>, rows: Int, input: UnsafePointer<Float>, inputWidth k: Int, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>, residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, outputWidth n: Int
+    ) {
+        guard !columns.isEmpty else { return }
+        if columns.count == n {
+            VectorMath.fillRows(output, rows: rows, columns: n, bias: bias, residual: residual)
+        } else {
+            VectorMath.fillColumns(output, rows: rows, width: n, columns: columns, bias: bias, residual: residual)
+        }
+        BLAS.gemm(transposeB: true, m: rows, n: columns.count, k: k, a: input, lda: k,
+                  b: weight + columns.lowerBound * k, ldb: k, beta: 1, c: output + columns.lowerBound, ldc: n)
+    }
+
+    /// Scaled dot-product attention per encoding for `heads`: softmax(Q·Kᵀ/√d)·V over the encoding's
+    /// own tokens, using `scores` (`longest²`) as working space.
     private func attention(
         qkv: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>, offsets: [Int], lengths: [Int],
-        scores: UnsafeMutablePointer<Float>, record: Bool
+        heads: Range<Int>, scores: UnsafeMutablePointer<Float>, record: Bool
     ) -> [[Float]] {
         let c = configuration
         let h = c.hiddenSize, d = c.headSize, stride = 3 * h
         var probabilities: [[Float]] = []
         for (offset, n) in zip(offsets, lengths) {
             var kept: [Float] = []
-            if record { kept.reserveCapacity(c.headCount * n * n) }
-            for head in 0..<c.headCount {
+            if record { kept.reserveCapacity(heads.count * n * n) }
+            for head in heads {
                 let q = qkv + offset * stride + head * d
                 Self.attendHead(query: q, key: q + h, value: q + 2 * h, stride: stride, length: n, headSize: d,
                                 scores: scores, output: context + offset * h + head * d, outputStride: h)

@@ -23,7 +23,8 @@ public struct BertEncoder: Sendable {
     public private(set) var weights: BertWeights
     /// The tokenizer, when the encoder was loaded from a model folder or given one.
     public let tokenizer: Tokenizer?
-    /// OpenBLAS threads used by each forward pass (process-wide; applied at the start of each pass).
+    /// Threads each forward pass uses: batches are split into this many groups of encodings, a lone
+    /// encoding has each product split this many ways (OpenBLAS itself always runs single-threaded).
     public var threads: Int
     var packed: PackedWeights
 

@@ -62,7 +62,6 @@ final class TrainableModel: @unchecked Sendable {
         while workspaces.count < groups.count { workspaces.append(BackwardWorkspace()) }
         while extraGradients.count < groups.count - 1 { extraGradients.append(FloatBuffer(zeros: layout.count)) }
 
-        BLAS.setThreadCount(1)
         var losses = [Double](repeating: 0, count: groups.count)
         if groups.count == 1 {
             var group = groups[0]

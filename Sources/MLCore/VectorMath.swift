@@ -80,6 +80,21 @@ enum VectorMath {
         }
     }
 
+    /// ``fillRows(_:rows:columns:bias:residual:)`` for `columns` of each of `rows` rows `width` wide:
+    /// one thread's share of the same values.
+    static func fillColumns(_ output: UnsafeMutablePointer<Float>, rows: Int, width: Int, columns: Range<Int>,
+                            bias: UnsafePointer<Float>, residual: UnsafePointer<Float>? = nil) {
+        for row in 0..<rows {
+            let line = output + row * width
+            if let residual {
+                let source = residual + row * width
+                for j in columns { line[j] = source[j] + bias[j] }
+            } else {
+                for j in columns { line[j] = bias[j] }
+            }
+        }
+    }
+
     /// Adds `bias` (length `columns`) to each of `rows` rows in place.
     static func addBias(_ data: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>) {
         for row in 0..<rows {

@@ -14,7 +14,9 @@ import TaskInterface
 /// (tuned on the training validation slice), with the scores at 0.5 kept beside them.
 public struct EvaluateModel: TaskType {
     public static let id = "evaluate"
-    public static let version = 1
+    /// 2: a lone text's forward pass splits its products over the encoder's own threads instead of
+    /// OpenBLAS's (other last bits for a batch of one row).
+    public static let version = 2
     /// How sharply the baseline turns cosine similarities into probabilities.
     static let centroidScale: Float = 20
 

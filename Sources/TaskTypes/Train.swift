@@ -23,7 +23,9 @@ import WorkflowModel
 public struct Train: TaskType {
     public static let id = "train"
     /// 2: head mode encodes rows in fixed length-sorted chunks (a resumed run writes the same model).
-    public static let version = 2
+    /// 3: a lone text's forward pass splits its products over the encoder's own threads instead of
+    /// OpenBLAS's (other last bits for a one-row chunk; results no longer depend on other encoders).
+    public static let version = 3
     /// The fewest training rows (seeds included) the stage accepts.
     public static let minimumRows = 8
 

@@ -10,7 +10,7 @@ import TaskInterface
 /// shapes the matrix products sum over). So rows are encoded in fixed chunks — every row of the
 /// stage, sorted by token count then position, `4 × batch size` at a time — and a chunk is encoded
 /// whole whenever any of its rows is not in the memo. One memo entry per row: the key is the SHA-256
-/// of the canonical JSON `["lunette.train.embedding", 2, <row key>, <chunk key>, <slot>]`, where the
+/// of the canonical JSON `["lunette.train.embedding", 3, <row key>, <chunk key>, <slot>]`, where the
 /// row key hashes `[<model digest>, <pooling>, <max_tokens>, <text>, <pair or null>]`, the chunk key
 /// hashes the batch size and the chunk's row keys in order, and the slot is the row's place in the
 /// chunk (two equal rows in one chunk may differ in their last bits); the value is the vector as
@@ -44,7 +44,7 @@ struct TrainEmbeddingCache {
         let chunk = ContentHash.of(
             JSONValue.array([.int(batchSize)] + chunkKeys.map { .string($0.description) }).canonicalText)
         let value: JSONValue = [
-            "lunette.train.embedding", 2, .string(chunkKeys[slot].description), .string(chunk.description), .int(slot),
+            "lunette.train.embedding", 3, .string(chunkKeys[slot].description), .string(chunk.description), .int(slot),
         ]
         return ContentHash.of(value.canonicalText)
     }
