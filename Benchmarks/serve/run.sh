@@ -8,7 +8,7 @@
 # Needs wrk (Debian package `wrk`) and a registered metric: by default `toxicity@champion` from the
 # bundled project (run `lunette run` in the repository once). Knobs (environment): METRIC
 # (toxicity@champion), CONNECTIONS ("1 2 4 8 16 32 64"), SECONDS_PER_LEVEL (10), ROWS (2000),
-# THREADS (2, encoder threads), BATCH_WINDOW (3, ms; `serve --batch-window`), PORT (18080),
+# THREADS (2, encoder threads), BATCH_WINDOW (0, ms; `serve --batch-window`), PORT (18080),
 # LUNETTE_BIN (the `lunette` on PATH).
 # Results: Benchmarks/work/serve/results.txt.
 set -euo pipefail
@@ -21,7 +21,7 @@ levels="${CONNECTIONS:-1 2 4 8 16 32 64}"
 seconds="${SECONDS_PER_LEVEL:-10}"
 rows="${ROWS:-2000}"
 threads="${THREADS:-2}"
-window="${BATCH_WINDOW:-3}"
+window="${BATCH_WINDOW:-0}"
 port="${PORT:-18080}"
 bin="${LUNETTE_BIN:-$(command -v lunette)}"
 data="$repo/examples/data/davidson-hate-offensive/train.csv"

@@ -22,8 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The largest request body, in bytes.") var maxBodyBytes = 1 << 20
     @Option(help: ArgumentHelp(
         "How long an idle model waits for more requests before scoring, in milliseconds.",
-        discussion: "0 scores a lone request at once (lowest latency for one client); a few ms let concurrent requests share a batch."))
-    var batchWindow: Double = 3
+        discussion: "0 scores a lone request at once; requests that arrive while a batch is being scored are batched together next either way. A few ms can help when requests arrive in bursts."))
+    var batchWindow: Double = 0
 
     func run() async throws {
         do {
@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
             guard batchWindow >= 0, batchWindow <= 1000 else {
-                throw ValidationError("--batch-window \(batchWindow): give milliseconds from 0 to 1000 (default 3)")
+                throw ValidationError("--batch-window \(batchWindow): give milliseconds from 0 to 1000 (default 0)")
             }
             let configuration = ServerConfiguration(
                 host: host, port: port, token: token, metrics: metrics, maxBodyBytes: maxBodyBytes,

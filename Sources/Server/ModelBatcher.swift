@@ -42,7 +42,7 @@ actor ModelBatcher {
     /// Rows waiting to be scored.
     var queuedRows: Int { pendingRows }
 
-    /// Scores `rows` (in order), batched with whatever other requests arrive within the window.
+    /// Scores `rows` (in order), batched with whatever other requests are waiting when the encoder is free.
     /// - Throws: ``Overloaded`` when the queue is full; the model's error when scoring fails.
     func score(_ rows: [CanonicalRow]) async throws -> [MetricModel.Prediction] {
         if rows.isEmpty { return [] }

@@ -16,8 +16,9 @@ public struct ServerConfiguration: Sendable {
     public var maxRowsPerRequest: Int
     /// The most rows waiting to be scored for one model; further requests get 503 with Retry-After.
     public var maxQueuedRows: Int
-    /// How long an idle batcher waits for more requests before scoring what it has; `.zero` scores a
-    /// lone request at once. Requests that arrive while a batch is being scored wait for it, not for a window.
+    /// How long an idle batcher waits for more requests before scoring what it has; `.zero` (the
+    /// default) scores a lone request at once. Requests that arrive while a batch is being scored
+    /// wait for it and are scored together next, whatever the window.
     public var batchWindow: Duration
     /// The largest batch scored at once.
     public var maxBatchRows: Int
@@ -33,7 +34,7 @@ public struct ServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, token: String? = nil, metrics: [String] = [],
         maxBodyBytes: Int = 1 << 20, maxRowsPerRequest: Int = 1000, maxQueuedRows: Int = 10_000,
-        batchWindow: Duration = .milliseconds(3), maxBatchRows: Int = 256, threads: Int = 2,
+        batchWindow: Duration = .zero, maxBatchRows: Int = 256, threads: Int = 2,
         idleTimeout: Duration = .seconds(60), requestBodyTimeout: Duration = .seconds(30)
     ) {
         self.host = host

@@ -40,7 +40,7 @@ struct ServeProcessTests {
 
         let token = "serve-test-\(UUID().uuidString)"
         let serve = try ServeProcess.start(
-            ["--port", "0", "--metrics", "polite@1", "--token-env", "SERVE_TEST_TOKEN", "--batch-window", "0"], in: workspace,
+            ["--port", "0", "--metrics", "polite@1", "--token-env", "SERVE_TEST_TOKEN", "--batch-window", "2.5"], in: workspace,
             extra: ["SERVE_TEST_TOKEN": token])
         let port = serve.port
         let base = "http://127.0.0.1:\(port)"
@@ -66,6 +66,6 @@ struct ServeProcessTests {
         let workspace = try CaseWorkspace("incremental", project: "shop")
         let result = try ProcessTests.run(["serve", "--port", "0", "--batch-window=-5"], in: workspace)
         #expect(result.status == 64, "\(result.error)")
-        #expect(result.error.contains("--batch-window -5.0: give milliseconds from 0 to 1000 (default 3)"), "\(result.error)")
+        #expect(result.error.contains("--batch-window -5.0: give milliseconds from 0 to 1000 (default 0)"), "\(result.error)")
     }
 }
