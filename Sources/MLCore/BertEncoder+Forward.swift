@@ -58,7 +58,8 @@ extension BertEncoder {
     ///
     /// - Parameters:
     ///   - encodings: Token ids and type ids; each at most `maximumPositions` long.
-    ///   - recordActivations: Keep each layer's intermediate values (for a backward pass).
+    ///   - recordActivations: Keep each layer's intermediate values (for a backward pass). The batch then
+    ///     runs as one group on one thread, so its output may differ from a plain pass in the last bits.
     /// - Throws: ``MLCoreError`` `.invalidInput` for an id outside the vocabulary or a sequence that is too long.
     /// - Complexity: O(tokens · layers · hidden · intermediate + Σ n² · hidden).
     public func forward(_ encodings: [Encoding], recordActivations: Bool = false) throws -> ForwardPass {
@@ -83,25 +84,31 @@ extension BertEncoder {
         var hidden = [Float](repeating: 0, count: total * h)
         var embeddingOutput: [Float]?
         var activations: [LayerActivations]? = recordActivations ? [] : nil
-        let groups = recordActivations ? [0..<encodings.count] : Self.partition(lengths, parts: threads)
+        let groups = recordActivations ? [0..<encodings.count] : Self.partition(lengths, parts: Self.slices)
+        let workers = min(threads, Self.slices)
         hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
             guard let base = hiddenBuffer.baseAddress, total > 0 else { return }
             if groups.count == 1 {
-                // One group: each GEMM and the attention heads are split over the threads.
-                runGroup(encodings, offsets: offsets, lengths: lengths, hidden: base, parts: threads,
-                         embeddingOutput: &embeddingOutput, activations: &activations)
+                // One group (a lone text): each step is cut into `slices` shares, run by the workers.
+                runGroup(encodings, offsets: offsets, lengths: lengths, hidden: base, slices: Self.slices,
+                         workers: workers, embeddingOutput: &embeddingOutput, activations: &activations)
             } else {
-                // Several groups: one thread each, nothing shared to wait on.
+                // Several groups: each runs whole, on its own thread when there are workers for it.
                 let shared = SendablePointer(base)
                 let (offsets, lengths) = (offsets, lengths)
-                DispatchQueue.concurrentPerform(iterations: groups.count) { index in
+                let runOne: @Sendable (Int) -> Void = { index in
                     let range = groups[index]
                     let first = offsets[range.lowerBound]
                     var unusedEmbedding: [Float]?
                     var unusedActivations: [LayerActivations]?
                     runGroup(Array(encodings[range]), offsets: offsets[range].map { $0 - first },
-                             lengths: Array(lengths[range]), hidden: shared.pointer + first * h, parts: 1,
+                             lengths: Array(lengths[range]), hidden: shared.pointer + first * h, slices: 1, workers: 1,
                              embeddingOutput: &unusedEmbedding, activations: &unusedActivations)
+                }
+                if workers > 1 {
+                    DispatchQueue.concurrentPerform(iterations: groups.count, execute: runOne)
+                } else {
+                    for index in groups.indices { runOne(index) }
                 }
             }
         }
@@ -129,32 +136,34 @@ extension BertEncoder {
         return zip(cuts, cuts.dropFirst()).map { $0..<$1 }
     }
 
-    /// Runs every layer over one group of encodings packed at `hidden`; with `parts` > 1 every step
-    /// is shared out over that many threads of ``WorkerTeam`` (see ``Share``).
+    /// Runs every layer over one group of encodings packed at `hidden`, each step cut into `slices`
+    /// shares (see ``Share``) run by `workers` threads of ``WorkerTeam`` (or one after the other).
     private func runGroup(
-        _ encodings: [Encoding], offsets: [Int], lengths: [Int], hidden x: UnsafeMutablePointer<Float>, parts: Int,
-        embeddingOutput: inout [Float]?, activations: inout [LayerActivations]?
+        _ encodings: [Encoding], offsets: [Int], lengths: [Int], hidden x: UnsafeMutablePointer<Float>, slices: Int,
+        workers: Int, embeddingOutput: inout [Float]?, activations: inout [LayerActivations]?
     ) {
         let c = configuration
         let total = lengths.reduce(0, +)
         let w = packed
         embed(encodings, into: x, weights: w)
         if activations != nil { embeddingOutput = Array(UnsafeBufferPointer(start: x, count: total * c.hiddenSize)) }
-        let parts = activations == nil ? max(1, parts) : 1
+        let slices = activations == nil ? max(1, slices) : 1
+        let workers = min(max(1, workers), slices)
         let scratch = Scratch(tokens: total, hidden: c.hiddenSize, intermediate: c.intermediateSize,
-                              longest: lengths.max() ?? 0, parts: parts)
+                              longest: lengths.max() ?? 0, parts: slices)
         defer { scratch.deallocate() }
-        guard parts > 1 else {
+        guard workers > 1 else {
+            let share = Share(slices: slices, mine: Array(0..<slices), barrier: nil)
             for layer in w.layers {
                 let record = runLayer(layer, hidden: x, tokens: total, offsets: offsets, lengths: lengths,
-                                      scratch: scratch, share: .whole, recordActivations: activations != nil)
+                                      scratch: scratch, share: share, recordActivations: activations != nil)
                 if let record { activations?.append(record) }
             }
             return
         }
         let shared = SendablePointer(x)
-        WorkerTeam.shared.run(parts: parts) { part, barrier in
-            let share = Share(part: part, parts: parts, barrier: barrier)
+        WorkerTeam.shared.run(parts: workers) { worker, barrier in
+            let share = Share(slices: slices, mine: Array(stride(from: worker, to: slices, by: workers)), barrier: barrier)
             for layer in w.layers {
                 _ = runLayer(layer, hidden: shared.pointer, tokens: total, offsets: offsets, lengths: lengths,
                              scratch: scratch, share: share, recordActivations: false)
@@ -162,26 +171,32 @@ extension BertEncoder {
         }
     }
 
-    /// Which share of each step of a layer one thread takes: whole 16-column blocks of each GEMM's
-    /// output, a run of attention heads, a run of rows for layer norm. Threads meet at the barrier
-    /// between steps. ``whole`` is everything on one thread.
+    /// How many shares a lone text's steps are cut into, and how many groups a batch is cut into.
+    ///
+    /// Fixed, so that results never depend on the thread count: OpenBLAS's products differ in their
+    /// last bits with their shapes, so `threads` only decides how many of these shares run at once
+    /// (at most this many threads help one forward pass).
+    public static let slices = 2
+
+    /// Which shares of each step of a layer one thread takes: whole 16-column blocks of each GEMM's
+    /// output, a run of attention heads, a run of rows for layer norm, for each slice in `mine`.
+    /// Threads meet at the barrier between steps. A slice's arithmetic is the same whichever thread
+    /// runs it.
     struct Share {
-        var part: Int
-        var parts: Int
+        var slices: Int
+        var mine: [Int]
         var barrier: StepBarrier?
 
-        static let whole = Share(part: 0, parts: 1, barrier: nil)
-
-        /// This part's columns of an `n`-column output, in whole 16-column blocks.
-        func columns(_ n: Int) -> Range<Int> {
+        /// Slice `slice`'s columns of an `n`-column output, in whole 16-column blocks.
+        func columns(_ n: Int, slice: Int) -> Range<Int> {
             let blocks = (n + 15) / 16
-            return min(n, blocks * part / parts * 16)..<min(n, blocks * (part + 1) / parts * 16)
+            return min(n, blocks * slice / slices * 16)..<min(n, blocks * (slice + 1) / slices * 16)
         }
 
-        /// This part's share of `count` rows (or heads).
-        func items(_ count: Int) -> Range<Int> { count * part / parts..<count * (part + 1) / parts }
+        /// Slice `slice`'s share of `count` rows (or heads).
+        func items(_ count: Int, slice: Int) -> Range<Int> { count * slice / slices..<count * (slice + 1) / slices }
 
-        /// Waits for the other parts to finish the step.
+        /// Waits for the other threads to finish the step.
         func sync() { barrier?.wait() }
     }
 
@@ -221,7 +236,7 @@ extension BertEncoder {
                              beta: w.embeddingNormBias, epsilon: configuration.layerNormEpsilon, output: x)
     }
 
-    /// One transformer layer in place on `x`, or this thread's share of it.
+    /// One transformer layer in place on `x`, or this thread's shares of it.
     ///
     /// Each GEMM accumulates (beta = 1) onto rows pre-filled with its bias, and the residual where one
     /// follows; a share fills and multiplies its own columns, so the arithmetic of every value is the
@@ -234,37 +249,56 @@ extension BertEncoder {
         let h = c.hiddenSize, inter = c.intermediateSize, eps = c.layerNormEpsilon
         let input = recordActivations ? Array(UnsafeBufferPointer(start: x, count: tokens * h)) : []
 
-        Self.linear(share.columns(3 * h), rows: tokens, input: x, inputWidth: h, weight: layer.qkvWeight,
-                    bias: layer.qkvBias, residual: nil, output: s.qkv, outputWidth: 3 * h)
-        share.sync()
-        let probabilities = attention(qkv: s.qkv, context: s.context, offsets: offsets, lengths: lengths,
-                                      heads: share.items(c.headCount), scores: s.scores + share.part * s.scoresPerPart,
-                                      record: recordActivations)
-        share.sync()
-        Self.linear(share.columns(h), rows: tokens, input: s.context, inputWidth: h, weight: layer.attentionOutputWeight,
-                    bias: layer.attentionOutputBias, residual: x, output: s.projected, outputWidth: h)
-        share.sync()
-        let rows = share.items(tokens)
-        VectorMath.layerNorm(s.projected + rows.lowerBound * h, residual: nil, bias: nil, rows: rows.count, columns: h,
-                             gamma: layer.attentionNormWeight, beta: layer.attentionNormBias, epsilon: eps,
-                             output: s.attentionOutput + rows.lowerBound * h)
-        share.sync()
-        let wide = share.columns(inter)
-        Self.linear(wide, rows: tokens, input: s.attentionOutput, inputWidth: h, weight: layer.intermediateWeight,
-                    bias: layer.intermediateBias, residual: nil, output: s.intermediate, outputWidth: inter)
-        let preActivation = recordActivations ? Array(UnsafeBufferPointer(start: s.intermediate, count: tokens * inter)) : []
-        if wide.count == inter {
-            VectorMath.gelu(s.intermediate, count: tokens * inter)
-        } else {
-            for row in 0..<tokens { VectorMath.gelu(s.intermediate + row * inter + wide.lowerBound, count: wide.count) }
+        for slice in share.mine {
+            Self.linear(share.columns(3 * h, slice: slice), rows: tokens, input: x, inputWidth: h, weight: layer.qkvWeight,
+                        bias: layer.qkvBias, residual: nil, output: s.qkv, outputWidth: 3 * h)
         }
         share.sync()
-        Self.linear(share.columns(h), rows: tokens, input: s.intermediate, inputWidth: inter, weight: layer.outputWeight,
-                    bias: layer.outputBias, residual: s.attentionOutput, output: s.projected, outputWidth: h)
+        var probabilities: [[Float]] = []
+        for slice in share.mine {
+            probabilities = attention(qkv: s.qkv, context: s.context, offsets: offsets, lengths: lengths,
+                                      heads: share.items(c.headCount, slice: slice),
+                                      scores: s.scores + slice * s.scoresPerPart, record: recordActivations)
+        }
         share.sync()
-        VectorMath.layerNorm(s.projected + rows.lowerBound * h, residual: nil, bias: nil, rows: rows.count, columns: h,
-                             gamma: layer.outputNormWeight, beta: layer.outputNormBias, epsilon: eps,
-                             output: x + rows.lowerBound * h)
+        for slice in share.mine {
+            Self.linear(share.columns(h, slice: slice), rows: tokens, input: s.context, inputWidth: h,
+                        weight: layer.attentionOutputWeight, bias: layer.attentionOutputBias, residual: x,
+                        output: s.projected, outputWidth: h)
+        }
+        share.sync()
+        for slice in share.mine {
+            let rows = share.items(tokens, slice: slice)
+            VectorMath.layerNorm(s.projected + rows.lowerBound * h, residual: nil, bias: nil, rows: rows.count, columns: h,
+                                 gamma: layer.attentionNormWeight, beta: layer.attentionNormBias, epsilon: eps,
+                                 output: s.attentionOutput + rows.lowerBound * h)
+        }
+        share.sync()
+        var preActivation: [Float] = []
+        for slice in share.mine {
+            let wide = share.columns(inter, slice: slice)
+            Self.linear(wide, rows: tokens, input: s.attentionOutput, inputWidth: h, weight: layer.intermediateWeight,
+                        bias: layer.intermediateBias, residual: nil, output: s.intermediate, outputWidth: inter)
+            if recordActivations { preActivation = Array(UnsafeBufferPointer(start: s.intermediate, count: tokens * inter)) }
+            if wide.count == inter {
+                VectorMath.gelu(s.intermediate, count: tokens * inter)
+            } else {
+                for row in 0..<tokens { VectorMath.gelu(s.intermediate + row * inter + wide.lowerBound, count: wide.count) }
+            }
+        }
+        share.sync()
+        for slice in share.mine {
+            Self.linear(share.columns(h, slice: slice), rows: tokens, input: s.intermediate, inputWidth: inter,
+                        weight: layer.outputWeight, bias: layer.outputBias, residual: s.attentionOutput,
+                        output: s.projected, outputWidth: h)
+        }
+        share.sync()
+        for slice in share.mine {
+            let rows = share.items(tokens, slice: slice)
+            VectorMath.layerNorm(s.projected + rows.lowerBound * h, residual: nil, bias: nil, rows: rows.count, columns: h,
+                                 gamma: layer.outputNormWeight, beta: layer.outputNormBias, epsilon: eps,
+                                 output: x + rows.lowerBound * h)
+        }
         share.sync()
 
         guard recordActivations else { return nil }

@@ -23,8 +23,8 @@ public struct BertEncoder: Sendable {
     public private(set) var weights: BertWeights
     /// The tokenizer, when the encoder was loaded from a model folder or given one.
     public let tokenizer: Tokenizer?
-    /// Threads each forward pass uses: batches are split into this many groups of encodings, a lone
-    /// encoding has each product split this many ways (OpenBLAS itself always runs single-threaded).
+    /// Threads a forward pass may use, up to ``slices``: a batch's groups, or a lone text's shares,
+    /// run this many at once. Results do not depend on it (OpenBLAS itself always runs single-threaded).
     public var threads: Int
     var packed: PackedWeights
 

@@ -19,7 +19,8 @@ import WorkflowModel
 ///    every layer with ``FineTuner``.
 /// 4. For a boolean metric, the threshold that maximises F1 on the validation slice is stored beside 0.5.
 ///
-/// The same rows, settings, seed and thread count give a byte-identical folder. Documented in `Train.md`.
+/// The same rows, settings and seed (and, in full mode, thread count) give a byte-identical folder.
+/// Documented in `Train.md`.
 public struct Train: TaskType {
     public static let id = "train"
     /// 2: head mode encodes rows in fixed length-sorted chunks (a resumed run writes the same model).

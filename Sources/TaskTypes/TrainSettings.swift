@@ -153,16 +153,19 @@ public struct TrainSettings: Sendable, Equatable {
         }
     }
 
-    /// The settings as they are recorded in `metric.json` (every value, defaults included).
+    /// The settings as they are recorded in `metric.json` (every value, defaults included; `threads`
+    /// only in full mode, the one where it changes the result: head mode's model is the same bytes
+    /// whatever the thread count).
     public var jsonValue: JSONValue {
         var object: [String: JSONValue] = [
             "mode": .string(mode.rawValue), "pooling": .string(pooling.rawValue), "epochs": .int(epochs),
             "learning_rate": .double(learningRate), "batch_size": .int(batchSize), "max_tokens": .int(maxTokens),
             "warmup_ratio": .double(warmupRatio), "weight_decay": .double(weightDecay),
-            "validation_fraction": .double(validationFraction), "seed": .int(seed), "threads": .int(threads),
+            "validation_fraction": .double(validationFraction), "seed": .int(seed),
             "patience": .int(patience), "dropout": .double(dropout), "max_gradient_norm": .double(maxGradientNorm),
             "include_seeds": .bool(includeSeeds),
         ]
+        if mode == .full { object["threads"] = .int(threads) }
         switch classWeights {
         case .automatic: object["class_weights"] = "auto"
         case .balanced: object["class_weights"] = "balanced"

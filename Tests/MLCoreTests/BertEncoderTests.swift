@@ -43,13 +43,15 @@ struct BertEncoderTests {
         #expect(zip(alone.scalars, states[3].scalars).allSatisfy { abs($0 - $1) < 1e-5 })
     }
 
-    @Test("recorded activations have the documented shapes and the same output")
+    @Test("recorded activations have the documented shapes and the same output, up to summation order")
     func activations() throws {
         let encodings = try #require(encoder.tokenizer).encode(Array(texts.prefix(2)), maxTokens: 32)
         let tokens = encodings.map(\.count).reduce(0, +)
         let plain = try encoder.forward(encodings)
         let recorded = try encoder.forward(encodings, recordActivations: true)
-        #expect(plain.hidden == recorded.hidden)
+        // Recording runs the batch as one group and unsliced; plain runs it in `slices` groups.
+        let worst = zip(plain.hidden, recorded.hidden).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5, "max difference \(worst)")
         let layers = try #require(recorded.activations)
         #expect(layers.count == 2)
         #expect(recorded.embeddingOutput?.count == tokens * 32)

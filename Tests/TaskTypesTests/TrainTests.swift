@@ -183,6 +183,11 @@ struct TrainFixture {
         let metricJSON = String(decoding: filesA["metric.json"] ?? Data(), as: UTF8.self)
         #expect(metricJSON.hasPrefix("{\n  \"base_model\": {\n"))
         #expect(!metricJSON.contains(fixture.stage.root.path))
+        // Head mode's bytes do not depend on the thread count, so it is not recorded.
+        #expect(!metricJSON.contains("\"threads\""))
+        let (_, single) = try await fixture.run(rows: rows, train: ["mode": "head", "threads": 1], memo: nil, output: "c")
+        let filesC = try TrainFixture.files(in: single)
+        for name in filesA.keys.sorted() { #expect(filesA[name] == filesC[name], "\(name) differs with 1 thread") }
     }
 
     @Test func clsPoolingWritesASequenceClassificationFolder() async throws {
