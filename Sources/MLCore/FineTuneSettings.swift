@@ -46,7 +46,7 @@ public struct FineTuneSettings: Sendable, Equatable {
     public var classWeights: [Float]? = nil
     /// Seeds shuffling, dropout and the head's initial weights.
     public var seed: UInt64 = 42
-    /// Worker threads; results are bit-identical for the same thread count.
+    /// Worker threads (at most ``BertEncoder/slices`` help); results do not depend on it.
     public var threads: Int = 2
     /// Epochs without a better validation score before training stops.
     public var patience: Int = 2

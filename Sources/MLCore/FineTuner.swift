@@ -8,8 +8,9 @@ import Foundation
 /// on the validation examples; the best epoch's weights are kept (macro-F1, ties to lower loss) and
 /// training stops after `patience` epochs without improvement.
 ///
-/// Batches are packed (no padding rows) and split across `threads` threads in a fixed way: the same
-/// examples, settings, seed and thread count give bit-identical weights.
+/// Batches are packed (no padding rows) and cut into ``BertEncoder/slices`` groups in a fixed way, run
+/// by up to `threads` threads: the same examples, settings and seed give bit-identical weights, whatever
+/// the thread count.
 ///
 /// ```swift
 /// let tuner = FineTuner(encoder: encoder, labels: 2, settings: FineTuneSettings(epochs: 3))

@@ -3,10 +3,11 @@ import Foundation
 /// The encoder and head being trained: their parameters and gradients in flat buffers (see
 /// ``ParameterLayout``), and the per-thread workspaces that compute a batch's loss and gradients.
 ///
-/// A batch is sorted by length and cut into at most `threads` groups of similar work; each group runs
-/// forward and backward on its own thread with OpenBLAS single-threaded, into its own gradient buffer.
-/// The buffers are then added in group order and the word-embedding rows scattered in token order, so
-/// the result never depends on thread timing: the same batch and thread count give the same bits.
+/// A batch is sorted by length and cut into at most ``BertEncoder/slices`` groups of similar work; each
+/// group runs forward and backward into its own gradient buffer, on its own thread when `threads`
+/// allows, with OpenBLAS single-threaded. The buffers are then added in group order and the
+/// word-embedding rows scattered in token order, so the result depends neither on thread timing nor
+/// on the thread count: the same batch gives the same bits.
 final class TrainableModel: @unchecked Sendable {
     let layout: ParameterLayout
     let pass: BackwardPass
@@ -51,7 +52,7 @@ final class TrainableModel: @unchecked Sendable {
         clearWordGradients()
         let totalWeight = examples.reduce(Float(0)) { $0 + classWeights[$1.label] }
         let order = examples.indices.sorted { (examples[$0].encoding.count, $0) < (examples[$1].encoding.count, $1) }
-        let ranges = BertEncoder.partition(order.map { examples[$0].encoding.count }, parts: threads)
+        let ranges = BertEncoder.partition(order.map { examples[$0].encoding.count }, parts: BertEncoder.slices)
         let groups: [BackwardPass.Group] = ranges.map { range in
             let members = order[range]
             return BackwardPass.Group(
@@ -68,11 +69,16 @@ final class TrainableModel: @unchecked Sendable {
             losses[0] = pass.run(&group, parameters: parameters.pointer, gradient: gradient.pointer, workspace: workspaces[0])
         } else {
             let results = LossSlots(count: groups.count)
-            DispatchQueue.concurrentPerform(iterations: groups.count) { index in
+            let runOne: @Sendable (Int) -> Void = { [self] index in
                 var group = groups[index]
                 let target = index == 0 ? gradient : extraGradients[index - 1]
                 results.store(pass.run(&group, parameters: parameters.pointer, gradient: target.pointer,
                                        workspace: workspaces[index]), at: index)
+            }
+            if threads > 1 {
+                DispatchQueue.concurrentPerform(iterations: groups.count, execute: runOne)
+            } else {
+                for index in groups.indices { runOne(index) }
             }
             losses = results.values
             addExtraGradients(count: groups.count - 1)

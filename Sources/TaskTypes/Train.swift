@@ -19,7 +19,7 @@ import WorkflowModel
 ///    every layer with ``FineTuner``.
 /// 4. For a boolean metric, the threshold that maximises F1 on the validation slice is stored beside 0.5.
 ///
-/// The same rows, settings and seed (and, in full mode, thread count) give a byte-identical folder.
+/// The same rows, settings and seed give a byte-identical folder, whatever the thread count.
 /// Documented in `Train.md`.
 public struct Train: TaskType {
     public static let id = "train"

@@ -153,9 +153,8 @@ public struct TrainSettings: Sendable, Equatable {
         }
     }
 
-    /// The settings as they are recorded in `metric.json` (every value, defaults included; `threads`
-    /// only in full mode, the one where it changes the result: head mode's model is the same bytes
-    /// whatever the thread count).
+    /// The settings as they are recorded in `metric.json` (every value, defaults included, except
+    /// `threads`: the model is the same bytes whatever the thread count).
     public var jsonValue: JSONValue {
         var object: [String: JSONValue] = [
             "mode": .string(mode.rawValue), "pooling": .string(pooling.rawValue), "epochs": .int(epochs),
@@ -165,7 +164,6 @@ public struct TrainSettings: Sendable, Equatable {
             "patience": .int(patience), "dropout": .double(dropout), "max_gradient_norm": .double(maxGradientNorm),
             "include_seeds": .bool(includeSeeds),
         ]
-        if mode == .full { object["threads"] = .int(threads) }
         switch classWeights {
         case .automatic: object["class_weights"] = "auto"
         case .balanced: object["class_weights"] = "balanced"

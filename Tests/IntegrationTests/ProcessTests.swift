@@ -58,8 +58,9 @@ struct ProcessTests {
     }
 
     /// The process group the running stage recorded in its scratch folder (waiting up to 60 s: the
-    /// command may start before Lunette has written the file).
-    static func runningProcessGroup(in work: URL) -> Int32? {
+    /// command may start before Lunette has written the file); failing that, the group of a live
+    /// process carrying the stage's marker, or of a child of `parent` in a group of its own.
+    static func runningProcessGroup(in work: URL, parent: Int32? = nil) -> Int32? {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             for folder in (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [] {
@@ -72,9 +73,35 @@ struct ProcessTests {
             // The stage's processes carry its scratch folder in their environment, file or not.
             let root = work.deletingLastPathComponent().deletingLastPathComponent()
             if let group = ProcessGroups.liveStageProcesses(under: root).first?.group { return group }
+            if let parent, let group = childGroup(of: parent) { return group }
             usleep(20_000)
         }
+        // Say what was there, so that a failure can be understood.
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? []
+        let listing = folders.map { folder in
+            "\(folder): \((try? FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent(folder).path)) ?? [])"
+        }
+        print("runningProcessGroup: nothing found in \(work.path) within 60 s; folders: \(listing); children of \(parent.map(String.init) ?? "-"): \(parent.map(children(of:)) ?? [])")
         return nil
+    }
+
+    /// `(pid, pgid)` of the live processes whose parent is `parent`.
+    static func children(of parent: Int32) -> [(Int32, Int32)] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry in
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 3, fields[0] != "Z", Int32(fields[1]) == parent, let group = Int32(fields[2]) else { return nil }
+            return (pid, group)
+        }
+    }
+
+    /// The process group of a child of `parent` that leads a group other than `parent`'s own.
+    static func childGroup(of parent: Int32) -> Int32? {
+        let parentGroup = getpgid(parent)
+        return children(of: parent).first { $0.1 != parentGroup && $0.1 == $0.0 }?.1
     }
 
     /// Processes of a group that are alive (zombies waiting to be reaped do not count).
@@ -106,7 +133,7 @@ struct ProcessTests {
         let (process, _, _) = try Self.start(["run", Self.target], in: workspace, extra: ["SLOW_SECONDS": "30"])
         try await Self.waitFor(workspace.root.appendingPathComponent("out/started"))
         let work = workspace.root.appendingPathComponent("cache/work")
-        let group = try #require(Self.runningProcessGroup(in: work))
+        let group = try #require(Self.runningProcessGroup(in: work, parent: process.processIdentifier))
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)

@@ -88,6 +88,24 @@ struct FineTunerTests {
         #expect(try run(seed: 6).weights != first.weights)
     }
 
+    @Test("the thread count changes no bit of the trained weights, head or curve")
+    func threadCountChangesNothing() throws {
+        let encoder = try BertEncoder.makeTiny(seed: 3)
+        let examples = try Self.separable(count: 24, seed: 4), validation = try Self.separable(count: 8, seed: 5)
+        let results = try [1, 2, 3].map { threads in
+            var settings = Self.settings
+            settings.epochs = 2
+            settings.threads = threads
+            return try FineTuner(encoder: encoder, labels: 2, settings: settings)
+                .train(examples, validation: validation, progress: { _ in }, isCancelled: { false })
+        }
+        for result in results.dropFirst() {
+            #expect(result.weights == results[0].weights)
+            #expect(result.head == results[0].head)
+            #expect(result.curve == results[0].curve)
+        }
+    }
+
     @Test("training stops after `patience` epochs without a better validation score and keeps the best epoch")
     func earlyStopping() throws {
         let encoder = try BertEncoder.makeTiny(seed: 3)
