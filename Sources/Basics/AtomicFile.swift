@@ -9,7 +9,7 @@ import Glibc
 /// The bytes go to a temporary file in the same directory, which is fsynced and renamed over the
 /// destination; the directory is then fsynced so the rename survives a power cut. A crash at any
 /// point leaves the destination as it was, plus at worst a stray `.tmp-*` file that the next
-/// writer ignores.
+/// writer ignores and ``removeStaleTemporaries(in:)`` deletes.
 public enum AtomicFile {
     /// Atomically replaces `path` with `data`.
     /// - Throws: ``FileSystemError`` naming the path when any step fails; the destination is untouched.
@@ -34,6 +34,23 @@ public enum AtomicFile {
             throw error
         }
         syncDirectory(directory.isEmpty ? "." : directory)
+    }
+
+    /// Removes the temporary files that writers killed mid-write left in `directory`: `.tmp-<pid>-*`
+    /// whose process is gone. Files of live processes (a writer at work) are kept.
+    /// - Returns: The names removed.
+    @discardableResult
+    public static func removeStaleTemporaries(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var removed: [String] = []
+        for name in names where name.hasPrefix(".tmp-") {
+            let fields = name.dropFirst(5).split(separator: "-", maxSplits: 1)
+            guard fields.count == 2, let pid = pid_t(fields[0]), pid > 0, fields[1].allSatisfy(\.isNumber) else { continue }
+            // kill(pid, 0) fails with ESRCH only when no such process exists.
+            guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+            if unlink("\(directory)/\(name)") == 0 { removed.append(name) }
+        }
+        return removed.sorted()
     }
 
     /// Writes every byte of `data` to `fd`, retrying short writes.

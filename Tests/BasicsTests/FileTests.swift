@@ -34,6 +34,22 @@ import Glibc
         #expect(temp.entries() == ["dir"])
         #expect(temp.read("dir/x") == "keep")
     }
+
+    @Test func staleTemporariesOfDeadWritersAreRemovedAndLiveOnesKept() throws {
+        let temp = try TemporaryDirectory(prefix: "basics")
+        defer { temp.remove() }
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = finished.processIdentifier
+        try temp.write("half", to: "w/.tmp-\(dead)-123")
+        try temp.write("mine", to: "w/.tmp-\(getpid())-456")
+        try temp.write("odd", to: "w/.tmp-notapid-1")
+        try temp.write("lock", to: "w/demo.lock")
+        #expect(AtomicFile.removeStaleTemporaries(in: temp("w").path) == [".tmp-\(dead)-123"])
+        #expect(temp.entries(in: "w") == [".tmp-\(getpid())-456", ".tmp-notapid-1", "demo.lock"])
+    }
 }
 
 @Suite struct FileLockTests {

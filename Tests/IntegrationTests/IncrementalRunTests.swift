@@ -22,11 +22,14 @@ struct IncrementalRunTests {
         #expect(first.contains("shop/tone-a/register") && first.contains("shop/tone-b/register"))
         #expect(report.reused == 5)
         #expect(try workspace.read("out/a-doubled.txt") == "16 16\n")
+        // A lock write killed half-way by an earlier run left its temporary file; the next run removes it.
+        try workspace.write("{\"half", to: "workflows/.tmp-2147483000-42")
         let (second, again) = try await workspace.run()
         #expect(second.isEmpty)
         #expect(again.reused == 14)
         let lock = try workspace.read("workflows/shop.lock")
         #expect(lock.contains("\"shop/tone-a/doubled\":"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.root.appendingPathComponent("workflows/.tmp-2147483000-42").path))
     }
 
     @Test("changing one run's hyperparameter re-runs only that run's train and what follows")
