@@ -171,7 +171,7 @@ let package = Package(
             name: "ServerTests", dependencies: ["Server", "Workspace", "TaskTypes", "MLCore", "Basics", "_TestSupport"],
             exclude: ["Cases"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Workspace", "TaskTypes", "MLCore", "lunette", "_TestSupport"],
+            name: "IntegrationTests", dependencies: ["Commands", "Workspace", "TaskTypes", "MLCore", "lunette", "_TestSupport"],
             exclude: ["Cases"], swiftSettings: swiftSettings),
     ]
 )

@@ -21,6 +21,30 @@ public struct RootCommand: AsyncParsableCommand {
         ])
 
     public init() {}
+
+    /// The command line with a leading `-C DIR` / `--directory DIR` (as `git -C` and `make -C` take
+    /// it) moved behind the subcommands, where the commands declare it: `lunette -C examples run`
+    /// means `lunette run -C examples`. Anything else is returned unchanged.
+    public static func arguments(_ raw: [String]) -> [String] {
+        guard let first = raw.first else { return raw }
+        var option: [String]
+        var rest: ArraySlice<String>
+        if first == "-C" || first == "--directory", raw.count >= 2 {
+            option = [first, raw[1]]
+            rest = raw.dropFirst(2)
+        } else if first.hasPrefix("--directory=") {
+            option = [first]
+            rest = raw.dropFirst()
+        } else {
+            return raw
+        }
+        // Before a `--` that ends the options, else at the end.
+        if let end = rest.firstIndex(of: "--") {
+            return Array(rest[..<end]) + option + Array(rest[end...])
+        }
+        option = Array(rest) + option
+        return option
+    }
 }
 
 /// The version `lunette --version` prints.

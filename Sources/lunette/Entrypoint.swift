@@ -4,6 +4,6 @@ import Commands
 @main
 struct Entrypoint {
     static func main() async {
-        await RootCommand.main()
+        await RootCommand.main(RootCommand.arguments(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -1,5 +1,6 @@
 import Basics
 import ContentCache
+import Commands
 import Foundation
 import Planning
 import RunStore
@@ -193,6 +194,21 @@ struct ProcessTests {
         #expect(second.status == 0)
         #expect(second.error.contains("waiting for another invocation to finish"))
         #expect(second.output.contains("nothing to do") || second.output.contains("0 ran"), "\(second.output)")
+    }
+
+    @Test("-C DIR works before the subcommand too, as with git and make")
+    func directoryBeforeSubcommand() throws {
+        let here = try CaseWorkspace("incremental", project: "shop")
+        let there = try CaseWorkspace("slow", project: "slow")
+        for arguments in [["-C", there.root.path, "plan"], ["--directory=\(there.root.path)", "plan"], ["plan", "-C", there.root.path]] {
+            let result = try Self.run(arguments, in: here)
+            #expect(result.status == 0, "\(arguments): \(result.error)")
+            #expect(result.output.contains("slow/first/slow"), "\(arguments): \(result.output)")
+            #expect(!result.output.contains("shop/"), "\(arguments): \(result.output)")
+        }
+        #expect(RootCommand.arguments(["-C", "x", "run", "a", "--", "b"]) == ["run", "a", "-C", "x", "--", "b"])
+        #expect(RootCommand.arguments(["run", "-C", "x"]) == ["run", "-C", "x"])
+        #expect(RootCommand.arguments(["-C"]) == ["-C"])
     }
 
     @Test("invalid manifests exit 2 with every diagnostic, and nothing runs")
