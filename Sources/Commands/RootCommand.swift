@@ -1,4 +1,5 @@
 import ArgumentParser
+import MLCore
 
 /// `lunette`: the root of the command tree.
 public struct RootCommand: AsyncParsableCommand {
@@ -21,6 +22,10 @@ public struct RootCommand: AsyncParsableCommand {
         ])
 
     public init() {}
+
+    /// Process-wide settings to apply before any command runs (OpenBLAS single-threaded, its idle
+    /// workers ended).
+    public static func prepareProcess() { BLAS.runSingleThreaded() }
 
     /// The command line with a leading `-C DIR` / `--directory DIR` (as `git -C` and `make -C` take
     /// it) moved behind the subcommands, where the commands declare it: `lunette -C examples run`

@@ -18,8 +18,17 @@ public enum BLAS {
         return 2
     }
 
-    /// Sets OpenBLAS to one thread, the first time it is read (thread-safe, then free).
-    static let singleThreaded: Void = { openblas_set_num_threads(1) }()
+    /// Sets OpenBLAS to one thread and ends the worker threads it started when it was loaded, the
+    /// first time it is read (thread-safe, then free). Those workers otherwise spin for about 0.1 s
+    /// of CPU at every process start, then sleep.
+    static let singleThreaded: Void = {
+        openblas_set_num_threads(1)
+        _ = blas_thread_shutdown_()
+    }()
+
+    /// Applies ``singleThreaded`` now: programs call it first thing, so that OpenBLAS's idle workers
+    /// do not spin beside a command that never multiplies anything.
+    public static func runSingleThreaded() { _ = singleThreaded }
 
     /// The number of threads OpenBLAS itself uses: 1 once Lunette has multiplied anything.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }

@@ -21,7 +21,7 @@ enum ManifestComposer {
         } catch {
             return (nil, [Diagnostic.error("cannot read the manifest: \(error)", at: location(1, 1, source))])
         }
-        guard let root, !(root.tagName == .null && root.scalar != nil) else {
+        guard let root, !root.isNull else {
             return (nil, [Diagnostic.error(
                 "the manifest is empty", at: location(1, 1, source),
                 hint: "start with 'project: <name>' and a 'runs:' mapping")])

@@ -75,7 +75,7 @@ extension ManifestReader {
     /// `api_key_env:` names a variable. A value that is not a variable name may be the key itself, so the
     /// message never repeats it and the source line is redacted.
     private func readKeyVariable(_ node: Node, _ keyPath: String) -> String? {
-        if case .scalar(let scalar) = node, node.tagName != .null,
+        if case .scalar(let scalar) = node, !node.isNull,
             scalar.string.range(of: "^" + ManifestSchema.environmentVariablePattern + "$",
                                 options: .regularExpression) != nil
         {

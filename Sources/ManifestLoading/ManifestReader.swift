@@ -99,11 +99,11 @@ final class ManifestReader {
 
     /// A string scalar (any non-null scalar, read as written), or an error saying what was found.
     func string(_ node: Node, _ keyPath: String, allowEmpty: Bool = false) -> String? {
-        guard case .scalar(let scalar) = node, node.tagName != .null else {
+        guard case .scalar(let scalar) = node, !node.isNull else {
             error("expected a string, found \(node.kindDescription)", at: node, keyPath)
             return nil
         }
-        if !allowEmpty, scalar.string.trimmingCharacters(in: .whitespaces).isEmpty {
+        if !allowEmpty, scalar.string.unicodeScalars.allSatisfy({ CharacterSet.whitespaces.contains($0) }) {
             error("expected a non-empty string", at: node, keyPath)
             return nil
         }
@@ -194,7 +194,7 @@ final class ManifestReader {
 
     /// The items of a sequence (a single scalar is not promoted: lists must be lists).
     func sequence(_ node: Node, _ keyPath: String) -> [Node]? {
-        if node.tagName == .null, case .scalar = node { return [] }
+        if node.isNull { return [] }
         guard case .sequence(let items) = node else {
             error("expected a list, found \(node.kindDescription)", at: node, keyPath)
             return nil

@@ -33,7 +33,7 @@ extension ManifestReader {
     /// did-you-mean (or the list of valid keys) and left out of the result, so callers only see known keys.
     /// - Parameter owner: The node that owns the mapping (its key), where missing-key errors point.
     func mapping(_ node: Node, _ keyPath: String, allowed: [String]?, owner: Node? = nil) -> MappingNode? {
-        if case .scalar = node, node.tagName == .null {
+        if node.isNull {
             return MappingNode(keyPath: keyPath, anchorNode: owner ?? node, entries: [])
         }
         guard case .mapping(let pairs) = node else {
@@ -47,7 +47,7 @@ extension ManifestReader {
                 merged += mergedEntries(value, keyPath, allowed: allowed)
                 continue
             }
-            guard case .scalar(let scalar) = keyNode, keyNode.tagName != .null else {
+            guard case .scalar(let scalar) = keyNode, !keyNode.isNull else {
                 error("mapping keys must be plain names, found \(keyNode.kindDescription)", at: keyNode, keyPath)
                 continue
             }

@@ -5,6 +5,20 @@ extension Node {
     /// The resolved tag's name (`tag:yaml.org,2002:int`, …); Yams keeps `Tag.name` internal but prints it.
     var tagName: Tag.Name { Tag.Name(rawValue: tag.description) }
 
+    /// Whether the node is YAML null, decided without Yams' regular expressions while a plain scalar's
+    /// tag is still implicit: with the default resolver it is null exactly when it reads `~`, `null`,
+    /// `Null`, `NULL` or nothing (no earlier rule matches those). A quoted scalar is never null.
+    var isNull: Bool {
+        guard case .scalar(let scalar) = self else { return false }
+        switch scalar.tag.description {
+        case Tag.Name.implicit.rawValue: return Self.nullSpellings.contains(scalar.string)
+        case Tag.Name.nonSpecific.rawValue: return false
+        case let name: return name == Tag.Name.null.rawValue
+        }
+    }
+
+    private static let nullSpellings: Set<String> = ["~", "null", "Null", "NULL", ""]
+
     /// How a node is described in "expected X, found Y" messages: `a mapping`, `a list`, `null`, or the
     /// scalar as written (shortened), so `found 'three'` points at the mistake.
     var kindDescription: String {
@@ -13,7 +27,7 @@ extension Node {
         case .sequence: return "a list"
         case .alias: return "an alias"
         case .scalar(let scalar):
-            if tagName == .null { return "null" }
+            if isNull { return "null" }
             let text = scalar.string.count > 40 ? scalar.string.prefix(37) + "..." : Substring(scalar.string)
             return "'\(text)'"
         }

@@ -21,11 +21,31 @@ struct PathResolver: Sendable {
     let workspaceRoot: URL
     /// The manifest's folder, workspace-relative (`workflows`).
     let manifestFolder: String
+    /// The workspace root with its symlinks resolved (once: a manifest has thousands of paths), or nil
+    /// when it does not exist.
+    let realRoot: String?
+    /// What `lstat` said of each path already walked (paths share their folders: `out`, `out/r000`, …).
+    private let seen = LinkMemo()
+
+    /// `lstat` answers for one manifest's load: nil when nothing is there, else whether it is a symlink.
+    private final class LinkMemo: @unchecked Sendable {
+        private let lock = NSLock()
+        private var answers: [String: Bool?] = [:]
+
+        func isSymlink(_ path: String) -> Bool? {
+            if let known = lock.withLock({ answers[path] }) { return known }
+            var status = stat()
+            let answer: Bool? = lstat(path, &status) == 0 ? (status.st_mode & S_IFMT) == S_IFLNK : nil
+            lock.withLock { answers[path] = .some(answer) }
+            return answer
+        }
+    }
 
     init(workspaceRoot: URL, manifestPath: String) {
         self.workspaceRoot = workspaceRoot.standardizedFileURL
         let components = manifestPath.split(separator: "/").dropLast()
         self.manifestFolder = components.joined(separator: "/")
+        self.realRoot = Self.realPath(self.workspaceRoot.path)
     }
 
     /// Why a written path cannot be used.
@@ -38,7 +58,7 @@ struct PathResolver: Sendable {
 
     /// The normalised workspace-relative path for `written`.
     func resolve(_ written: String) -> Result<String, Problem> {
-        let trimmed = written.trimmingCharacters(in: .whitespaces)
+        let trimmed = Self.trimmed(written)
         guard !trimmed.isEmpty else { return .failure(.empty) }
         if trimmed.hasPrefix("/") {
             let root = workspaceRoot.path.hasSuffix("/") ? workspaceRoot.path : workspaceRoot.path + "/"
@@ -55,22 +75,31 @@ struct PathResolver: Sendable {
         return normalised.isEmpty ? .failure(.empty) : checkSymlinks(normalised)
     }
 
+    /// `text` without leading and trailing spaces and tabs (`.whitespaces`), without Foundation's
+    /// bridging in the usual case where there are none.
+    static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last,
+            CharacterSet.whitespaces.contains(first) || CharacterSet.whitespaces.contains(last)
+        else { return text }
+        return text.trimmingCharacters(in: .whitespaces)
+    }
+
     /// `relative` when every symlink on its existing part leads to a place inside the workspace.
     ///
     /// Walks the path one component at a time from the (symlink-resolved) workspace root; a component
     /// that is a symlink is replaced by its resolved target, which must stay inside. The walk stops at
     /// the first component that does not exist (an output not written yet): nothing below it can be a link.
     private func checkSymlinks(_ relative: String) -> Result<String, Problem> {
-        guard let root = Self.realPath(workspaceRoot.path) else { return .success(relative) }
+        guard let root = realRoot else { return .success(relative) }
         func isInside(_ path: String) -> Bool { path == root || path.hasPrefix(root == "/" ? "/" : root + "/") }
         var current = root
         var walked: [Substring] = []
         for component in relative.split(separator: "/") {
             walked.append(component)
             let next = current == "/" ? "/" + component : current + "/" + component
-            var status = stat()
-            guard lstat(next, &status) == 0 else { return .success(relative) }
-            guard (status.st_mode & S_IFMT) == S_IFLNK else {
+            guard let isLink = seen.isSymlink(next) else { return .success(relative) }
+            guard isLink else {
                 current = next
                 continue
             }

@@ -4,6 +4,7 @@ import Commands
 @main
 struct Entrypoint {
     static func main() async {
+        RootCommand.prepareProcess()
         await RootCommand.main(RootCommand.arguments(Array(CommandLine.arguments.dropFirst())))
     }
 }
