@@ -196,8 +196,12 @@ extension BertEncoder {
         /// Slice `slice`'s share of `count` rows (or heads).
         func items(_ count: Int, slice: Int) -> Range<Int> { count * slice / slices..<count * (slice + 1) / slices }
 
-        /// Waits for the other threads to finish the step.
-        func sync() { barrier?.wait() }
+        /// Runs `body` for each of this thread's slices, then waits for the other threads to finish
+        /// the step.
+        func step(_ body: (Int) -> Void) {
+            for slice in mine { body(slice) }
+            barrier?.wait()
+        }
     }
 
     /// Working buffers for one forward pass (`scores` holds one `longest²` matrix per part).
@@ -239,8 +243,8 @@ extension BertEncoder {
     /// One transformer layer in place on `x`, or this thread's shares of it.
     ///
     /// Each GEMM accumulates (beta = 1) onto rows pre-filled with its bias, and the residual where one
-    /// follows; a share fills and multiplies its own columns, so the arithmetic of every value is the
-    /// same however the columns are shared out (only the GEMM calls' widths differ).
+    /// follows; a slice fills and multiplies its own columns. The slices are fixed (``slices``), so a
+    /// value's arithmetic never depends on which thread, or how many, ran them.
     private func runLayer(
         _ layer: PackedWeights.Layer, hidden x: UnsafeMutablePointer<Float>, tokens: Int, offsets: [Int], lengths: [Int],
         scratch s: Scratch, share: Share, recordActivations: Bool
@@ -249,33 +253,32 @@ extension BertEncoder {
         let h = c.hiddenSize, inter = c.intermediateSize, eps = c.layerNormEpsilon
         let input = recordActivations ? Array(UnsafeBufferPointer(start: x, count: tokens * h)) : []
 
-        for slice in share.mine {
+        // Every step runs this thread's slices, then waits for the other threads' (see `Share.step`).
+        share.step { slice in
             Self.linear(share.columns(3 * h, slice: slice), rows: tokens, input: x, inputWidth: h, weight: layer.qkvWeight,
                         bias: layer.qkvBias, residual: nil, output: s.qkv, outputWidth: 3 * h)
         }
-        share.sync()
+        // Recording runs one slice (all heads), so the probabilities come back whole.
         var probabilities: [[Float]] = []
-        for slice in share.mine {
+        share.step { slice in
             probabilities = attention(qkv: s.qkv, context: s.context, offsets: offsets, lengths: lengths,
                                       heads: share.items(c.headCount, slice: slice),
                                       scores: s.scores + slice * s.scoresPerPart, record: recordActivations)
         }
-        share.sync()
-        for slice in share.mine {
+        share.step { slice in
             Self.linear(share.columns(h, slice: slice), rows: tokens, input: s.context, inputWidth: h,
                         weight: layer.attentionOutputWeight, bias: layer.attentionOutputBias, residual: x,
                         output: s.projected, outputWidth: h)
         }
-        share.sync()
-        for slice in share.mine {
+        // Layer norm of a slice's rows of `s.projected` into `output`.
+        func normalise(slice: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
             let rows = share.items(tokens, slice: slice)
             VectorMath.layerNorm(s.projected + rows.lowerBound * h, residual: nil, bias: nil, rows: rows.count, columns: h,
-                                 gamma: layer.attentionNormWeight, beta: layer.attentionNormBias, epsilon: eps,
-                                 output: s.attentionOutput + rows.lowerBound * h)
+                                 gamma: gamma, beta: beta, epsilon: eps, output: output + rows.lowerBound * h)
         }
-        share.sync()
+        share.step { normalise(slice: $0, gamma: layer.attentionNormWeight, beta: layer.attentionNormBias, output: s.attentionOutput) }
         var preActivation: [Float] = []
-        for slice in share.mine {
+        share.step { slice in
             let wide = share.columns(inter, slice: slice)
             Self.linear(wide, rows: tokens, input: s.attentionOutput, inputWidth: h, weight: layer.intermediateWeight,
                         bias: layer.intermediateBias, residual: nil, output: s.intermediate, outputWidth: inter)
@@ -286,20 +289,12 @@ extension BertEncoder {
                 for row in 0..<tokens { VectorMath.gelu(s.intermediate + row * inter + wide.lowerBound, count: wide.count) }
             }
         }
-        share.sync()
-        for slice in share.mine {
+        share.step { slice in
             Self.linear(share.columns(h, slice: slice), rows: tokens, input: s.intermediate, inputWidth: inter,
                         weight: layer.outputWeight, bias: layer.outputBias, residual: s.attentionOutput,
                         output: s.projected, outputWidth: h)
         }
-        share.sync()
-        for slice in share.mine {
-            let rows = share.items(tokens, slice: slice)
-            VectorMath.layerNorm(s.projected + rows.lowerBound * h, residual: nil, bias: nil, rows: rows.count, columns: h,
-                                 gamma: layer.outputNormWeight, beta: layer.outputNormBias, epsilon: eps,
-                                 output: x + rows.lowerBound * h)
-        }
-        share.sync()
+        share.step { normalise(slice: $0, gamma: layer.outputNormWeight, beta: layer.outputNormBias, output: x) }
 
         guard recordActivations else { return nil }
         return LayerActivations(

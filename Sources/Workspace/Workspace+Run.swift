@@ -93,13 +93,15 @@ extension Workspace {
                 project.runs.flatMap { run in StageExpansion.blueprints(for: run, in: project).map(\.id) })
             lock.stages = lock.stages.filter { valid.contains($0.key) }
             let path = root.appendingPathComponent(project.lockPath).path
-            AtomicFile.removeStaleTemporaries(in: (path as NSString).deletingLastPathComponent)
             if lock != before || (!FileManager.default.fileExists(atPath: path) && !lock.stages.isEmpty) {
                 let text = lock.rendered()
                 try AtomicFile.write(Data(text.utf8), to: path)
                 changed.append(project.lockPath)
             }
         }
+        // What killed lock writes left beside the locks, once per folder (projects share `workflows/`).
+        let folders = Set(projects.map { root.appendingPathComponent($0.lockPath).deletingLastPathComponent().path })
+        for folder in folders.sorted() { AtomicFile.removeStaleTemporaries(in: folder) }
         return changed
     }
 }

@@ -250,7 +250,11 @@ final class LockedStrings: @unchecked Sendable {
 func withScriptedServer<T: Sendable>(
     _ script: @escaping ScriptedServer.Script, _ body: (ScriptedServer) async throws -> T
 ) async throws -> T {
-    let server = try await ScriptedServer.start(script)
+    try await withStarted(ScriptedServer.start(script), body)
+}
+
+/// Runs `body` with `server`, then stops it, whether `body` throws or not.
+func withStarted<T: Sendable>(_ server: ScriptedServer, _ body: (ScriptedServer) async throws -> T) async throws -> T {
     do {
         let value = try await body(server)
         try await server.stop()

@@ -111,15 +111,7 @@ struct ProviderFaultTests {
 func withImmediateServer<T: Sendable>(
     _ script: @escaping ScriptedServer.ImmediateScript, _ body: (ScriptedServer) async throws -> T
 ) async throws -> T {
-    let server = try await ScriptedServer.start(immediate: script)
-    do {
-        let value = try await body(server)
-        try await server.stop()
-        return value
-    } catch {
-        try? await server.stop()
-        throw error
-    }
+    try await withStarted(ScriptedServer.start(immediate: script), body)
 }
 
 /// Generates rows, strips their labels from the first 16 and has the judge label those, through
