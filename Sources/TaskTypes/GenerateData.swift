@@ -146,38 +146,22 @@ struct GenerateRun {
             }
             return results
         }
-        let limit = cache.configuration.maxConcurrency
         let perCall = settings.examplesPerCall
-        return try await withThrowingTaskGroup(of: (Int, Result<GeneratePrompt.Parsed, TaskError>).self) { group in
-            var results: [Int: GeneratePrompt.Parsed] = [:]
-            var pending = jobs[...]
-            func launch(_ job: (Int, String, [CanonicalRow])) {
-                let (call, label, examples) = job
-                group.addTask {
-                    do {
-                        let response = try await cache.complete(prompt.request(call: call, label: label, examples: examples, count: perCall))
-                        return (call, .success(prompt.parse(response.text, label: label, examples: examples)))
-                    } catch let error as ProviderError {
-                        return (call, .failure(ProviderCallCache.taskError(error, stage: stage)))
-                    }
-                }
+        let values = try await BoundedCalls.run(count: jobs.count, limit: cache.configuration.maxConcurrency) {
+            index -> Result<GeneratePrompt.Parsed, TaskError> in
+            let (call, label, examples) = jobs[index]
+            do {
+                let response = try await cache.complete(prompt.request(call: call, label: label, examples: examples, count: perCall))
+                return .success(prompt.parse(response.text, label: label, examples: examples))
+            } catch let error as ProviderError {
+                return .failure(ProviderCallCache.taskError(error, stage: stage))
             }
-            var launched = 0
-            while launched < limit, let job = pending.popFirst() {
-                launch(job)
-                launched += 1
-            }
-            var failure: TaskError?
-            for try await (call, outcome) in group {
-                switch outcome {
-                case .success(let parsed): results[call] = parsed
-                case .failure(let error): failure = failure ?? error
-                }
-                if failure == nil, let job = pending.popFirst() { launch(job) }
-            }
-            if let failure { throw failure }
-            return results
         }
+        var results: [Int: GeneratePrompt.Parsed] = [:]
+        for (index, value) in values.enumerated() {
+            if let value { results[jobs[index].0] = value }
+        }
+        return results
     }
 
     /// Variations of the seeds of `label` (all seeds when it has none) for offline call `call`.

@@ -124,40 +124,17 @@ public struct LabelRows: TaskType {
     func label(
         _ rows: [CanonicalRow], judge: LabelJudge, cache: ProviderCallCache, context: StageContext
     ) async throws -> [Result<LabelJudge.Verdict, LabelJudge.Failure>] {
-        let limit = cache.configuration.maxConcurrency
         let stage = context.stageID.description
-        typealias Outcome = Result<Result<LabelJudge.Verdict, LabelJudge.Failure>, TaskError>
-        return try await withThrowingTaskGroup(of: (Int, Outcome).self) { group in
-            var results = [Result<LabelJudge.Verdict, LabelJudge.Failure>?](repeating: nil, count: rows.count)
-            var next = 0
-            func launch() {
-                let index = next
-                let row = rows[index]
-                next += 1
-                group.addTask {
-                    do {
-                        return (index, .success(try await judge.verdict(for: row, cache: cache, samples: LabelRows.maxSamples)))
-                    } catch let error as ProviderError {
-                        return (index, .failure(ProviderCallCache.taskError(error, stage: stage)))
-                    }
-                }
+        let values = try await BoundedCalls.run(
+            count: rows.count, limit: cache.configuration.maxConcurrency,
+            completed: { done in context.reporter.progress(completed: done, total: rows.count, label: "rows labelled") }
+        ) { index -> Result<Result<LabelJudge.Verdict, LabelJudge.Failure>, TaskError> in
+            do {
+                return .success(try await judge.verdict(for: rows[index], cache: cache, samples: LabelRows.maxSamples))
+            } catch let error as ProviderError {
+                return .failure(ProviderCallCache.taskError(error, stage: stage))
             }
-            while next < min(limit, rows.count) { launch() }
-            var done = 0
-            var failure: TaskError?
-            for try await (index, outcome) in group {
-                switch outcome {
-                case .success(let result):
-                    results[index] = result
-                    done += 1
-                    context.reporter.progress(completed: done, total: rows.count, label: "rows labelled")
-                case .failure(let error):
-                    failure = failure ?? error
-                }
-                if failure == nil, next < rows.count { launch() }
-            }
-            if let failure { throw failure }
-            return results.map { $0 ?? .failure(LabelJudge.Failure(text: "not answered")) }
         }
+        return values.map { $0 ?? .failure(LabelJudge.Failure(text: "not answered")) }
     }
 }

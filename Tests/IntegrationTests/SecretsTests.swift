@@ -228,8 +228,7 @@ struct SecretsTests {
     }
 
     static func between(_ text: String, _ start: String, _ end: String) -> String? {
-        guard let lower = text.range(of: start), let upper = text.range(of: end, range: lower.upperBound..<text.endIndex) else { return nil }
-        return String(text[lower.upperBound..<upper.lowerBound])
+        ScriptedRequest.text(in: text, between: start, and: end)
     }
 }
 

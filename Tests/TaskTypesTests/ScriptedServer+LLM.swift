@@ -31,16 +31,11 @@ struct DirectoryMemo: MemoCache {
 /// model would, deterministically from the request's text.
 enum ScriptedLLM {
     /// The last user message of a chat-completions body.
-    static func lastUserMessage(_ request: ScriptedRequest) -> String {
-        guard let body = try? JSONValue.parse(request.body), let messages = body["messages"]?.arrayValue else { return "" }
-        return messages.last { $0["role"]?.stringValue == "user" }?["content"]?.stringValue ?? ""
-    }
+    static func lastUserMessage(_ request: ScriptedRequest) -> String { request.lastUserMessage }
 
     /// The text between `start` and `end` in `text`.
     static func between(_ text: String, _ start: String, _ end: String) -> String? {
-        guard let lower = text.range(of: start) else { return nil }
-        guard let upper = text.range(of: end, range: lower.upperBound..<text.endIndex) else { return nil }
-        return String(text[lower.upperBound..<upper.lowerBound])
+        ScriptedRequest.text(in: text, between: start, and: end)
     }
 
     /// Rows for a generate prompt: `count` rows of the asked label, each unique to the prompt,
