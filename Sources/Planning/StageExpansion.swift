@@ -59,7 +59,8 @@ public enum StageExpansion {
             var params = settings
             params["metric"] = metric
             params["seed"] = params["seed"] ?? .int(run.seed)
-            params["provider"] = providerParams(run, project)
+            // `generate: {provider: NAME}` overrides the run's provider for this stage alone.
+            params["provider"] = providerParams(named: settings["provider"]?.stringValue ?? run.provider, project)
             stages.append(
                 StageBlueprint(
                     id: id("generate"), task: "generate", params: params,
@@ -144,7 +145,12 @@ public enum StageExpansion {
 
     /// The provider's settings that shape its answers (never its credentials).
     static func providerParams(_ run: Run, _ project: Project) -> JSONValue {
-        guard let name = run.provider, let spec = project.providers[name] else { return .null }
+        providerParams(named: run.provider, project)
+    }
+
+    /// The settings of the provider `name` declares under `providers:` (`null` when there is none).
+    static func providerParams(named name: String?, _ project: Project) -> JSONValue {
+        guard let name, let spec = project.providers[name] else { return .null }
         var object: [String: JSONValue] = ["name": .string(name), "kind": .string(spec.kind)]
         // `api_key_env` names a variable; the key itself never enters params, keys or locks.
         for key in [

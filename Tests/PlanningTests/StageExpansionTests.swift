@@ -98,6 +98,21 @@ import _TestSupport
         #expect(blueprints.first { $0.id.stage == "train" }?.inputs["rows"] == .stage(id("generate"), output: "rows"))
     }
 
+
+    /// Issue 14: `generate: {provider: NAME}` was overwritten by the run's provider.
+    @Test func generateSettingsNameTheirOwnProvider() throws {
+        let project = ProjectBuilder("demo")
+            .provider("local", settings: ["model": "qwen", "base_url": "http://127.0.0.1:8080/v1"])
+            .provider("offline", kind: "offline")
+        let run = ProjectBuilder.makeRun(
+            "tox", training: .generate(["count": 10, "provider": "offline"]), provider: "local")
+        let byName = Dictionary(
+            uniqueKeysWithValues: StageExpansion.blueprints(for: run, in: project.adding(run).build())
+                .map { ($0.id.stage, $0) })
+        #expect(byName["generate"]?.params["provider"] == ["name": "offline", "kind": "offline"])
+        // The run's own provider still serves the stages the override does not name.
+        #expect(byName["evaluate"]?.params["provider"]?["name"] == "local")
+    }
     @Test func importedTracesAreLabelled() throws {
         let run = ProjectBuilder.makeRun("tox", training: .importTraces(DatasetSource(path: "data/traces.json")))
         let blueprints = StageExpansion.blueprints(for: run, in: ProjectBuilder("demo").adding(run).build())
