@@ -154,9 +154,8 @@ struct KillAnywhereTests {
             ProcessGroups.killStageGroups(under: workspace.root)
         }
         try await ProcessTests.waitFor(workspace.root.appendingPathComponent("out/started"))
-        try await ProcessTests.waitFor(other.root.appendingPathComponent("out/started"))
+        let otherGroup = try #require(try await ProcessTests.stageGroup(other))
         let work = workspace.root.appendingPathComponent("cache/work")
-        let otherGroup = try #require(ProcessTests.runningProcessGroup(in: other.root.appendingPathComponent("cache/work")))
         _ = try #require(ProcessTests.runningProcessGroup(in: work))
         // Lunette dies before it could record its stage (the file is gone), and an old, stale record
         // names a process group that now belongs to the other workspace's running stage.

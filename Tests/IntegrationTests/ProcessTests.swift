@@ -117,6 +117,17 @@ struct ProcessTests {
         }.count
     }
 
+    /// The process group of the slow stage's shell, which writes its pid to `out/started` (atomically)
+    /// as its first act: the test waits on that event, not on a time limit for finding the group.
+    static func stageGroup(_ workspace: CaseWorkspace) async throws -> Int32? {
+        let started = workspace.root.appendingPathComponent("out/started")
+        try await waitFor(started, timeout: 120)
+        let text = try String(contentsOf: started, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let pid = Int32(text) else { return nil }
+        let group = getpgid(pid)
+        return group > 0 ? group : nil
+    }
+
     static func waitFor(_ path: URL, timeout: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !FileManager.default.fileExists(atPath: path.path) {
@@ -132,9 +143,8 @@ struct ProcessTests {
 
         let workspace = try CaseWorkspace("slow", project: "slow")
         let (process, _, _) = try Self.start(["run", Self.target], in: workspace, extra: ["SLOW_SECONDS": "30"])
-        try await Self.waitFor(workspace.root.appendingPathComponent("out/started"))
+        let group = try #require(try await Self.stageGroup(workspace))
         let work = workspace.root.appendingPathComponent("cache/work")
-        let group = try #require(Self.runningProcessGroup(in: work, parent: process.processIdentifier))
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
@@ -163,9 +173,7 @@ struct ProcessTests {
     func interrupt() async throws {
         let workspace = try CaseWorkspace("slow", project: "slow")
         let (process, out, _) = try Self.start(["run", Self.target], in: workspace, extra: ["SLOW_SECONDS": "30"])
-        try await Self.waitFor(workspace.root.appendingPathComponent("out/started"))
-        let work = workspace.root.appendingPathComponent("cache/work")
-        let group = try #require(Self.runningProcessGroup(in: work))
+        let group = try #require(try await Self.stageGroup(workspace))
         let start = Date()
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
