@@ -34,8 +34,47 @@ enum CommandFailure {
             printError("interrupted")
             return ExitCode(interrupted)
         }
+        if let error = error as? ValidationError {
+            // A bad value found once the command ran (`--column x`): a usage error like the others.
+            printError("error: \(error.message)")
+            return ExitCode(invalidInput)
+        }
+        if let text = fileErrorText(error) {
+            printError("error: \(text)")
+            return .failure
+        }
         printError("error: \(error)")
         return .failure
+    }
+
+    /// Foundation's file errors (`Error Domain=NSCocoaErrorDomain Code=260 …`) as what failed, the
+    /// path, the system's reason and a fix; `nil` for any other error.
+    static func fileErrorText(_ error: any Error) -> String? {
+        guard let error = error as? CocoaError, (256..<1024).contains(error.code.rawValue) else { return nil }
+        let path = error.filePath ?? error.url?.path ?? "(no path given)"
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        var number = underlying?.domain == NSPOSIXErrorDomain ? underlying.map { Int32($0.code) } : nil
+        if number == nil {
+            switch error.code {
+            case .fileReadNoSuchFile: number = ENOENT
+            case .fileReadNoPermission, .fileWriteNoPermission: number = EACCES
+            case .fileWriteOutOfSpace: number = ENOSPC
+            case .fileWriteVolumeReadOnly: number = EROFS
+            default: break
+            }
+        }
+        let verb = error.code.rawValue >= 512 ? "cannot write" : "cannot read"
+        let reason = number.map { String(cString: strerror($0)) } ?? "error \(error.code.rawValue)"
+        let remedy: String
+        switch number {
+        case ENOENT: remedy = "check the spelling of the path, or create the file first"
+        case EACCES, EPERM: remedy = "check the permissions of this path"
+        case ENOSPC, EDQUOT: remedy = "the disk is full: free space and re-run"
+        case EROFS: remedy = "the file system is read-only: make it writable or pick another path"
+        case EISDIR: remedy = "give a file, not a folder"
+        default: remedy = "check the path and re-run"
+        }
+        return "\(verb) '\(path)': \(reason)\n  fix: \(remedy)"
     }
 }
 

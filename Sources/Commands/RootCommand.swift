@@ -1,5 +1,10 @@
 import ArgumentParser
+import Foundation
 import MLCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `lunette`: the root of the command tree.
 public struct RootCommand: AsyncParsableCommand {
@@ -9,7 +14,7 @@ public struct RootCommand: AsyncParsableCommand {
         discussion: """
             Projects live in workflows/<project>.yaml. `lunette run` expands each run into cached stages (load, split, training data, train, evaluate, register) and runs only what changed; `lunette plan --explain` says why each stage runs or is reused.
 
-            Exit codes: 0 success, 1 a stage failed or `check`/`verify` found a difference, 2 invalid manifests or arguments, 3 the workspace is busy (--no-wait), 130 interrupted.
+            Exit codes: 0 success, 1 a stage or the command failed (or `check`/`verify` found a difference, `score` left rows out), 2 invalid manifests or arguments (usage errors included), 3 the workspace is busy (--no-wait), 130 interrupted.
             """,
         version: LunetteVersion.text,
         subcommands: [
@@ -22,6 +27,25 @@ public struct RootCommand: AsyncParsableCommand {
         ])
 
     public init() {}
+
+    /// Parses `arguments`, runs the command and exits, as `main(_:)` does, except for the exit code
+    /// of a usage error: an unknown option or subcommand, a missing argument, a bad value or a
+    /// failed validation exits 2, as `--help` and the README say, not argument-parser's 64
+    /// (`EX_USAGE`). The message is argument-parser's, with the usage line.
+    public static func execute(_ arguments: [String]) async {
+        do {
+            var command = try await asyncParseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            printError(fullMessage(for: error))
+            Glibc.exit(CommandFailure.invalidInput)
+        }
+    }
 
     /// Process-wide settings to apply before any command runs (OpenBLAS single-threaded, its idle
     /// workers ended).

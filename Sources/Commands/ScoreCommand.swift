@@ -11,7 +11,7 @@ struct ScoreCommand: AsyncParsableCommand {
         commandName: "score",
         abstract: "Score rows with a registered metric: each row comes back with \"score\" and \"probabilities\".",
         discussion: """
-            Reads JSON Lines (or CSV when --input ends in .csv) in the metric's input format, from --input or standard input, and writes each row back with "score" (boolean metrics: true/false; categorical: the label) and "probabilities" (label → probability), in order. Rows that do not fit the metric's input format are reported on standard error with their line numbers and the rest are still scored (exit 1 when any was left out). Map your column names with --column input=text.
+            Reads JSON Lines (or CSV when --input ends in .csv) in the metric's input format, from --input (a file, a pipe or a device such as /dev/stdin) or standard input, and writes each row back with "score" (boolean metrics: true/false; categorical: the label) and "probabilities" (label → probability), in order. Rows that do not fit the metric's input format (a field missing or empty, or an object or array where text belongs, as the dataset loader refuses them) are reported on standard error with their line numbers and the rest are still scored (exit 1 when any was left out). Map your column names with --column input=text.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -23,19 +23,30 @@ struct ScoreCommand: AsyncParsableCommand {
     @Flag(help: "Write CSV: the input's columns, then score and one probability column per label.") var csv = false
     @Option(help: "Threads for the encoder (default: LUNETTE_THREADS or 2).") var threads: Int?
 
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        _ = try columns()
+    }
+
+    /// `--column FIELD=COLUMN` pairs as canonical field → column.
+    func columns() throws -> [String: String] {
+        var columns: [String: String] = [:]
+        for pair in column {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--column takes FIELD=COLUMN, e.g. input=text") }
+            columns[parts[0]] = parts[1]
+        }
+        return columns
+    }
+
     func run() async throws {
         do {
+            let columns = try columns()
             let workspace = try global.workspace()
             let registered = try workspace.registeredMetric(metric)
             let model = try MetricModel(
                 folder: try workspace.modelFolder(for: registered),
                 threads: threads ?? Int(ProcessInfo.processInfo.environment["LUNETTE_THREADS"] ?? "") ?? 2)
-            var columns: [String: String] = [:]
-            for pair in column {
-                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw ValidationError("--column takes FIELD=COLUMN, e.g. input=text") }
-                columns[parts[0]] = parts[1]
-            }
             let format = model.info.rendering.format
             let rows = try input.map { try ScoringInput.read(URL(fileURLWithPath: $0), format: format, columns: columns) }
                 ?? ScoringInput.readJSONLines(FileHandle.standardInput.readDataToEndOfFile(), format: format, columns: columns)

@@ -20,7 +20,15 @@ extension StoreError {
                 .corrupt, message + ": the database file is damaged", path: path,
                 remedy: "move the file aside to start a fresh history (the content cache is not affected)", cause: error)
         case .SQLITE_FULL:
-            return StoreError(.database, message + ": the disk is full", path: path, remedy: "free space and re-run", cause: error)
+            return StoreError(
+                .database, message + ": the disk is full", path: path,
+                remedy: "free space on the disk holding the store and re-run", cause: error)
+        case .SQLITE_IOERR:
+            return StoreError(
+                .database, message + ": a disk read or write failed (\(databaseError.message ?? "disk I/O error"))",
+                path: path,
+                remedy: "check that the disk holding the store has free space and is writable (df -h, dmesg), then re-run",
+                cause: error)
         case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN:
             return StoreError(
                 .database, message + ": \(databaseError.message ?? "cannot write")", path: path,
@@ -28,7 +36,10 @@ extension StoreError {
         default:
             return StoreError(
                 .database, message + ": \(databaseError.message ?? "SQLite error \(databaseError.resultCode)")",
-                path: path, remedy: "run 'lunette doctor' to check the store's integrity", cause: error)
+                path: path,
+                remedy: "re-run; if it happens again, move the file aside to start a fresh history "
+                    + "(the content cache is not affected)",
+                cause: error)
         }
     }
 }

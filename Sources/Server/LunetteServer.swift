@@ -5,6 +5,10 @@ import NIOCore
 import RunStore
 import Workspace
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `lunette serve`: the scoring API, the read-only dashboard and `/metrics` for one workspace.
 ///
 /// ```swift
@@ -45,7 +49,10 @@ public struct LunetteServer: Sendable {
 
     /// Serves until the task is cancelled (or the process gets SIGINT/SIGTERM).
     /// - Parameter onStarted: Called with the bound port once the server listens.
+    /// - Throws: ``ServerConfigurationError`` naming the address and what to change when it cannot
+    ///   listen (the port is taken, a privileged port, an address this machine does not have).
     public func run(onStarted: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let listening = ListeningFlag()
         let bodyTimeout = configuration.requestBodyTimeout
         let app = Application(
             router: makeRouter(),
@@ -55,8 +62,33 @@ public struct LunetteServer: Sendable {
                     idleTimeout: TimeAmount(configuration.idleTimeout))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
                                                     serverName: "lunette"),
-            onServerRunning: { channel in await onStarted(channel.localAddress?.port ?? 0) })
-        try await app.runService()
+            onServerRunning: { channel in
+                listening.set()
+                await onStarted(channel.localAddress?.port ?? 0)
+            })
+        do {
+            try await app.runService()
+        } catch let error where !listening.isSet && !(error is CancellationError) {
+            throw Self.cannotListen(host: configuration.host, port: configuration.port, error)
+        }
+    }
+
+    /// What failing to listen on `host:port` means, instead of NIO's `bind(descriptor:ptr:bytes:)`.
+    static func cannotListen(host: String, port: Int, _ error: any Error) -> ServerConfigurationError {
+        let address = "\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        guard let error = error as? IOError else {
+            return ServerConfigurationError(
+                "cannot listen on \(address): \(error)", remedy: "check --host (a name or address of this machine) and --port")
+        }
+        let reason = String(cString: strerror(error.errnoCode)).lowercased()
+        let remedy: String
+        switch error.errnoCode {
+        case EADDRINUSE: remedy = "pick another --port (0 picks a free one), or stop the process that holds this one"
+        case EACCES, EPERM: remedy = "ports below 1024 need privileges: pick --port 1024 or above"
+        case EADDRNOTAVAIL: remedy = "--host must be an address of this machine (127.0.0.1 for this machine only)"
+        default: remedy = "check --host and --port"
+        }
+        return ServerConfigurationError("cannot listen on \(address): \(reason)", remedy: remedy)
     }
 
     /// The routes.
@@ -101,8 +133,28 @@ public struct LunetteServer: Sendable {
         return router
     }
 
+    /// The percent-decoded path parameter `name`.
+    /// - Throws: ``APIError`` 400 `invalid_reference` (`invalid_path` for other parameters) when it holds a control character (`%00`,
+    ///   `%0A`, …): the store reads names as C strings, so `toxicity%00x` would otherwise score
+    ///   `toxicity`.
     static func parameter(_ name: String, _ context: BasicRequestContext) throws -> String {
         let raw = try context.parameters.require(name)
-        return raw.removingPercentEncoding ?? raw
+        let decoded = raw.removingPercentEncoding ?? raw
+        if let control = decoded.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+            let code = "U+" + String(format: "%04X", control.value)
+            throw APIError(
+                .badRequest, code: name == "reference" ? "invalid_reference" : "invalid_path",
+                "the \(name) in the path holds a control character (\(code)): names, versions and aliases are plain text; "
+                    + "remove it (and check how the URL was built)")
+        }
+        return decoded
     }
+}
+
+/// Whether the server got as far as listening: errors before that are about the address.
+private final class ListeningFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

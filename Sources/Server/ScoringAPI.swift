@@ -47,8 +47,11 @@ struct ScoringAPI: Sendable {
                 problems.append("rows[\(index)]: not a JSON object")
                 continue
             }
-            let (row, missing) = ScoringInput.canonicalRow(from: object, number: index, format: model.info.rendering.format)
-            if missing.isEmpty {
+            let (row, missing, invalid) = ScoringInput.canonicalRow(
+                from: object, number: index, format: model.info.rendering.format)
+            if !invalid.isEmpty {
+                problems.append("rows[\(index)]: " + invalid.joined(separator: "; "))
+            } else if missing.isEmpty {
                 canonical.append(row)
             } else {
                 problems.append(

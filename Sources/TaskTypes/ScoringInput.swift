@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import TaskInterface
 import WorkflowModel
 
 /// Rows to score with a registered metric, read from JSONL or CSV with the same column mapping as
@@ -18,9 +19,24 @@ public struct ScoringInput: Sendable {
 
     /// Reads `url` (`.csv`, else JSON Lines) for `format`, mapping canonical fields to the file's
     /// columns with `columns` (canonical → column).
+    ///
+    /// The file is read with `read(2)` to its end, so character devices and pipes work as well as
+    /// regular files: `/dev/stdin`, `/dev/null`, a shell's `<(…)`.
+    /// - Throws: ``TaskError`` naming the file when it cannot be read, or when a CSV file's record
+    ///   boundaries are lost (a quote never closed).
     public static func read(_ url: URL, format: InputFormat, columns: [String: String] = [:]) throws -> ScoringInput {
         url.pathExtension.lowercased() == "csv"
-            ? try readCSV(url, format: format, columns: columns) : try readJSONLines(try Data(contentsOf: url), format: format, columns: columns)
+            ? try readCSV(url, format: format, columns: columns)
+            : try readJSONLines(try contents(of: url), format: format, columns: columns)
+    }
+
+    /// Every byte of `url`, read in chunks until the end of the file (Foundation's
+    /// `Data(contentsOf:)` refuses devices and pipes with "permission denied").
+    static func contents(of url: URL) throws -> Data {
+        let reader = try ByteChunkReader(url: url)
+        var data = Data()
+        while try reader.withNextChunk({ data.append(contentsOf: $0) }) {}
+        return data
     }
 
     /// Reads JSON Lines from bytes (standard input).
@@ -49,7 +65,11 @@ public struct ScoringInput: Sendable {
             do {
                 record = try reader.next()
             } catch let error as CSVError {
-                if error.isFatal { throw error }
+                if error.isFatal {
+                    throw TaskError(
+                        "\(url.path): \(error.located)", remedy: "fix the file so it is valid CSV (RFC 4180)",
+                        code: .invalidInput)
+                }
                 result.problems.append(error.located)
                 continue
             }
@@ -70,16 +90,33 @@ public struct ScoringInput: Sendable {
     }
 
     /// Maps one JSON object to a canonical row, reading each canonical field from
-    /// `columns[field] ?? field`, and names the fields `format` needs that the object lacks
-    /// (canonical names; empty when the row can be scored). Used by `score` and the scoring server.
+    /// `columns[field] ?? field`. Used by `score` and the scoring server.
+    ///
+    /// `input` and `output` follow ``TextField``, the dataset loader's rule: `null`, blank and
+    /// empty values count as missing, and an object or array is refused, never scored as its JSON
+    /// text.
+    /// - Returns: The row; `missing`, the fields `format` needs that the object lacks or leaves
+    ///   empty (canonical names; empty when the row can be scored); and `invalid`, a phrase per
+    ///   field that is present but not text (`'input' must be text, not an object`).
     public static func canonicalRow(
         from object: [String: JSONValue], number: Int, format: InputFormat, columns: [String: String] = [:]
-    ) -> (row: CanonicalRow, missing: [String]) {
+    ) -> (row: CanonicalRow, missing: [String], invalid: [String]) {
         func value(_ field: String) -> JSONValue? { object[columns[field] ?? field] }
         var row = CanonicalRow(row: number)
+        var invalid: [String] = []
+        var notText: Set<String> = []
         row.id = value("id")?.displayText
-        row.input = value("input")?.displayText
-        row.output = value("output")?.displayText
+        let wanted = Set(format.requiredFields + format.optionalFields)
+        for field in ["input", "output"] {
+            switch TextField.read(value(field)) {
+            case .text(let text):
+                if field == "input" { row.input = text } else { row.output = text }
+            case .empty: break
+            case .notText(let kind):
+                notText.insert(field)
+                if wanted.contains(field) { invalid.append("'\(columns[field] ?? field)' must be text, not \(kind)") }
+            }
+        }
         if let documents = value("documents") {
             row.documents = documents.arrayValue?.map(\.displayText)
                 ?? (try? JSONValue.parse(documents.displayText))?.arrayValue?.map(\.displayText) ?? [documents.displayText]
@@ -89,8 +126,8 @@ public struct ScoringInput: Sendable {
         row.session = value("session").map { ($0.stringValue.flatMap { try? JSONValue.parse($0) }) ?? $0 }
         let missing = format.requiredFields.filter { field in
             switch field {
-            case "input": return row.input == nil
-            case "output": return row.output == nil
+            case "input": return row.input == nil && !notText.contains(field)
+            case "output": return row.output == nil && !notText.contains(field)
             case "documents": return row.documents == nil
             case "tools": return row.tools == nil
             case "trace": return row.trace == nil
@@ -98,11 +135,15 @@ public struct ScoringInput: Sendable {
             default: return false
             }
         }
-        return (row, missing)
+        return (row, missing, invalid)
     }
 
     private mutating func add(_ object: [String: JSONValue], number: Int, format: InputFormat, columns: [String: String]) {
-        let (row, missing) = Self.canonicalRow(from: object, number: number, format: format, columns: columns)
+        let (row, missing, invalid) = Self.canonicalRow(from: object, number: number, format: format, columns: columns)
+        guard invalid.isEmpty else {
+            problems.append("line \(number): " + invalid.joined(separator: "; "))
+            return
+        }
         guard missing.isEmpty else {
             let fields = missing.map { "'\(columns[$0] ?? $0)'" }.joined(separator: ", ")
             problems.append("line \(number): missing \(fields) (the metric's input is \(format.rawValue); map columns with --column FIELD=COLUMN)")

@@ -5,6 +5,6 @@ import Commands
 struct Entrypoint {
     static func main() async {
         RootCommand.prepareProcess()
-        await RootCommand.main(RootCommand.arguments(Array(CommandLine.arguments.dropFirst())))
+        await RootCommand.execute(RootCommand.arguments(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -65,7 +65,7 @@ struct ServeProcessTests {
     func badBatchWindow() throws {
         let workspace = try CaseWorkspace("incremental", project: "shop")
         let result = try ProcessTests.run(["serve", "--port", "0", "--batch-window=-5"], in: workspace)
-        #expect(result.status == 64, "\(result.error)")
+        #expect(result.status == 2, "\(result.error)")
         #expect(result.error.contains("--batch-window -5.0: give milliseconds from 0 to 1000 (default 0)"), "\(result.error)")
     }
 }
