@@ -102,12 +102,13 @@ struct DatasetValidator {
         }
     }
 
+    /// `input` and `output` by ``TextField``'s rule, the one `score` and `serve` apply too.
     private mutating func text(_ value: JSONValue, field: String, row: Int) -> String? {
-        switch value {
-        case .string(let text): return text
-        case .int, .double, .bool: return value.canonicalText
-        default:
-            problem("\(rowWord) \(row): \(describe(field)) must be text, not \(value.kindText)")
+        switch TextField.read(value) {
+        case .text(let text): return text
+        case .empty: return nil  // not reached: check(_:row:) handles empty values first
+        case .notText(let kind):
+            problem("\(rowWord) \(row): \(describe(field)) must be text, not \(kind)")
             return nil
         }
     }
