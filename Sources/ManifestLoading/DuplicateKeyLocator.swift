@@ -16,7 +16,7 @@ enum DuplicateKeyLocator {
         let indent = first.column - 1
         if first.line < source.lineCount {
             for number in (first.line + 1)...source.lineCount {
-                guard let line = source.line(number) else { break }
+                guard let line = source.rawLine(number) else { break }
                 let scalars = Array(line.unicodeScalars)
                 let content = scalars.drop { $0 == " " }
                 if content.isEmpty || content.first == "#" { continue }
@@ -29,7 +29,7 @@ enum DuplicateKeyLocator {
         }
         // Flow style: the next "key:" after the first, on this line or a later one.
         for number in first.line...max(first.line, source.lineCount) {
-            guard let line = source.line(number) else { break }
+            guard let line = source.rawLine(number) else { break }
             let scalars = Array(line.unicodeScalars)
             let from = number == first.line ? min(scalars.count, first.column) : 0
             for start in from..<max(from, scalars.count) {
@@ -47,7 +47,7 @@ enum DuplicateKeyLocator {
     /// The key path of the block-style key at `location`: the keys of the less-indented lines above it.
     /// Nil when the key is not the first thing on its line (flow style), where indentation says nothing.
     static func keyPath(at location: SourceLocation, key: String, in source: ManifestSource) -> String? {
-        guard let keyLine = source.line(location.line) else { return nil }
+        guard let keyLine = source.rawLine(location.line) else { return nil }
         let lead = keyLine.unicodeScalars.prefix { $0 == " " || $0 == "-" }.count
         guard lead == location.column - 1 else { return nil }
         var path = [key]
@@ -55,7 +55,7 @@ enum DuplicateKeyLocator {
         var number = location.line - 1
         while number >= 1, indent > 0 {
             defer { number -= 1 }
-            guard let line = source.line(number) else { break }
+            guard let line = source.rawLine(number) else { break }
             let scalars = Array(line.unicodeScalars)
             let content = scalars.drop { $0 == " " || $0 == "-" }
             guard !content.isEmpty, content.first != "#" else { continue }

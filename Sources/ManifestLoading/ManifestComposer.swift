@@ -5,17 +5,21 @@ import Yams
 ///
 /// Three things stop a manifest before its keys are read: a syntax error (Yams scanner, parser or
 /// composer error, located at its mark), a key written twice in one mapping (Yams refuses the whole
-/// document; we point at the second occurrence and name the first), and a document that expands to more
-/// than ``nodeLimit`` nodes through anchors and aliases (a "billion laughs" alias bomb).
+/// document; we point at the second occurrence and name the first), and a document whose aliases expand to
+/// more than ``nodeLimit`` nodes (a "billion laughs" alias bomb). Nodes written out are not counted: a
+/// plain manifest of any size is no bomb.
 enum ManifestComposer {
-    /// The most YAML nodes a manifest may expand to. Real manifests have a few hundred.
+    /// The most YAML nodes a manifest's aliases may expand to. Real manifests add a few hundred.
     static let nodeLimit = 100_000
 
     /// The root node, or nil with the diagnostics that explain why there is none.
     static func compose(_ source: ManifestSource) -> (Node?, [Diagnostic]) {
         let root: Node?
+        // Nodes hold their anchors weakly and the parser holds them, so it lives while aliases are counted.
+        let parser: Parser
         do {
-            root = try Parser(yaml: source.text).singleRoot()
+            parser = try Parser(yaml: source.text)
+            root = try parser.singleRoot()
         } catch let error as YamlError {
             return (nil, [diagnostic(for: error, in: source)])
         } catch {
@@ -26,8 +30,10 @@ enum ManifestComposer {
                 "the manifest is empty", at: location(1, 1, source),
                 hint: "start with 'project: <name>' and a 'runs:' mapping")])
         }
-        if root.countingNodes(limit: nodeLimit) > nodeLimit {
-            let (node, keyPath) = largestSubtree(root, keyPath: "")
+        let bomb = withExtendedLifetime(parser) { () -> (Node?, String)? in
+            root.countingAliasExpansions(limit: nodeLimit) > nodeLimit ? largestSubtree(root, keyPath: "") : nil
+        }
+        if let (node, keyPath) = bomb {
             let location = source.location(of: node) ?? location(1, 1, source)
             return (nil, [Diagnostic.error(
                 "the manifest expands to more than \(nodeLimit) YAML nodes through anchors and aliases",
@@ -37,19 +43,19 @@ enum ManifestComposer {
         return (root, [])
     }
 
-    /// The deepest key whose value alone passes the node limit: where the alias bomb goes off.
+    /// The deepest key whose value's aliases alone pass the node limit: where the alias bomb goes off.
     private static func largestSubtree(_ node: Node, keyPath: String) -> (Node?, String) {
         var current: (key: Node?, value: Node, path: String) = (nil, node, keyPath)
         while true {
             var next: (Node?, Node, String)?
             switch current.value {
             case .mapping(let pairs):
-                for (key, value) in pairs where value.countingNodes(limit: nodeLimit) > nodeLimit {
+                for (key, value) in pairs where value.countingAliasExpansions(limit: nodeLimit) > nodeLimit {
                     next = (key, value, current.path.appendingKey(key.string ?? "?"))
                     break
                 }
             case .sequence(let items):
-                for (index, item) in items.enumerated() where item.countingNodes(limit: nodeLimit) > nodeLimit {
+                for (index, item) in items.enumerated() where item.countingAliasExpansions(limit: nodeLimit) > nodeLimit {
                     next = (item, item, current.path.appendingIndex(index))
                     break
                 }

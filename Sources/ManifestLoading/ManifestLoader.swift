@@ -20,14 +20,37 @@ public struct ManifestLoader: Sendable {
     public let workspaceRoot: URL
     /// Where base models are installed, for the "not installed" check; nil skips the check.
     public let modelsDirectory: URL?
+    /// The content cache's folder when it is not `cache/` (`$LUNETTE_CACHE`), which no output may touch.
+    public let cacheDirectory: URL?
 
     /// - Parameters:
     ///   - workspaceRoot: The absolute workspace folder.
     ///   - modelsDirectory: Where base models are installed (`<models>/<folder>/<required files>`), or nil
     ///     to skip the "base model is not installed" check.
-    public init(workspaceRoot: URL, modelsDirectory: URL?) {
+    ///   - cacheDirectory: The content cache's folder (`$LUNETTE_CACHE`), when it is not `cache/`.
+    public init(workspaceRoot: URL, modelsDirectory: URL?, cacheDirectory: URL? = nil) {
         self.workspaceRoot = workspaceRoot.standardizedFileURL
         self.modelsDirectory = modelsDirectory
+        self.cacheDirectory = cacheDirectory
+    }
+
+    /// The parts of the workspace that no custom stage may declare as an output (their own path, a folder
+    /// around them or a path inside them): a stage's outputs are deleted before it runs.
+    var protectedPaths: [ProtectedPath] {
+        var protected = [
+            ProtectedPath(path: "workflows", what: "the workspace's workflows/ folder (its manifests and locks)"),
+            ProtectedPath(path: "cache", what: "the workspace's cache/ folder (its store, registry and results)"),
+            ProtectedPath(path: ".git", what: "the workspace's git repository (.git)"),
+        ]
+        let root = workspaceRoot.path.hasSuffix("/") ? workspaceRoot.path : workspaceRoot.path + "/"
+        for (folder, what) in [(cacheDirectory, "the cache folder (LUNETTE_CACHE)"), (modelsDirectory, "the base models folder")] {
+            guard let path = folder?.standardizedFileURL.path, path.hasPrefix(root) else { continue }
+            let relative = String(path.dropFirst(root.count))
+            if !relative.isEmpty, !protected.contains(where: { OutputClaim.overlap(of: relative, with: $0.path) != nil }) {
+                protected.append(ProtectedPath(path: relative, what: "\(what) '\(relative)'"))
+            }
+        }
+        return protected
     }
 
     /// Loads one manifest given its workspace-relative path (e.g. `workflows/demo.yaml`).
@@ -49,7 +72,7 @@ public struct ManifestLoader: Sendable {
                 "no manifests found in workflows/", hint: "create workflows/<project>.yaml")])
         }
         let loaded = manifests.map(loadDetailed)
-        var diagnostics = loaded.flatMap(\.diagnostics)
+        var diagnostics = loaded.flatMap(\.diagnostics) + sharedLocks(manifests)
 
         var firstByName: [String: LoadedManifest] = [:]
         for manifest in loaded {
@@ -70,6 +93,7 @@ public struct ManifestLoader: Sendable {
             }
         }
         diagnostics += OutputClaim.conflicts(claims, acrossFilesOnly: true)
+        diagnostics += OutputClaim.readConflicts(claims, reads: loaded.flatMap(\.reads), acrossFilesOnly: true)
         diagnostics = diagnostics.sortedByLocation()
         let projects = diagnostics.hasErrors ? [] : loaded.compactMap(\.project)
         return WorkspaceLoadResult(projects: projects, diagnostics: diagnostics)
@@ -83,6 +107,27 @@ public struct ManifestLoader: Sendable {
             .sorted().map { "workflows/" + $0 }
     }
 
+    /// Errors for manifests that would share one lock: `t.yaml` and `t.yml` both write `workflows/t.lock`
+    /// (see `Project.lockPath`), so each would overwrite the other's results. The error is on the later
+    /// name and names both.
+    func sharedLocks(_ manifests: [String]) -> [Diagnostic] {
+        var firstByLock: [String: String] = [:]
+        var diagnostics: [Diagnostic] = []
+        for manifest in manifests {
+            let stem = manifest.hasSuffix(".yaml") ? manifest.dropLast(5) : manifest.dropLast(4)
+            let lock = String(stem) + ".lock"
+            guard let first = firstByLock[lock] else {
+                firstByLock[lock] = manifest
+                continue
+            }
+            diagnostics.append(Diagnostic.error(
+                "manifests \(first) and \(manifest) would share the lock \(lock)",
+                at: SourceLocation(file: manifest, line: 1, column: 1),
+                hint: "each manifest's results are kept in workflows/<file name>.lock: rename or remove one of them"))
+        }
+        return diagnostics
+    }
+
     /// One manifest's result with what the cross-manifest checks need.
     struct LoadedManifest {
         var path: String
@@ -92,6 +137,7 @@ public struct ManifestLoader: Sendable {
         var projectNameLocation: SourceLocation?
         var projectNameLine: String?
         var outputClaims: [OutputClaim]
+        var reads: [ReadPath] = []
     }
 
     func loadDetailed(_ relativePath: String) -> LoadedManifest {
@@ -124,11 +170,12 @@ public struct ManifestLoader: Sendable {
         }
         let reader = ManifestReader(
             source: source, paths: PathResolver(workspaceRoot: workspaceRoot, manifestPath: relativePath),
-            modelsDirectory: modelsDirectory)
+            modelsDirectory: modelsDirectory, protectedPaths: protectedPaths)
         let project = reader.readProject(root)
         result.diagnostics = reader.finishedDiagnostics()
         result.project = result.diagnostics.hasErrors ? nil : project
         result.outputClaims = reader.outputClaims
+        result.reads = reader.reads
         if let node = reader.projectNameNode, let name = node.string {
             result.projectName = project?.name ?? name
             result.projectNameLocation = source.location(of: node)

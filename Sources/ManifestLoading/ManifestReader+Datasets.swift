@@ -29,6 +29,7 @@ extension ManifestReader {
             }
         }
         guard let path = existingFile(pathNode, pathKey, extensions: extensions), !failed else { return nil }
+        reads.append(ReadPath(path: path, keyPath: pathKey, location: source.location(of: pathNode), isStageInput: false))
         return (DatasetSource(path: path, columns: columns, location: source.location(of: pathNode)), labelled)
     }
 
@@ -73,10 +74,18 @@ extension ManifestReader {
     }
 
     /// A path value made workspace-relative, or nil after reporting why it cannot be used.
-    func resolvedPath(_ node: Node, _ keyPath: String) -> String? {
+    /// - Parameter isOutput: Whether a stage writes (so first deletes) the path, for the message.
+    func resolvedPath(_ node: Node, _ keyPath: String, isOutput: Bool = false) -> String? {
         guard let written = string(node, keyPath) else { return nil }
         switch paths.resolve(written) {
         case .success(let path): return path
+        case .failure(.workspaceRoot) where isOutput:
+            error("output '\(written)' is the workspace root", at: node, keyPath, hint: OutputClaim.deletionHint)
+        case .failure(.workspaceRoot):
+            error("'\(written)' is the workspace root, not a file inside it", at: node, keyPath,
+                  hint: "paths are relative to the manifest's folder")
+        case .failure(.nulByte):
+            error("a path must not contain a NUL byte", at: node, keyPath, hint: "remove the \\0 from the path")
         case .failure(.escapesWorkspace):
             error("path escapes the workspace: \(written)", at: node, keyPath,
                   hint: "paths are relative to the manifest's folder and must stay inside the workspace")
@@ -151,7 +160,8 @@ extension ManifestReader {
 
     /// A mapping label → non-negative number (`label_distribution`, `class_weights`); labels checked
     /// against the metric's when they are known.
-    func labelWeights(_ entry: MappingNode.Entry, labels: [String]?) -> JSONValue? {
+    /// - Parameter positive: Whether a weight must be greater than 0 (`class_weights`), not just at least 0.
+    func labelWeights(_ entry: MappingNode.Entry, labels: [String]?, positive: Bool = false) -> JSONValue? {
         guard let map = mapping(entry.value, entry.keyPath, allowed: nil, owner: entry.keyNode) else { return nil }
         var weights: [String: JSONValue] = [:]
         var failed = false
@@ -162,7 +172,8 @@ extension ManifestReader {
                 failed = true
                 continue
             }
-            if let weight = number(item.value, item.keyPath, rule: "at least 0", where: { $0 >= 0 }) {
+            if let weight = number(item.value, item.keyPath, rule: positive ? "greater than 0" : "at least 0",
+                                   where: { positive ? $0 > 0 : $0 >= 0 }) {
                 weights[item.key] = weight.isFinite ? item.value.jsonValue : .double(weight)
             } else {
                 failed = true

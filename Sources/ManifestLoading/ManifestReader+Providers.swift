@@ -20,18 +20,24 @@ extension ManifestReader {
     }
 
     private func readProvider(_ entry: MappingNode.Entry) -> ProviderSpec? {
-        // `api_key` is refused before the generic unknown-key check, with advice and without its value.
+        // `api_key` (and any key naming a credential: `apikey`, `apiKey`, `token`, `password`, …) is
+        // refused before the generic unknown-key check, with advice and without its value.
+        var credentialKeys: [String] = []
         if case .mapping(let pairs) = entry.value {
-            for (key, _) in pairs where key.string == "api_key" {
+            for (key, _) in pairs {
+                guard let name = key.string, !ManifestSchema.providerKeys.contains(name),
+                      ManifestSchema.isCredentialName(name)
+                else { continue }
+                credentialKeys.append(name)
                 markSecret(key: key)
                 report(
                     .error, "a provider must not hold a literal API key", at: key.mark,
-                    keyPath: entry.keyPath.appendingKey("api_key"),
+                    keyPath: entry.keyPath.appendingKey(name),
                     hint: "remove it, put the key in an environment variable and name that variable with "
                         + "'api_key_env: MY_KEY_VARIABLE'")
             }
         }
-        let allowed = ManifestSchema.providerKeys + ["api_key"]
+        let allowed = ManifestSchema.providerKeys + credentialKeys
         guard let map = mapping(entry.value, entry.keyPath, allowed: allowed, owner: entry.keyNode) else {
             return nil
         }
@@ -46,7 +52,8 @@ extension ManifestReader {
             let value = item.value
             let checked: JSONValue?
             switch item.key {
-            case "kind", "api_key": continue
+            case "kind": continue
+            case let key where credentialKeys.contains(key): continue
             case "base_url": checked = readURL(value, item.keyPath).map(JSONValue.string)
             case "model": checked = string(value, item.keyPath).map(JSONValue.string)
             case "api_key_env": checked = readKeyVariable(value, item.keyPath).map(JSONValue.string)
@@ -87,26 +94,57 @@ extension ManifestReader {
         return nil
     }
 
+    /// `base_url:` an `http://` or `https://` URL without credentials: no `user:password@` and no query
+    /// parameter naming one (`?key=`, `?api_key=`, `?sig=`, …; `?api-version=2024-06-01` is fine). A
+    /// refused URL is neither echoed nor shown.
     private func readURL(_ node: Node, _ keyPath: String) -> String? {
         guard let text = string(node, keyPath) else { return nil }
         guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
-            error("base_url must start with http:// or https://, found '\(text)'", at: node, keyPath)
+            markSecret(value: node)
+            error("base_url must start with http:// or https://", at: node, keyPath,
+                  hint: "e.g. base_url: \"https://api.openai.com/v1\"")
             return nil
+        }
+        let remedy = "remove it, put the key in an environment variable and name that variable with the "
+            + "provider's 'api_key_env: MY_KEY_VARIABLE'"
+        let afterScheme = text.dropFirst(text.hasPrefix("https://") ? 8 : 7)
+        let authority = afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if authority.contains("@") {
+            markSecret(value: node)
+            error("base_url must not hold credentials ('user:password@')", at: node, keyPath, hint: remedy)
+            return nil
+        }
+        if let question = text.firstIndex(of: "?") {
+            let query = text[text.index(after: question)...].prefix { $0 != "#" }
+            for parameter in query.split(whereSeparator: { $0 == "&" || $0 == ";" }) {
+                let name = String(parameter.prefix { $0 != "=" })
+                let decoded = name.removingPercentEncoding ?? name
+                if ManifestSchema.isCredentialName(decoded) {
+                    markSecret(value: node)
+                    error("base_url must not hold credentials (its query parameter '\(decoded)')", at: node, keyPath,
+                          hint: remedy)
+                    return nil
+                }
+            }
         }
         return text
     }
 
-    /// `headers:` name → value. Credential headers are refused like `api_key`, without echoing the value.
+    /// `headers:` name → value. A header whose name looks like a credential (`Authorization`, `X-Api-Key`,
+    /// `X-Auth-Token`, `Cookie`, `X-Session-Id`, …; see ``ManifestSchema/isCredentialName(_:)``), or whose
+    /// value is a `Bearer`/`Basic` credential, is refused like `api_key`, without echoing the value.
     private func readHeaders(_ node: Node, _ keyPath: String) -> JSONValue? {
         guard let map = mapping(node, keyPath, allowed: nil) else { return nil }
         var headers: [String: JSONValue] = [:]
         for item in map.entries {
-            if ManifestSchema.secretHeaders.contains(item.key.lowercased()) {
+            let value = item.value.string?.lowercased() ?? ""
+            if ManifestSchema.isCredentialName(item.key) || value.hasPrefix("bearer ") || value.hasPrefix("basic ") {
                 markSecret(key: item.keyNode)
                 report(
                     .error, "header '\(item.key)' would hold a literal credential", at: item.keyNode.mark,
                     keyPath: item.keyPath,
-                    hint: "remove it and name the environment variable holding the key with 'api_key_env'")
+                    hint: "remove it, put the key in an environment variable and name that variable with the "
+                        + "provider's 'api_key_env: MY_KEY_VARIABLE'")
                 continue
             }
             if let value = string(item.value, item.keyPath, allowEmpty: true) { headers[item.key] = .string(value) }

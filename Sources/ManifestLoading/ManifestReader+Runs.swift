@@ -51,6 +51,11 @@ extension ManifestReader {
 
         var train = defaults.train
         if let item = map["train"] { train.merge(readTrain(item, labels: metric?.labels)) { _, run in run } }
+        if case .object(let weights)? = train["class_weights"], let labels = metric?.labels {
+            train["class_weights"] = classWeightList(
+                weights, labels: labels, at: map["train"]?.keyNode ?? entry.keyNode,
+                entry.keyPath.appendingKey("train.class_weights"))
+        }
         var gate = defaults.gate
         if let item = map["gate"] { gate.merge(readGate(item)) { _, run in run } }
         let seedFraction = map["split"].map(readSplit) ?? ManifestSchema.defaultSeedFraction

@@ -3,8 +3,10 @@ import WorkflowModel
 import Yams
 
 extension ManifestReader {
-    /// Reads `train:` (in a run or in `defaults`), type-checking every known key. Values are kept as
-    /// written; the train task owns their defaults.
+    /// Reads `train:` (in a run or in `defaults`), type-checking every known key against the limits the
+    /// train stage itself enforces (`TrainSettings.init(params:environment:)` in `TaskTypes`), so a value it
+    /// would refuse is refused here, at load, with a location. Values are kept as written; the train task
+    /// owns their defaults. Keep the two in step (a test feeds both the same values).
     /// - Parameter labels: The metric's labels, to check `class_weights` keys; nil in `defaults`.
     func readTrain(_ entry: MappingNode.Entry, labels: [String]?) -> [String: JSONValue] {
         guard let map = mapping(entry.value, entry.keyPath, allowed: ManifestSchema.trainKeys, owner: entry.keyNode)
@@ -12,27 +14,25 @@ extension ManifestReader {
         var settings: [String: JSONValue] = [:]
         for item in map.entries {
             let (node, path) = (item.value, item.keyPath)
+            func within(_ range: ClosedRange<Double>, _ rule: String) -> JSONValue? {
+                number(node, path, rule: rule) { range.contains($0) }.map { _ in node.jsonValue }
+            }
             let value: JSONValue?
             switch item.key {
             case "mode": value = choice(["head", "full"], node, path).map(JSONValue.string)
             case "pooling": value = choice(["mean", "cls"], node, path).map(JSONValue.string)
-            case "epochs", "batch_size", "threads": value = int(node, path, in: 1...Int.max).map(JSONValue.int)
+            case "epochs", "patience": value = int(node, path, in: 1...1_000).map(JSONValue.int)
+            case "batch_size": value = int(node, path, in: 1...4_096).map(JSONValue.int)
+            case "threads": value = int(node, path, in: 1...256).map(JSONValue.int)
             case "max_tokens": value = int(node, path, in: 8...512).map(JSONValue.int)
             case "seed": value = int(node, path).map(JSONValue.int)
-            case "learning_rate":
-                value = number(node, path, rule: "greater than 0 and at most 1") { $0 > 0 && $0 <= 1 }
-                    .map { _ in node.jsonValue }
-            case "warmup_ratio", "validation_fraction":
-                value = number(node, path, rule: "at least 0 and less than 1") { $0 >= 0 && $0 < 1 }
-                    .map { _ in node.jsonValue }
-            case "weight_decay":
-                value = number(node, path, rule: "at least 0") { $0 >= 0 }.map { _ in node.jsonValue }
-            case "dropout":
-                value = number(node, path, rule: "at least 0 and less than 1") { $0 >= 0 && $0 < 1 }
-                    .map { _ in node.jsonValue }
-            case "l2", "max_gradient_norm":
-                value = number(node, path, rule: "greater than 0") { $0 > 0 }.map { _ in node.jsonValue }
-            case "patience": value = int(node, path, in: 1...Int.max).map(JSONValue.int)
+            case "learning_rate": value = within(1e-9...1, "between 1.0e-9 and 1")
+            case "warmup_ratio": value = within(0...1, "between 0 and 1")
+            case "validation_fraction": value = within(0...0.5, "between 0 and 0.5")
+            case "weight_decay": value = within(0...10, "between 0 and 10")
+            case "dropout": value = within(0...0.9, "between 0 and 0.9")
+            case "l2": value = within(1e-12...1e6, "between 1.0e-12 and 1.0e6")
+            case "max_gradient_norm": value = within(1e-6...1e6, "between 1.0e-6 and 1.0e6")
             case "include_seeds": value = bool(node, path).map(JSONValue.bool)
             default: value = classWeights(item, labels: labels)
             }
@@ -41,12 +41,56 @@ extension ManifestReader {
         return settings
     }
 
-    /// `class_weights:` `balanced`, `none`, or a mapping label → weight.
+    /// `class_weights:` `auto`, `balanced`, `none`, a list of weights > 0 (one per label, in label order), or
+    /// a mapping label → weight > 0. The train stage takes the list, so in a run (labels known) a mapping
+    /// becomes that list and must weigh every label; in `defaults` it stays a mapping until
+    /// ``classWeightList(_:labels:)`` turns it into a run's list.
     private func classWeights(_ entry: MappingNode.Entry, labels: [String]?) -> JSONValue? {
-        if case .scalar = entry.value {
-            return choice(["balanced", "none"], entry.value, entry.keyPath).map(JSONValue.string)
+        switch entry.value {
+        case .scalar:
+            return choice(["auto", "balanced", "none"], entry.value, entry.keyPath).map(JSONValue.string)
+        case .sequence(let items):
+            var weights: [JSONValue] = []
+            for (index, item) in items.enumerated() {
+                guard number(item, entry.keyPath.appendingIndex(index), rule: "greater than 0", where: { $0 > 0 }) != nil
+                else { return nil }
+                weights.append(item.jsonValue)
+            }
+            if let labels, weights.count != labels.count {
+                error("class_weights lists \(weights.count) weights for \(labels.count) labels", at: entry.value,
+                      entry.keyPath, hint: "one weight per label, in order: \(labels.joined(separator: ", "))")
+                return nil
+            }
+            return .array(weights)
+        default:
+            guard case .object(let weights)? = labelWeights(entry, labels: labels, positive: true) else { return nil }
+            guard let labels else { return .object(weights) }
+            if let missing = labels.first(where: { weights[$0] == nil }) {
+                error("class_weights gives no weight for label '\(missing)'", at: entry.value, entry.keyPath,
+                      hint: "weigh every label: \(labels.joined(separator: ", "))")
+                return nil
+            }
+            return .array(labels.compactMap { weights[$0] })
         }
-        return labelWeights(entry, labels: labels)
+    }
+
+    /// A run's `class_weights` inherited from `defaults` as a mapping label → weight, as the list in
+    /// label order the train stage takes; nil (after an error at `node`) when a label has no weight or
+    /// a weight is for no label.
+    func classWeightList(_ weights: [String: JSONValue], labels: [String], at node: Node, _ keyPath: String)
+        -> JSONValue?
+    {
+        if let unknown = weights.keys.sorted().first(where: { !labels.contains($0) }) {
+            error("class_weights in defaults weighs '\(unknown)', which is not one of the metric's labels", at: node,
+                  keyPath, hint: "labels: \(labels.joined(separator: ", "))")
+            return nil
+        }
+        if let missing = labels.first(where: { weights[$0] == nil }) {
+            error("class_weights in defaults gives no weight for label '\(missing)'", at: node, keyPath,
+                  hint: "weigh every label, or set class_weights in the run's own train:")
+            return nil
+        }
+        return .array(labels.compactMap { weights[$0] })
     }
 
     /// Reads `gate:`: minimum scores between 0 and 1 that a run must reach to be registered.

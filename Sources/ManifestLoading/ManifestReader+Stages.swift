@@ -56,6 +56,8 @@ extension ManifestReader {
                     } else if let resolved = resolvedPath(node, path) {
                         inputs.append(.path(resolved))
                         inputPaths.append((item.key, resolved))
+                        reads.append(ReadPath(
+                            path: resolved, keyPath: path, location: source.location(of: node), isStageInput: true))
                         if !paths.exists(resolved).exists {
                             pendingInputs.append(PendingInput(path: resolved, node: node, keyPath: path))
                         }
@@ -66,7 +68,12 @@ extension ManifestReader {
             if let value = stageMap["outputs"], let items = sequence(value.value, value.keyPath) {
                 for (index, node) in items.enumerated() {
                     let path = value.keyPath.appendingIndex(index)
-                    guard let resolved = resolvedPath(node, path) else { continue }
+                    guard let resolved = resolvedPath(node, path, isOutput: true) else { continue }
+                    if let (relation, protected) = protectedOverlap(resolved) {
+                        error("output '\(resolved)' \(relation) \(protected.what)", at: node, path,
+                              hint: OutputClaim.deletionHint)
+                        continue
+                    }
                     outputs.append(resolved)
                     outputPaths.append((item.key, resolved))
                     outputClaims.append(OutputClaim(
@@ -122,10 +129,25 @@ extension ManifestReader {
         return (stage, String(body[body.index(after: dot)...]))
     }
 
-    /// Checks, once every run is read, the outputs (no two stages write one path) and the inputs that do
-    /// not exist yet (some stage must write them).
+    /// How an output path overlaps a part of the workspace no stage may write (`workflows/`, `cache/`,
+    /// `.git`, …), compared as written and with its symlinks followed; nil when it does not.
+    private func protectedOverlap(_ path: String) -> (relation: String, ProtectedPath)? {
+        let real = paths.realRelative(path)
+        for protected in protectedPaths {
+            for candidate in [path, real].compactMap({ $0 }) {
+                if let relation = OutputClaim.overlap(of: candidate, with: protected.path) { return (relation, protected) }
+            }
+        }
+        return nil
+    }
+
+    /// Checks, once every run is read, the outputs (no two stages write one path, none overlaps a path the
+    /// project reads) and the inputs that do not exist yet (some stage must write them).
     func checkOutputClaims() {
         for diagnostic in OutputClaim.conflicts(outputClaims, acrossFilesOnly: false) { append(diagnostic) }
+        for diagnostic in OutputClaim.readConflicts(outputClaims, reads: reads, acrossFilesOnly: false) {
+            append(diagnostic)
+        }
         for input in pendingInputs {
             let written = outputClaims.contains { input.path == $0.path || input.path.hasPrefix($0.path + "/") }
             if !written {

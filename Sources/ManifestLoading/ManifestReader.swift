@@ -18,6 +18,10 @@ final class ManifestReader {
     var outputClaims: [OutputClaim] = []
     /// Custom stage inputs not on disk, checked against every stage's outputs at the end.
     var pendingInputs: [PendingInput] = []
+    /// Every data file and custom stage input the manifest reads, which no output may overlap.
+    var reads: [ReadPath] = []
+    /// The parts of the workspace no output may be, contain or lie inside.
+    let protectedPaths: [ProtectedPath]
     /// Provider names declared under `providers:`; empty until that section is read.
     var providerNames: Set<String> = []
     /// The `project:` value, where a cross-manifest "same project name" error points.
@@ -27,10 +31,11 @@ final class ManifestReader {
     /// Base models already checked for installation, so each is reported once.
     var checkedModels: Set<String> = []
 
-    init(source: ManifestSource, paths: PathResolver, modelsDirectory: URL?) {
+    init(source: ManifestSource, paths: PathResolver, modelsDirectory: URL?, protectedPaths: [ProtectedPath] = []) {
         self.source = source
         self.paths = paths
         self.modelsDirectory = modelsDirectory
+        self.protectedPaths = protectedPaths
     }
 
     // MARK: Diagnostics
@@ -63,10 +68,10 @@ final class ManifestReader {
     func finishedDiagnostics() -> [Diagnostic] {
         diagnostics.map { diagnostic in
             guard let location = diagnostic.location, let secret = secrets[location.line],
-                  let line = diagnostic.sourceLine
+                  diagnostic.sourceLine != nil
             else { return diagnostic }
             var copy = diagnostic
-            copy.sourceLine = Self.redacted(line, from: secret.column, afterColon: secret.isKey)
+            copy.sourceLine = source.line(location.line, secret: secret)
             return copy
         }.sortedByLocation()
     }
@@ -81,19 +86,6 @@ final class ManifestReader {
 
     /// Whether any error has been recorded so far.
     var hasErrors: Bool { diagnostics.hasErrors }
-
-    /// The line with everything after the key at `column` replaced, so a secret value never reaches output.
-    private static func redacted(_ line: String, from column: Int, afterColon: Bool) -> String {
-        let scalars = Array(line.unicodeScalars)
-        let start = min(max(0, column - 1), scalars.count)
-        var kept = String.UnicodeScalarView()
-        if afterColon, let colon = scalars[start...].firstIndex(of: ":") {
-            kept.append(contentsOf: scalars[...colon])
-            return String(kept) + " <redacted>"
-        }
-        kept.append(contentsOf: scalars[..<start])
-        return String(kept) + "<redacted>"
-    }
 
     // MARK: Scalars
 

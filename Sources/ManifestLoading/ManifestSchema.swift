@@ -28,8 +28,38 @@ enum ManifestSchema {
         "requests_per_minute", "timeout", "headers",
     ]
     static let providerKinds = ["openai-compatible", "anthropic", "offline"]
-    /// Header names whose values are credentials; a manifest must not hold them literally.
-    static let secretHeaders = ["authorization", "x-api-key", "api-key", "proxy-authorization"]
+    /// The words that make a key, header or query parameter name a credential (`api_key`, `X-Api-Key`,
+    /// `apiKey`, `token`, `Authorization`, `Cookie`, `session_id`, `sig`, …), see ``isCredentialName(_:)``.
+    static let credentialWords: Set<String> = [
+        "key", "apikey", "token", "secret", "password", "passwd", "pwd", "auth", "authorization",
+        "cookie", "session", "sessionid", "credential", "credentials", "bearer", "signature", "sig",
+    ]
+
+    /// Whether `name` names a credential: one of its words (split at `_`, `-`, `.`, spaces and camel case)
+    /// is a ``credentialWords`` word, and it does not end in `env` (`api_key_env` names a variable, not a
+    /// key). `max_tokens` is not one (`tokens` is not `token`).
+    static func isCredentialName(_ name: String) -> Bool {
+        var words: [String] = []
+        var current = ""
+        var previousIsLower = false
+        for character in name {
+            guard character.isLetter || character.isNumber else {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+                previousIsLower = false
+                continue
+            }
+            if character.isUppercase, previousIsLower {
+                words.append(current)
+                current = ""
+            }
+            current += character.lowercased()
+            previousIsLower = character.isLowercase || character.isNumber
+        }
+        if !current.isEmpty { words.append(current) }
+        guard words.last != "env" else { return false }
+        return words.contains { credentialWords.contains($0) }
+    }
 
     /// Canonical row fields a `columns:` mapping may rename.
     static let canonicalFields = ["id", "input", "output", "documents", "tools", "trace", "session", "label"]

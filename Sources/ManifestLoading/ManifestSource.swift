@@ -18,10 +18,54 @@ struct ManifestSource {
         }
     }
 
-    /// The 1-based line's text without its line break, or nil past the end.
-    func line(_ number: Int) -> String? {
+    /// The 1-based line as a diagnostic shows it: without its line break, and cut after the first key
+    /// that names a credential (`api_key: <redacted>`, `{ token: <redacted>`; see
+    /// ``ManifestSchema/isCredentialName(_:)``), or from `secret` (a mark the reader knows holds a
+    /// secret, see ``ManifestReader/markSecret(value:)``), whichever comes first. Every diagnostic's source
+    /// line comes from here, so no literal key reaches the output, whatever the diagnostic (a syntax
+    /// error, a duplicate key, a typo such as `apikey:`). Nil past the end.
+    func line(_ number: Int, secret: (column: Int, isKey: Bool)? = nil) -> String? {
+        guard let raw = rawLine(number) else { return nil }
+        let scalars = Array(raw.unicodeScalars)
+        var cut = Self.credentialCut(scalars)
+        if let secret {
+            let start = min(max(0, secret.column - 1), scalars.count)
+            let fromMark = secret.isKey ? scalars[start...].firstIndex(of: ":").map { $0 + 1 } ?? start : start
+            cut = min(cut ?? fromMark, fromMark)
+        }
+        guard let cut else { return raw }
+        let afterColon = cut > 0 && scalars[cut - 1] == ":"
+        return String(String.UnicodeScalarView(scalars[..<cut])) + (afterColon ? " <redacted>" : "<redacted>")
+    }
+
+    /// The 1-based line's text exactly as written, for reading the text (never for display), or nil past
+    /// the end.
+    func rawLine(_ number: Int) -> String? {
         guard number >= 1, number <= lines.count else { return nil }
         return String(lines[number - 1])
+    }
+
+    /// Where a line's first credential value starts: just after the colon of the first `key:` whose key
+    /// names a credential; nil when there is none. A key is what precedes a `:` followed by a space, a tab
+    /// or the end of the line, back to the line's start or a `{`, `,`, `[` or `- `; quotes around it are
+    /// ignored. A `key:` inside a quoted value counts too: cutting too much is safe.
+    private static func credentialCut(_ scalars: [Unicode.Scalar]) -> Int? {
+        var keyStart = 0
+        for (index, scalar) in scalars.enumerated() {
+            switch scalar {
+            case "{", ",", "[": keyStart = index + 1
+            case ":":
+                guard index + 1 == scalars.count || scalars[index + 1] == " " || scalars[index + 1] == "\t" else {
+                    continue
+                }
+                var key = String(String.UnicodeScalarView(scalars[keyStart..<index]))
+                key = key.trimmingCharacters(in: CharacterSet(charactersIn: " \t-?\"'"))
+                if ManifestSchema.isCredentialName(key) { return index + 1 }
+                keyStart = index + 1
+            default: continue
+            }
+        }
+        return nil
     }
 
     /// The number of lines.

@@ -35,7 +35,7 @@ extension Node {
 
     /// The node as a ``JSONValue``: YAML integers, floats, booleans and nulls keep their type; any other
     /// scalar is a string. Mapping keys are read as strings. Callers bound the size first (see
-    /// ``countingNodes(limit:)``), so aliases cannot make this explode.
+    /// ``countingAliasExpansions(limit:)``), so aliases cannot make this explode.
     var jsonValue: JSONValue {
         switch self {
         case .scalar(let scalar):
@@ -55,27 +55,40 @@ extension Node {
         }
     }
 
-    /// The number of nodes in this tree, with aliases expanded, counting at most `limit + 1`.
+    /// The number of nodes that aliases add to this tree, counting at most `limit + 1`.
     ///
-    /// Yams resolves an alias to the anchored node itself, so a ten-level "billion laughs" document is
-    /// small in memory but enormous to walk. Counting stops as soon as the limit is passed.
-    /// - Complexity: O(min(*n*, `limit`)).
-    func countingNodes(limit: Int) -> Int {
-        var count = 0
-        var stack: [Node] = [self]
-        while let node = stack.popLast() {
-            count += 1
-            if count > limit { return count }
+    /// Yams resolves an alias to the anchored node itself (which keeps its anchor), so a ten-level
+    /// "billion laughs" document is small in memory but enormous to walk. Walking in document order, the
+    /// first node with an anchor is the one written; a later node with that same anchor is an alias's
+    /// copy, and every node inside it is an expansion. Nodes hold their anchors weakly: call this while
+    /// the `Parser` that made them is alive. Nodes written out in the text are not counted, so a large
+    /// plain manifest (thousands of runs, a long list) is never taken for a bomb. Counting stops as soon as
+    /// the limit is passed.
+    /// - Complexity: O(*n* + min(*e*, `limit`)) for *n* written nodes and *e* expansions.
+    func countingAliasExpansions(limit: Int) -> Int {
+        var expansions = 0
+        var anchors: Set<ObjectIdentifier> = []  // one per `&name` written; a redefined name is another
+        // (node, inside an alias's copy); children are pushed reversed so they pop in document order.
+        var stack: [(Node, Bool)] = [(self, false)]
+        while let (node, expanded) = stack.popLast() {
+            var isCopy = expanded
+            if !isCopy, let anchor = node.anchor {
+                isCopy = !anchors.insert(ObjectIdentifier(anchor)).inserted
+            }
+            if isCopy {
+                expansions += 1
+                if expansions > limit { return expansions }
+            }
             switch node {
             case .scalar, .alias: break
-            case .sequence(let items): stack.append(contentsOf: items)
+            case .sequence(let items): stack.append(contentsOf: items.reversed().map { ($0, isCopy) })
             case .mapping(let pairs):
-                for (key, value) in pairs {
-                    stack.append(key)
-                    stack.append(value)
+                for (key, value) in pairs.reversed() {
+                    stack.append((value, isCopy))
+                    stack.append((key, isCopy))
                 }
             }
         }
-        return count
+        return expansions
     }
 }

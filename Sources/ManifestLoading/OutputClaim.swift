@@ -52,6 +52,57 @@ struct OutputClaim: Sendable {
         return diagnostics
     }
 
+    /// Errors for every claim that is, contains or lies inside a path the project reads: a data file (test
+    /// set, upload, import) or a custom stage's input that no stage writes (one that some stage writes is
+    /// that stage's to replace). A stage's outputs are deleted before it runs, so such a claim would delete
+    /// what the project reads. One error per claim, naming the earliest such read.
+    ///
+    /// - Parameter acrossFilesOnly: Only pair a claim with reads from other manifests (`loadAll`).
+    /// - Complexity: O((*n* + *m*) · *d*) for *n* claims and *m* reads of folder depth *d*.
+    static func readConflicts(_ claims: [OutputClaim], reads: [ReadPath], acrossFilesOnly: Bool) -> [Diagnostic] {
+        let written = Set(claims.map(\.path))
+        func isWritten(_ path: String) -> Bool {
+            written.contains(path) || folders(of: path).contains(where: written.contains)
+        }
+        var byPath: [String: [ReadPath]] = [:]
+        var byFolder: [String: [ReadPath]] = [:]
+        for read in reads where !read.isStageInput || !isWritten(read.path) {
+            byPath[read.path, default: []].append(read)
+            for folder in folders(of: read.path) { byFolder[folder, default: []].append(read) }
+        }
+        var diagnostics: [Diagnostic] = []
+        for claim in claims {
+            var candidates: [(ReadPath, String)] = (byPath[claim.path] ?? []).map { ($0, "is read by \($0.keyPath)") }
+            candidates += (byFolder[claim.path] ?? []).map { ($0, "contains '\($0.path)', which \($0.keyPath) reads") }
+            for folder in folders(of: claim.path) {
+                candidates += (byPath[folder] ?? []).map { ($0, "is inside '\($0.path)', which \($0.keyPath) reads") }
+            }
+            let eligible = candidates.filter { !acrossFilesOnly || $0.0.location?.file != claim.location?.file }
+            guard let (read, relation) = eligible.min(by: { a, b in
+                let la = a.0.location ?? SourceLocation(file: "", line: 0, column: 0)
+                let lb = b.0.location ?? SourceLocation(file: "", line: 0, column: 0)
+                return (la.file, la.line, la.column, a.0.keyPath) < (lb.file, lb.line, lb.column, b.0.keyPath)
+            }) else { continue }
+            let place = read.location.map { " (\($0))" } ?? ""
+            diagnostics.append(Diagnostic.error(
+                "output '\(claim.path)' \(relation)", at: claim.location, keyPath: claim.keyPath,
+                hint: "\(read.keyPath)\(place) reads '\(read.path)', and \(deletionHint)", sourceLine: claim.sourceLine))
+        }
+        return diagnostics
+    }
+
+    /// Why an output may not overlap what the workspace keeps or the project reads, and what to do.
+    static let deletionHint = "a stage's outputs are deleted before it runs: declare a path only this stage "
+        + "writes, e.g. ../build/<stage>/"
+
+    /// How `path` overlaps `protected` (`is`, `is inside`, `contains`), or nil when it does not.
+    static func overlap(of path: String, with protected: String) -> String? {
+        if path == protected { return "is" }
+        if path.hasPrefix(protected + "/") { return "is inside" }
+        if protected.hasPrefix(path + "/") { return "contains" }
+        return nil
+    }
+
     /// The folders above `path`: `a/b/c` → `a`, `a/b`.
     private static func folders(of path: String) -> [String] {
         var result: [String] = []
@@ -71,4 +122,26 @@ struct OutputClaim: Sendable {
 
     private var ownerInProject: String { project.map { "\(owner) in project '\($0)'" } ?? owner }
 
+}
+
+/// A path the project reads, which no custom stage may declare as an output (nor a folder around it, nor
+/// a path inside it): see ``OutputClaim/readConflicts(_:reads:acrossFilesOnly:)``.
+struct ReadPath: Sendable {
+    /// Workspace-relative path.
+    let path: String
+    /// Where it is read: `runs.r.test_set`, `runs.r.stages.s.inputs[0]`.
+    let keyPath: String
+    let location: SourceLocation?
+    /// A custom stage's input, which another stage may write; a data file (test set, upload, import) is
+    /// never a stage's to write.
+    let isStageInput: Bool
+}
+
+/// A part of the workspace that no output may be, contain or lie inside: `workflows/` (manifests and
+/// locks), `cache/`, the configured cache and models folders, `.git`.
+struct ProtectedPath: Sendable {
+    /// Workspace-relative path.
+    let path: String
+    /// What it is, for the message: `the workspace's workflows/ folder (its manifests and locks)`.
+    let what: String
 }

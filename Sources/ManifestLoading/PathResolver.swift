@@ -51,6 +51,10 @@ struct PathResolver: Sendable {
     /// Why a written path cannot be used.
     enum Problem: Error, Equatable {
         case empty
+        /// The path names the workspace root itself (`..` from `workflows/`).
+        case workspaceRoot
+        /// The path holds a NUL byte, which the file system would cut it at.
+        case nulByte
         case escapesWorkspace
         /// The workspace-relative `link` is a symlink to `destination`, which is outside the workspace.
         case symlinkLeavesWorkspace(link: String, destination: String)
@@ -60,19 +64,41 @@ struct PathResolver: Sendable {
     func resolve(_ written: String) -> Result<String, Problem> {
         let trimmed = Self.trimmed(written)
         guard !trimmed.isEmpty else { return .failure(.empty) }
+        guard !trimmed.unicodeScalars.contains("\0") else { return .failure(.nulByte) }
         if trimmed.hasPrefix("/") {
             let root = workspaceRoot.path.hasSuffix("/") ? workspaceRoot.path : workspaceRoot.path + "/"
             let normalised = Self.normalise(trimmed.split(separator: "/").map(String.init))
-            guard let absolute = normalised.map({ "/" + $0 }), absolute.hasPrefix(root) else {
+            guard let absolute = normalised.map({ "/" + $0 }), absolute.hasPrefix(root) || absolute + "/" == root else {
                 return .failure(.escapesWorkspace)
             }
-            let relative = String(absolute.dropFirst(root.count))
-            return relative.isEmpty ? .failure(.empty) : checkSymlinks(relative)
+            let relative = String(absolute.dropFirst(min(root.count, absolute.count)))
+            return relative.isEmpty ? .failure(.workspaceRoot) : checkSymlinks(relative)
         }
         let components = manifestFolder.split(separator: "/").map(String.init)
             + trimmed.split(separator: "/").map(String.init)
         guard let normalised = Self.normalise(components) else { return .failure(.escapesWorkspace) }
-        return normalised.isEmpty ? .failure(.empty) : checkSymlinks(normalised)
+        return normalised.isEmpty ? .failure(.workspaceRoot) : checkSymlinks(normalised)
+    }
+
+    /// `relative` (a resolved, workspace-relative path) with the symlinks on its existing part followed:
+    /// where it really is, relative to the real workspace root; `relative` itself when nothing on it is a
+    /// link (or the root does not exist), nil when a link leads out (``resolve(_:)`` refused it already).
+    /// `build/c` where `build -> cache` is really `cache/c`.
+    func realRelative(_ relative: String) -> String? {
+        guard let root = realRoot else { return relative }
+        var current = root
+        let components = relative.split(separator: "/")
+        for (index, component) in components.enumerated() {
+            let next = current == "/" ? "/" + component : current + "/" + component
+            guard let isLink = seen.isSymlink(next) else {
+                current = ([current] + components[index...].map(String.init)).joined(separator: "/")
+                break
+            }
+            current = isLink ? (Self.realPath(next) ?? Self.danglingTarget(of: next, in: current)) : next
+        }
+        if current == root { return "" }
+        let prefix = root == "/" ? "/" : root + "/"
+        return current.hasPrefix(prefix) ? String(current.dropFirst(prefix.count)) : nil
     }
 
     /// `text` without leading and trailing spaces and tabs (`.whitespaces`), without Foundation's

@@ -57,6 +57,48 @@ struct HostileManifestTests {
         #expect(elapsed < .seconds(2))
     }
 
+    @Test("a plain manifest of 6,000 runs (over 100,000 nodes, no alias) loads: it is no alias bomb")
+    func plainLargeManifest() throws {
+        var yaml = "project: demo\nruns:\n"
+        for index in 0..<6_000 {
+            yaml += "  r\(index): { metric: toxicity, test_set: ../data/toxicity-test.csv, seed: \(index), "
+                + "training_set: { upload: ../data/support-logs.jsonl }, train: { epochs: 2, batch_size: 8 } }\n"
+        }
+        let clock = ContinuousClock()
+        var result: ManifestLoadResult?
+        let elapsed = try clock.measure { result = try load(yaml) }
+        let loaded = try #require(result)
+        #expect(loaded.errors.isEmpty, "\(loaded.errors.prefix(3).map { $0.rendered() })")
+        #expect(loaded.project?.runs.count == 6_000)
+        #expect(elapsed < .seconds(20))
+    }
+
+    @Test("a long plain list is no alias bomb either, while a small alias bomb inside it still is")
+    func longListAndBomb() throws {
+        let items = Array(repeating: "\"@load.rows\"", count: 110_000).joined(separator: ", ")
+        let plain = Manifest.withRun("    stages: { s: { command: \"true\", inputs: [\(items)] } }")
+        let loaded = try load(plain)
+        #expect(loaded.errors.isEmpty, "\(loaded.errors.prefix(3).map { $0.rendered() })")
+        #expect(loaded.project?.runs.first?.stages.first?.inputs.count == 110_000)
+
+        var bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 {
+            bomb += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        let error = try load(bomb + plain).onlyError()
+        #expect(error.message == "the manifest expands to more than 100000 YAML nodes through anchors and aliases")
+        #expect(error.keyPath == "a4")
+    }
+
+    @Test("a NUL byte written into a path (\"\\0\") is refused at load, at the path")
+    func nulInPath() throws {
+        let error = try load(Manifest.withRun().replacingOccurrences(
+            of: "test_set: ../data/toxicity-test.csv", with: #"test_set: "../data/toxicity-test.csv\0.txt""#)).onlyError()
+        #expect(error.message == "a path must not contain a NUL byte")
+        #expect(error.keyPath == "runs.r.test_set")
+        #expect(error.location == Basics.SourceLocation(file: "workflows/demo.yaml", line: 9, column: 15))
+    }
+
     @Test("invalid UTF-8 is reported at the line and column of its first bad byte")
     func invalidUTF8() throws {
         let bytes = Array("project: demo\nruns:\n  r:\n    description: caf".utf8) + [0xE9] + Array(" au lait\n".utf8)

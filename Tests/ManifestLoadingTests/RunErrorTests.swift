@@ -42,6 +42,33 @@ struct RunErrorTests {
         RunMistake(
             yaml: "    train: { learning_rate: fast }", message: "expected a number, found 'fast'",
             keyPath: "runs.r.train.learning_rate", column: 29),
+        // The train stage's own limits (TrainSettings), refused at load (see TrainSettingsAgreementTests).
+        RunMistake(
+            yaml: "    train: { batch_size: 5000 }", message: "batch_size must be between 1 and 4096, found 5000",
+            keyPath: "runs.r.train.batch_size", column: 26),
+        RunMistake(
+            yaml: "    train: { epochs: 1001 }", message: "epochs must be between 1 and 1000, found 1001",
+            keyPath: "runs.r.train.epochs", column: 22),
+        RunMistake(
+            yaml: "    train: { threads: 257 }", message: "threads must be between 1 and 256, found 257",
+            keyPath: "runs.r.train.threads", column: 23),
+        RunMistake(
+            yaml: "    train: { patience: 0 }", message: "patience must be between 1 and 1000, found 0",
+            keyPath: "runs.r.train.patience", column: 24),
+        RunMistake(
+            yaml: "    train: { validation_fraction: 0.6 }",
+            message: "validation_fraction must be between 0 and 0.5, found 0.6",
+            keyPath: "runs.r.train.validation_fraction", column: 35),
+        RunMistake(
+            yaml: "    train: { dropout: 0.95 }", message: "dropout must be between 0 and 0.9, found 0.95",
+            keyPath: "runs.r.train.dropout", column: 23),
+        RunMistake(
+            yaml: "    train: { class_weights: [1, 2, 3] }", message: "class_weights lists 3 weights for 2 labels",
+            keyPath: "runs.r.train.class_weights", column: 29, hint: "one weight per label, in order: false, true"),
+        RunMistake(
+            yaml: "    train: { class_weights: { \"true\": 3 } }",
+            message: "class_weights gives no weight for label 'false'", keyPath: "runs.r.train.class_weights",
+            column: 29, hint: "weigh every label: false, true"),
         RunMistake(
             yaml: "    register: maybe", message: "expected true or false, found 'maybe'", keyPath: "runs.r.register",
             column: 15),

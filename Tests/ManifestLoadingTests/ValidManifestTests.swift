@@ -121,6 +121,33 @@ struct ValidManifestTests {
         #expect(run.train.isEmpty && run.gate.isEmpty && run.stages.isEmpty)
         #expect(run.metric.labels == ["false", "true"])
     }
+
+    @Test("class_weights label → weight becomes the list in label order the train stage takes, from defaults too")
+    func classWeightsInLabelOrder() throws {
+        let workspace = try TestWorkspace(manifests: ["m.yaml": """
+            project: plain
+            defaults: { train: { class_weights: { "true": 3, "false": 1 } } }
+            runs:
+              own:
+                metric: sexism
+                test_set: ../data/toxicity-test.csv
+                training_set: { upload: ../data/support-logs.jsonl }
+                train: { class_weights: { "true": 2.5, "false": 0.5 } }
+              inherited:
+                metric: sexism
+                test_set: ../data/toxicity-test.csv
+                training_set: { upload: ../data/support-logs.jsonl }
+              listed:
+                metric: sexism
+                test_set: ../data/toxicity-test.csv
+                training_set: { upload: ../data/support-logs.jsonl }
+                train: { class_weights: [1, 4] }
+            """])
+        let result = workspace.load("m.yaml")
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics.rendered())")
+        let weights: [JSONValue] = try #require(result.project).runs.map { $0.train["class_weights"] ?? .null }
+        #expect(weights == [[1, 3], [1, 4], [0.5, 2.5]])  // inherited, listed, own
+    }
 }
 
 extension Project {
