@@ -78,7 +78,13 @@ extension ContentCache {
             try replace(destinationPath, with: staging, isFile: ref.kind == .file)
         } catch {
             FileIO.removeTree(staging)
-            if let error = error as? CacheError { throw error }
+            if var error = error as? CacheError {
+                // Name the destination's folder, not the staging folder beside it.
+                if let code = (error.cause as? POSIXError)?.code, code == .ENOSPC || code == .EDQUOT {
+                    error.remedy = FileIO.fullDiskRemedy(parent)
+                }
+                throw error
+            }
             throw CacheError(.io, "cannot materialize", path: destinationPath, remedy: "check its permissions", cause: error)
         }
     }

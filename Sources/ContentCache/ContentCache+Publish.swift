@@ -41,8 +41,16 @@ extension ContentCache {
             return try commit(temporary: temporary, digest: copied.digest, size: copied.size)
         } catch var error as CacheError where error.code == .io {
             error.message = "cannot copy '\(sourcePath)' into the cache: \(error.message)"
-            throw error
+            throw Self.blamingCacheDisk(error)
         }
+    }
+
+    /// `error` with, when the disk was full, how to move the cache to another disk.
+    static func blamingCacheDisk(_ error: CacheError) -> CacheError {
+        guard let code = (error.cause as? POSIXError)?.code, code == .ENOSPC || code == .EDQUOT else { return error }
+        var error = error
+        error.remedy += " (or point LUNETTE_CACHE at a bigger disk)"
+        return error
     }
 
     /// Publishes bytes held in memory as an object.
@@ -58,6 +66,7 @@ extension ContentCache {
             try sealTemporary(output, path: temporary)
         } catch {
             unlink(temporary)
+            if let error = error as? CacheError { throw Self.blamingCacheDisk(error) }
             throw error
         }
         return try commit(temporary: temporary, digest: digest, size: ref.size)

@@ -39,12 +39,14 @@ enum FileIO {
         return String(cString: resolved)
     }
 
-    /// An I/O error for `path` carrying the current `errno`.
+    /// An I/O error for `path` carrying the current `errno` (also as the cause, a `POSIXError`).
+    ///
+    /// A full disk is named by the folder written to, which is not always in the cache (a model
+    /// materialised into the workspace, an exec output restored there); ``ContentCache`` adds the
+    /// `LUNETTE_CACHE` hint where it was writing into the cache.
     static func ioError(_ what: String, path: String, errno code: Int32 = errno) -> CacheError {
-        var remedy = "check that the cache folder exists and is writable"
-        if code == ENOSPC || code == EDQUOT {
-            remedy = "the disk holding the cache is full: free space (or point LUNETTE_CACHE at a bigger disk) and re-run; nothing was half-written"
-        }
+        var remedy = "check that the folder exists and is writable"
+        if code == ENOSPC || code == EDQUOT { remedy = fullDiskRemedy((path as NSString).deletingLastPathComponent) }
         if code == EFBIG {
             remedy = "the file is larger than this process may write: raise the file size limit (`ulimit -f`) and re-run; nothing was half-written"
         }
@@ -52,7 +54,14 @@ enum FileIO {
             remedy = "the cache's file system is read-only: make it writable (or point LUNETTE_CACHE at a writable folder) and re-run"
         }
         if code == EACCES || code == EPERM { remedy = "check the permissions of this path" }
-        return CacheError(.io, "\(what): \(String(cString: strerror(code)))", path: path, remedy: remedy)
+        return CacheError(
+            .io, "\(what): \(String(cString: strerror(code)))", path: path, remedy: remedy,
+            cause: POSIXErrorCode(rawValue: code).map { POSIXError($0) })
+    }
+
+    /// What to do when the disk holding `folder` is full.
+    static func fullDiskRemedy(_ folder: String) -> String {
+        "the disk holding \(folder) is full: free space there and re-run; nothing was half-written"
     }
 
     /// Opens a file for reading, throwing ``CacheError/Code/missing`` when it does not exist.

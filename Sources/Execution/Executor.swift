@@ -143,19 +143,26 @@ public final class Executor: Sendable {
                 registry: runner.registry)
             {
                 reason = "the cached result does not hold in this workspace (made by another sharing the cache); re-running"
-            } else if let reused = reuse(cached, stage: stage, verify: verifyOutputs, parts: parts) {
-                let why =
-                    stage.action == .skip
-                    ? "up to date"
-                    : stage.key != nil
-                        ? "up to date (an identical stage just ran)" : "up to date (upstream re-ran with the same result)"
-                if stage.action == .run {
-                    record(invocation, stage, key: key, reason: why, action: "skip", outcome: "reused", error: nil)
-                }
-                return StageOutcome(
-                    id: stage.id, status: .reused, reason: why, key: key, parts: parts, outputs: reused,
-                    duration: clock.now - start)
             } else {
+                let reused: [String: LockedOutput]?
+                do {
+                    reused = try reuse(cached, stage: stage, verify: verifyOutputs, parts: parts)
+                } catch {
+                    return fail(stage, invocation, String(describing: error), start: start, clock: clock)
+                }
+                if let reused {
+                    let why =
+                        stage.action == .skip
+                        ? "up to date"
+                        : stage.key != nil
+                            ? "up to date (an identical stage just ran)" : "up to date (upstream re-ran with the same result)"
+                    if stage.action == .run {
+                        record(invocation, stage, key: key, reason: why, action: "skip", outcome: "reused", error: nil)
+                    }
+                    return StageOutcome(
+                        id: stage.id, status: .reused, reason: why, key: key, parts: parts, outputs: reused,
+                        duration: clock.now - start)
+                }
                 reason = "cached output was corrupt (quarantined); re-running"
             }
         }
@@ -210,7 +217,9 @@ public final class Executor: Sendable {
 
     /// The record's outputs when they are intact (re-hashed when a running stage will read them),
     /// with workspace copies of exec outputs restored; `nil` when an object is corrupt.
-    private func reuse(_ record: ActionRecord, stage: PlannedStage, verify: Bool, parts: ActionKeyParts)
+    /// - Throws: ``TaskInterface/TaskError`` when an exec output's path now goes through a symlink
+    ///   out of the workspace (``WorkspacePathGuard``): nothing is removed or written there.
+    private func reuse(_ record: ActionRecord, stage: PlannedStage, verify: Bool, parts: ActionKeyParts) throws
         -> [String: LockedOutput]?
     {
         let cache = runner.cache
@@ -226,6 +235,7 @@ public final class Executor: Sendable {
             let url = workspaceRoot.appendingPathComponent(path)
             if ref.kind == .file, workspaceFileDigest(path) == ref.digest { continue }
             if ref.kind == .directory, FileManager.default.fileExists(atPath: url.path) { continue }
+            try WorkspacePathGuard.check(path, in: workspaceRoot, before: "restore output '\(name)'")
             do {
                 try? FileManager.default.removeItem(at: url)
                 try FileManager.default.createDirectoryIfNeeded(atPath: url.deletingLastPathComponent().path)

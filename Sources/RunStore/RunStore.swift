@@ -2,6 +2,10 @@ import Basics
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The SQLite history of a workspace: invocations, stage executions, run statuses and the stat cache.
 ///
 /// The store answers "what happened?" (``ContentCache`` in its own module answers "can I skip this?").
@@ -58,7 +62,7 @@ import GRDB
 ///
 /// ## Topics
 /// ### Opening
-/// - ``init(path:)``, ``inMemory()``, ``close()``, ``schemaVersion``, ``integrityCheck()``
+/// - ``init(path:)``, ``openForReading(at:)``, ``inMemory()``, ``close()``, ``schemaVersion``, ``integrityCheck()``
 /// ### Invocations
 /// - ``beginInvocation(command:pid:at:)``, ``finishInvocation(_:outcome:stats:at:)``,
 ///   ``markInterrupted(at:)``, ``recentInvocations(limit:)``, ``actionKeysUsed(since:)``
@@ -81,7 +85,12 @@ public final class RunStore: Sendable {
     public let path: String
     /// The last applied migration's name, e.g. `v1: invocations, stage executions, runs, stat cache`.
     public let schemaVersion: String
+    /// Whether the store was opened read-only by ``openForReading(at:)``: every write then throws
+    /// ``StoreError`` (`.database`) without touching the file.
+    public let isReadOnly: Bool
     let writer: any DatabaseWriter
+    /// The private copy a read-only store reads when the file itself can't be (see ``openForReading(at:)``).
+    private let snapshotFolder: URL?
 
     /// Opens (creating it and its folder if needed) the store at `path` and applies pending migrations.
     /// - Throws: ``StoreError`` — `.newerSchema` when a newer Lunette migrated the file, `.corrupt`,
@@ -100,13 +109,90 @@ public final class RunStore: Sendable {
             throw StoreError.wrapping(error, "cannot open the run store", path: filePath)
         }
         self.path = filePath
+        isReadOnly = false
+        snapshotFolder = nil
+    }
+
+    /// Opens the store for a command that only reads it (`status`, `plan`, `check`, `show`, `score`).
+    ///
+    /// Where the file, its folder and any `-wal`/`-shm` beside it can be written, this is
+    /// ``init(path:)`` (pending migrations are applied, the stat cache is kept). Otherwise — a
+    /// read-only `cache/` or file system — the store is opened read-only (``isReadOnly``): SQLite
+    /// reads a WAL database read-only only when its `-shm` exists or can be created, and cannot
+    /// migrate it, so when that fails the file (and its `-wal`) is copied to a private temporary
+    /// folder and read there (removed with the store). A store that does not exist reads as empty.
+    /// - Throws: ``StoreError`` — `.corrupt`, `.newerSchema`, `.database`.
+    public static func openForReading(at path: URL) throws -> RunStore {
+        let filePath = path.standardizedFileURL.path
+        let folder = (filePath as NSString).deletingLastPathComponent
+        let files = [filePath, filePath + "-wal", filePath + "-shm"]
+        let folderWritable = FileManager.default.fileExists(atPath: folder) ? access(folder, W_OK) == 0 : true
+        if folderWritable && files.allSatisfy({ !FileManager.default.fileExists(atPath: $0) || access($0, W_OK) == 0 }) {
+            return try RunStore(path: path)
+        }
+        guard FileManager.default.fileExists(atPath: filePath) else { return try RunStore(memory: (), readOnly: true) }
+        do {
+            return try RunStore(readOnlyAt: filePath, snapshot: false)
+        } catch let error as StoreError where error.code == .corrupt || error.code == .newerSchema {
+            throw error
+        } catch {
+            return try RunStore(readOnlyAt: filePath, snapshot: true)
+        }
+    }
+
+    /// Opens `filePath` read-only, or a private copy of it (migrated) when `snapshot`.
+    private init(readOnlyAt filePath: String, snapshot: Bool) throws {
+        var configuration = Configuration()
+        configuration.label = "RunStore"
+        var folder: URL?
+        do {
+            let queue: DatabaseQueue
+            if snapshot {
+                let copy = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "lunette-store-\(getpid())-\(UUID().uuidString.lowercased())")
+                folder = copy
+                try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+                let target = copy.appendingPathComponent("lunette.sqlite").path
+                try FileManager.default.copyItem(atPath: filePath, toPath: target)
+                if FileManager.default.fileExists(atPath: filePath + "-wal") {
+                    try FileManager.default.copyItem(atPath: filePath + "-wal", toPath: target + "-wal")
+                }
+                queue = try DatabaseQueue(path: target, configuration: configuration)
+                schemaVersion = try Self.migrate(queue, path: filePath)
+            } else {
+                configuration.readonly = true
+                queue = try DatabaseQueue(path: filePath, configuration: configuration)
+                let migrator = Schema.migrator
+                let (superseded, complete) = try queue.read { db in
+                    (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
+                }
+                if superseded {
+                    throw StoreError(
+                        .newerSchema, "the run store was created by a newer Lunette", path: filePath,
+                        remedy: "upgrade Lunette, or move this file aside to start a fresh history")
+                }
+                guard complete else {
+                    throw StoreError(.database, "the run store needs migrating", path: filePath, remedy: "read a copy")
+                }
+                schemaVersion = try queue.read { db in try migrator.appliedMigrations(db).last } ?? "none"
+            }
+            writer = queue
+        } catch {
+            if let folder { try? FileManager.default.removeItem(at: folder) }
+            throw StoreError.wrapping(error, "cannot open the run store read-only", path: filePath)
+        }
+        path = filePath
+        isReadOnly = true
+        snapshotFolder = folder
     }
 
     /// A private, empty store in memory, for tests and dry runs.
-    public static func inMemory() throws -> RunStore { try RunStore(memory: ()) }
+    public static func inMemory() throws -> RunStore { try RunStore(memory: (), readOnly: false) }
 
-    private init(memory: ()) throws {
+    private init(memory: (), readOnly: Bool) throws {
         path = ":memory:"
+        isReadOnly = readOnly
+        snapshotFolder = nil
         do {
             let queue = try DatabaseQueue()
             schemaVersion = try Self.migrate(queue, path: path)
@@ -114,6 +200,10 @@ public final class RunStore: Sendable {
         } catch {
             throw StoreError.wrapping(error, "cannot create an in-memory store", path: ":memory:")
         }
+    }
+
+    deinit {
+        if let snapshotFolder { try? FileManager.default.removeItem(at: snapshotFolder) }
     }
 
     /// Closes the database connections; later calls fail with ``StoreError``.
@@ -139,6 +229,11 @@ public final class RunStore: Sendable {
 
     /// Runs `body` in one IMMEDIATE transaction, wrapping failures in ``StoreError``.
     func write<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
+        if isReadOnly {
+            throw StoreError(
+                .database, "cannot \(what): the run store is open read-only (its folder can't be written)", path: path,
+                remedy: "make \((path as NSString).deletingLastPathComponent) writable and re-run")
+        }
         do {
             return try writer.write(body)
         } catch {

@@ -44,12 +44,46 @@ extension Workspace {
     }
 
     /// Re-hashes every cached object, moves corrupt ones to quarantine and drops index entries that
-    /// point at them, so the stages that made them run again.
+    /// point at them, so the stages that made them run again; then re-hashes every registered
+    /// model's folder under `cache/registry/`, materialising a damaged one again from the cache and
+    /// removing those of metrics no longer registered.
     public func verifyCache() throws -> VerifyReport {
         let lock = try acquireLock(command: "lunette cache verify", wait: true, onWait: { _ in })
         defer { lock.unlock() }
         let cacheLock = try acquireCacheLock(exclusive: false, command: "lunette cache verify", onWait: { _ in })
         defer { cacheLock?.unlock() }
-        return try openCache().verifyAll()
+        let cache = try openCache()
+        var report = try cache.verifyAll()
+        let registryFolder = stateDirectory.appendingPathComponent("registry")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: registryFolder.path)) ?? []).filter {
+            !$0.hasPrefix(".")
+        }
+        guard !names.isEmpty else { return report }
+        let metrics = Dictionary(
+            try openStore().registeredMetrics().map { ("\($0.name)@\($0.version)", $0) }, uniquingKeysWith: { a, _ in a })
+        for name in names.sorted() {
+            let folder = registryFolder.appendingPathComponent(name)
+            guard let metric = metrics[name], let digest = ContentHash(parsing: metric.modelDigest) else {
+                try? FileManager.default.removeItem(at: folder)
+                report.removedFolders.append(folder.path)
+                continue
+            }
+            report.foldersChecked += 1
+            guard let problem = cache.checkMaterialized(digest, at: folder, deep: true) else { continue }
+            do {
+                try materialize(
+                    digest: metric.modelDigest, kind: .directory, to: folder, what: "the model of \(metric.reference)",
+                    stamped: true)
+                report.damagedFolders.append(.init(path: folder.path, problem: problem.description))
+            } catch {
+                try? FileManager.default.removeItem(at: folder)
+                report.damagedFolders.append(
+                    .init(
+                        path: folder.path, problem: problem.description,
+                        unrepaired: "\(error); the folder was removed: rebuild and register the model again with "
+                            + "`lunette run --force \(metric.project)/\(metric.run)`"))
+            }
+        }
+        return report
     }
 }

@@ -12,7 +12,7 @@ extension Workspace {
     /// - Throws: ``WorkspaceError`` `invalidManifests` (exit 2).
     public func check(targets: [String] = []) throws -> CheckResult {
         let (projects, warnings) = try loadProjects()
-        let store = try openStore()
+        let store = try openStore(readOnly: true)
         let plan = try makePlan(projects: projects, targets: targets, force: false, trustLock: true, store: store, cache: nil)
         var stale: [PlannedStage] = []
         var unavailable: [PlannedStage] = []

@@ -13,7 +13,7 @@ extension Workspace {
     /// writes nothing but stat-cache entries.
     public func plan(targets: [String] = [], force: Bool = false) throws -> PlanResult {
         let (projects, warnings) = try loadProjects()
-        let store = try openStore()
+        let store = try openStore(readOnly: true)
         let cache = try openCache()
         let plan = try makePlan(projects: projects, targets: targets, force: force, trustLock: false, store: store, cache: cache)
         try preflight(plan)

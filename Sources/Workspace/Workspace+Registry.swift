@@ -8,13 +8,13 @@ import WorkflowModel
 extension Workspace {
     /// Every registered metric version, sorted by name then version.
     public func registeredMetrics() throws -> [RegisteredMetric] {
-        try openStore().registeredMetrics()
+        try openStore(readOnly: true).registeredMetrics()
     }
 
     /// Resolves `name`, `name@version` or `name@alias`.
     /// - Throws: ``WorkspaceError`` `unknownRun` with a did-you-mean when nothing matches.
     public func registeredMetric(_ reference: String) throws -> RegisteredMetric {
-        let store = try openStore()
+        let store = try openStore(readOnly: true)
         if let metric = try store.resolveMetric(reference) { return metric }
         let names = Set(try store.registeredMetrics().map(\.name)).sorted()
         let name = String(reference.split(separator: "@").first ?? "")
@@ -35,14 +35,16 @@ extension Workspace {
         return try registeredMetric("\(metric.name)@\(metric.version)")
     }
 
-    /// The folder of a registered metric's model, materialised once from the cache into
-    /// `cache/registry/<name>@<version>/` (immutable) and reused after that.
+    /// The folder of a registered metric's model, materialised from the cache into
+    /// `cache/registry/<name>@<version>/` and reused while it still holds that model.
+    ///
+    /// The folder's stamp (see ``ContentCache/checkMaterialized(_:at:deep:)``) must name the
+    /// registry entry's model digest and every file must be unchanged since it was placed (`lstat`
+    /// fields; a changed file is re-hashed): a folder left from a store that was reset, or edited
+    /// by hand, is materialised again from the cache. `lunette cache verify` re-hashes every byte.
     public func modelFolder(for metric: RegisteredMetric) throws -> URL {
-        let folder = stateDirectory.appendingPathComponent("registry/\(metric.name)@\(metric.version)")
-        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("metric.json").path) { return folder }
-        try FileManager.default.createDirectoryIfNeeded(atPath: folder.deletingLastPathComponent().path)
-        try materialize(digest: metric.modelDigest, kind: .directory, to: folder, what: "the model of \(metric.reference)")
-        return folder
+        try stampedFolder(
+            "registry/\(metric.name)@\(metric.version)", digest: metric.modelDigest, what: "the model of \(metric.reference)")
     }
 
     /// Copies a registered metric's model folder (the Hugging Face-compatible export) to `destination`.
@@ -68,17 +70,34 @@ extension Workspace {
                 .unknownRun, "\(details.project.name)/\(details.run.name) has no up-to-date evaluation report",
                 remedy: "run it first: lunette run \(details.project.name)/\(details.run.name)")
         }
-        let folder = stateDirectory.appendingPathComponent("reports/\(details.project.name)/\(details.run.name)")
-        let stamp = folder.appendingPathComponent(".digest")
-        if (try? String(contentsOf: stamp, encoding: .utf8)) == report.digest.description { return folder }
-        try? FileManager.default.removeItem(at: folder)
+        return try stampedFolder(
+            "reports/\(details.project.name)/\(details.run.name)", digest: report.digest.description, what: "the report")
+    }
+
+    /// `stateDirectory/relativePath`, holding the directory artifact `digest` with a current stamp
+    /// (materialised again when it does not).
+    func stampedFolder(_ relativePath: String, digest: String, what: String) throws -> URL {
+        let folder = stateDirectory.appendingPathComponent(relativePath)
+        let cache = try openCache()
+        guard let hash = ContentHash(parsing: digest) else {
+            throw WorkspaceError(.failed, "\(what) has a malformed digest '\(digest)'")
+        }
+        if cache.checkMaterialized(hash, at: folder) == nil { return folder }
         try FileManager.default.createDirectoryIfNeeded(atPath: folder.deletingLastPathComponent().path)
-        try materialize(digest: report.digest.description, kind: .directory, to: folder, what: "the report")
-        try Data(report.digest.description.utf8).write(to: stamp)
+        do {
+            try materialize(digest: digest, kind: .directory, to: folder, what: what, stamped: true)
+        } catch {
+            // Another process may have just materialised it (both renaming over the same folder).
+            if cache.checkMaterialized(hash, at: folder) == nil { return folder }
+            throw error
+        }
         return folder
     }
 
-    private func materialize(digest: String, kind: ArtifactRef.Kind, to destination: URL, what: String) throws {
+    /// Materialises the artifact `digest` at `destination` (with a stamp when `stamped`).
+    func materialize(
+        digest: String, kind: ArtifactRef.Kind, to destination: URL, what: String, stamped: Bool = false
+    ) throws {
         let cache = try openCache()
         guard let hash = ContentHash(parsing: digest) else {
             throw WorkspaceError(.failed, "\(what) has a malformed digest '\(digest)'")
@@ -90,6 +109,11 @@ extension Workspace {
                 .failed, "\(what) (\(hash.short)) is no longer in the cache",
                 remedy: "re-run the stage that made it (`lunette run --force TARGET`)")
         }
-        try cache.materialize(ArtifactRef(digest: hash, size: size, kind: kind), at: destination)
+        let ref = ArtifactRef(digest: hash, size: size, kind: kind)
+        if stamped {
+            try cache.materializeStamped(ref, at: destination)
+        } else {
+            try cache.materialize(ref, at: destination)
+        }
     }
 }

@@ -12,7 +12,13 @@ import Glibc
 /// one never removes what another still needs.
 ///
 /// - Every workspace that runs against a cache records itself there: `<cache>/workspaces/<sha256 of
-///   its path>` holds its absolute path, and the file's modification time says when it last ran.
+///   its path>` holds its absolute path and, on a second line, its id (`id <uuid>`, kept in
+///   `cache/workspace-id` inside the workspace), and the file's modification time says when it
+///   last ran.
+/// - A recorded workspace that is gone but has this workspace's id is this workspace at its old
+///   path (it was moved, or this is a copy): it is forgotten, since this workspace's own roots are
+///   kept anyway. So is a gone one recorded without an id (by an older Lunette) in a cache private
+///   to this workspace (`cache/`, not `$LUNETTE_CACHE`), which moved with it.
 /// - `cache gc` keeps, besides its own workspace's roots, every root of each recorded workspace:
 ///   the action keys in its `workflows/*.lock` files (and their outputs), the keys its store saw in
 ///   the last 14 days and its registered models and reports. A recorded workspace that is gone and
@@ -53,25 +59,44 @@ extension Workspace {
     func recordInCache() {
         let path = root.resolvingSymlinksInPath().path
         let file = cacheWorkspacesDirectory.appendingPathComponent(ContentHash.of(path).hex).path
-        if FileManager.default.contents(atPath: file) == Data((path + "\n").utf8) {
+        let text = Data((path + "\n" + (workspaceID(creating: true).map { "id \($0)\n" } ?? "")).utf8)
+        if FileManager.default.contents(atPath: file) == text {
             try? FileManager.default.setAttributes([.modificationDate: now()], ofItemAtPath: file)
         } else {
-            try? AtomicFile.write(Data((path + "\n").utf8), to: file)
+            try? AtomicFile.write(text, to: file)
         }
     }
 
-    /// The other workspaces recorded in this workspace's cache, with when each last ran.
-    public func workspacesSharingCache() -> [(root: URL, lastRun: Date, record: URL)] {
+    /// This workspace's id (`cache/workspace-id`: a random UUID, made by its first run), which moves
+    /// with the folder; `nil` when it has none and `creating` is false or it can't be written.
+    func workspaceID(creating: Bool = false) -> String? {
+        let file = stateDirectory.appendingPathComponent("workspace-id").path
+        if let data = FileManager.default.contents(atPath: file) {
+            let id = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if UUID(uuidString: id) != nil { return id }
+        }
+        guard creating else { return nil }
+        let id = UUID().uuidString.lowercased()
+        guard (try? AtomicFile.write(Data((id + "\n").utf8), to: file)) != nil else { return nil }
+        return id
+    }
+
+    /// The other workspaces recorded in this workspace's cache, with when each last ran and the id
+    /// it recorded (`nil` for records written by an older Lunette).
+    public func workspacesSharingCache() -> [(root: URL, lastRun: Date, record: URL, id: String?)] {
         let ownPath = root.resolvingSymlinksInPath().path
         let names = (try? FileManager.default.contentsOfDirectory(atPath: cacheWorkspacesDirectory.path)) ?? []
         return names.sorted().compactMap { name in
             guard ContentHash(hex: name) != nil else { return nil }
             let record = cacheWorkspacesDirectory.appendingPathComponent(name)
             guard let data = FileManager.default.contents(atPath: record.path) else { return nil }
-            let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !path.isEmpty, path != ownPath else { return nil }
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            guard let path = lines.first, !path.isEmpty, path != ownPath else { return nil }
+            let id = lines.dropFirst().first { $0.hasPrefix("id ") }.map { String($0.dropFirst(3)) }
             let modified = (try? FileManager.default.attributesOfItem(atPath: record.path)[.modificationDate] as? Date) ?? nil
-            return (URL(fileURLWithPath: path), modified ?? .distantPast, record)
+            return (URL(fileURLWithPath: path), modified ?? .distantPast, record, id)
         }
     }
 
@@ -86,12 +111,16 @@ extension Workspace {
         var objects: Set<ContentHash> = []
         var workspaces: [URL] = []
         let since = now().addingTimeInterval(-Workspace.gcRecentWindow)
+        let ownID = workspaceID()
+        let privateCache = cacheDirectory.standardizedFileURL.path == stateDirectory.standardizedFileURL.path
         for other in workspacesSharingCache() {
             var isDirectory: ObjCBool = false
             let workflows = other.root.appendingPathComponent("workflows")
             guard FileManager.default.fileExists(atPath: workflows.path, isDirectory: &isDirectory), isDirectory.boolValue
             else {
-                if other.lastRun < since {
+                // This workspace at its old path (moved or copied): its roots are this workspace's own.
+                let isSelf = other.id.map { $0 == ownID } ?? privateCache
+                if other.lastRun < since || isSelf {
                     if forget { try? FileManager.default.removeItem(at: other.record) }
                     continue
                 }

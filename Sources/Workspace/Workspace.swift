@@ -97,9 +97,13 @@ public final class Workspace: Sendable {
         try ContentCache(root: cacheDirectory)
     }
 
-    func openStore() throws -> RunStore {
+    /// Opens the store; `readOnly` for commands that only read it (`status`, `plan`, `check`,
+    /// `show`, the registry), which then work on a read-only `cache/` (see ``RunStore/openForReading(at:)``).
+    func openStore(readOnly: Bool = false) throws -> RunStore {
+        let file = stateDirectory.appendingPathComponent("lunette.sqlite")
+        if readOnly { return try RunStore.openForReading(at: file) }
         try FileManager.default.createDirectoryIfNeeded(atPath: stateDirectory.path)
-        return try RunStore(path: stateDirectory.appendingPathComponent("lunette.sqlite"))
+        return try RunStore(path: file)
     }
 
     /// Takes the workspace lock, waiting for another invocation unless `wait` is false.
