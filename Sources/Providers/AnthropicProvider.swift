@@ -23,10 +23,9 @@ public final class AnthropicProvider: LLMProvider {
             requestsPerMinute: configuration.requestsPerMinute, secret: apiKey)
     }
 
-    /// `{base_url}/messages`.
+    /// `{base_url}/messages`, a query in `base_url` kept at the end.
     public var endpoint: String {
-        let base = configuration.baseURL ?? ProviderConfiguration.defaultAnthropicURL
-        return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/messages"
+        OpenAICompatibleProvider.appending("messages", to: configuration.baseURL ?? ProviderConfiguration.defaultAnthropicURL)
     }
 
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {

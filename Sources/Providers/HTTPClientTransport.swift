@@ -20,21 +20,56 @@ import NIOHTTP1
 /// request's deadline passed, the body included: a server that drips its answer past it times
 /// out) or `connection` (refused, reset, a body cut short), which the providers retry. Bodies
 /// above ``maxBodyBytes`` are refused.
+///
+/// Requests go through the proxies that `https_proxy`, `http_proxy` and `no_proxy` name (see
+/// ``ProxySettings``), tunnelled with `CONNECT`; errors name the proxy's `host:port` and the
+/// variable, never its credentials.
 public final class HTTPClientTransport: Sendable {
     private let client: HTTPClient
+    /// One client per proxy server.
+    private let proxied: [ProxySettings.Server: HTTPClient]
+    public let proxies: ProxySettings
     /// The largest response body read (16 MiB).
     public static let maxBodyBytes = 16 << 20
 
-    public init() {
+    /// - Parameter environment: where the proxy variables are read; the process's by default.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        proxies = ProxySettings(environment: environment)
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.configuration(proxy: nil))
+        var proxied: [ProxySettings.Server: HTTPClient] = [:]
+        for server in proxies.servers {
+            proxied[server] = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.configuration(proxy: server))
+        }
+        self.proxied = proxied
+    }
+
+    private static func configuration(proxy: ProxySettings.Server?) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10))
         configuration.redirectConfiguration = .disallow
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // Through a proxy, a refused tunnel (407, 403) would otherwise be tried again and again until
+        // the request's deadline; the provider's own retries handle a proxy that is down.
+        if proxy != nil { configuration.connectionPool.retryConnectionEstablishment = false }
+        switch proxy?.kind {
+        case .http?:
+            let authorization = proxy?.username.map { user in
+                HTTPClient.Authorization.basic(username: user, password: proxy?.password?.revealedValue ?? "")
+            }
+            configuration.proxy = .server(host: proxy?.host ?? "", port: proxy?.port ?? 80, authorization: authorization)
+        case .socks5?:
+            configuration.proxy = .socksServer(host: proxy?.host ?? "", port: proxy?.port ?? 1080)
+        case nil:
+            break
+        }
+        return configuration
     }
 
     /// Creates a transport, runs `body` with it, and shuts it down.
-    public static func with<T: Sendable>(_ body: (HTTPClientTransport) async throws -> T) async throws -> T {
-        let transport = HTTPClientTransport()
+    /// - Parameter environment: where the proxy variables are read; the process's by default.
+    public static func with<T: Sendable>(
+        environment: [String: String] = ProcessInfo.processInfo.environment, _ body: (HTTPClientTransport) async throws -> T
+    ) async throws -> T {
+        let transport = HTTPClientTransport(environment: environment)
         do {
             let value = try await body(transport)
             try await transport.shutDown()
@@ -47,11 +82,18 @@ public final class HTTPClientTransport: Sendable {
 
     /// Closes every connection. Call once, when no request is in flight.
     public func shutDown() async throws {
+        for other in proxied.values { try? await other.shutdown() }
         try await client.shutdown()
     }
 
     /// Sends `request`; the ``HTTPTransport`` function.
     @Sendable public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let proxy: ProxySettings.Server?
+        do {
+            proxy = try proxies.server(for: request.url)
+        } catch {
+            throw ProviderError(error.code, "\(request.summary): \(error.message)", remedy: error.remedy)
+        }
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)
         for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
@@ -59,7 +101,7 @@ public final class HTTPClientTransport: Sendable {
         let nanoseconds = Int64(request.timeout.components.seconds) * 1_000_000_000
             + request.timeout.components.attoseconds / 1_000_000_000
         let deadline = NIODeadline.now() + .nanoseconds(nanoseconds)
-        let client = client
+        let client = proxy.flatMap { proxied[$0] } ?? client
         let prepared = outgoing
         do {
             // The client's deadline ends the wait for the response head; the body gets the rest of
@@ -86,8 +128,33 @@ public final class HTTPClientTransport: Sendable {
             }
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            throw HTTPClientTransport.classify(error, request: request)
+            throw HTTPClientTransport.classify(error, request: request, proxy: proxy)
         }
+    }
+
+    /// Maps a client error to a ``ProviderError`` that says what happened, never a header; a
+    /// failure through a proxy says which (`host:port` and the variable, never its credentials).
+    static func classify(_ error: any Error, request: HTTPRequest, proxy: ProxySettings.Server? = nil) -> ProviderError {
+        guard let proxy else { return classify(error, request: request) }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .proxyAuthenticationRequired:
+                return ProviderError(
+                    .unauthorized, "\(request.summary): \(proxy) asked for credentials (HTTP 407)",
+                    remedy: "give them in \(proxy.variable) as http://user:password@host:port")
+            case .invalidProxyResponse, .httpProxyHandshakeTimeout, .socksHandshakeTimeout:
+                return ProviderError(
+                    .connection, "\(request.summary): \(proxy) did not open a tunnel to the server",
+                    remedy: "check \(proxy.variable), or list the host in NO_PROXY to go direct")
+            default:
+                break
+            }
+        }
+        var failure = classify(error, request: request)
+        guard failure.code == .connection else { return failure }
+        failure.message += " (through \(proxy))"
+        failure.remedy = "check that the proxy in \(proxy.variable) is up, or list the host in NO_PROXY to go direct"
+        return failure
     }
 
     /// Maps a client error to a ``ProviderError`` that says what happened, never a header.

@@ -36,6 +36,8 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let configuration = Code(name: "configuration")
         /// The provider cannot do what was asked (the offline provider cannot judge).
         public static let unsupported = Code(name: "unsupported")
+        /// The model declined to answer (OpenAI's `refusal`); asking again gets the same.
+        public static let refused = Code(name: "refused")
 
         public var description: String { name }
     }

@@ -26,12 +26,13 @@ public enum ProviderResponseText {
 
     /// The JSON value in a model's answer, found even when the model wraps it.
     ///
-    /// Tries, in order: the whole answer; each fenced code block (```` ```json … ``` ````); then
+    /// Reasoning at the start (see ``droppingReasoning(_:)``) is dropped first. Then tries, in
+    /// order: the whole answer; each fenced code block (```` ```json … ``` ````); then
     /// each `{` or `[` from left to right, taking the longest balanced span from it that parses.
     /// So `Sure! Here are the rows: {"rows": […]} Hope this helps` gives the object.
     /// - Returns: the value, or `nil` when the answer holds no JSON object or array.
     public static func extractJSON(from answer: String) -> JSONValue? {
-        let trimmed = answer.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = droppingReasoning(answer).trimmingCharacters(in: .whitespacesAndNewlines)
         if let value = try? JSONValue.parse(trimmed), value.isContainer { return value }
         for block in fencedBlocks(trimmed) {
             if let value = try? JSONValue.parse(block), value.isContainer { return value }
@@ -48,6 +49,30 @@ public enum ProviderResponseText {
             start += 1
         }
         return nil
+    }
+
+    /// `answer` without the reasoning a thinking model puts before it.
+    ///
+    /// Reasoning models served by Ollama, llama.cpp or vLLM (DeepSeek-R1, Qwen3, QwQ, …) start
+    /// with `<think>…</think>` (or `<thinking>…</thinking>`); some chat templates open the tag in
+    /// the prompt, so only `…</think>` comes back. Blocks at the start are removed, an unclosed
+    /// one to the end (the answer was cut off while thinking). Tags later in the answer are kept:
+    /// they are the answer's own text.
+    public static func droppingReasoning(_ answer: String) -> String {
+        var rest = Substring(answer)
+        while true {
+            let start = rest.drop { $0.isWhitespace }
+            guard let tag = ["<think>", "<thinking>"].first(where: { start.hasPrefix($0) }) else { break }
+            guard let end = start.range(of: "</" + tag.dropFirst()) else { return "" }
+            rest = start[end.upperBound...]
+        }
+        if rest.startIndex == answer.startIndex, let end = rest.range(of: "</think>") {
+            let before = rest[..<end.lowerBound].drop { $0.isWhitespace }
+            // An answer that starts as JSON and quotes the tag later is an answer, not reasoning.
+            guard before.first != "{", before.first != "[", !before.contains("<think") else { return answer }
+            rest = rest[end.upperBound...]
+        }
+        return rest.startIndex == answer.startIndex ? answer : String(rest.drop { $0.isWhitespace })
     }
 
     /// The contents of ```` ``` ```` fenced blocks, in order (the language tag dropped).

@@ -35,4 +35,16 @@ struct AnthropicProviderTests {
         #expect(body["messages"] == [["role": "user", "content": "row"]])
         #expect(body["max_tokens"] == 1024)
     }
+
+    @Test func theEndpointKeepsABaseURLsQuery() {
+        func endpoint(_ baseURL: String?) -> String {
+            AnthropicProvider(
+                configuration: ProviderConfiguration(name: "c", kind: .anthropic, baseURL: baseURL, model: "m"),
+                apiKey: nil, runtime: .testing(transport: { _ in HTTPResponse(status: 500) })
+            ).endpoint
+        }
+        #expect(endpoint(nil) == "https://api.anthropic.com/v1/messages")
+        #expect(endpoint("https://gw.example/anthropic/v1/") == "https://gw.example/anthropic/v1/messages")
+        #expect(endpoint("https://gw.example/anthropic?region=eu") == "https://gw.example/anthropic/messages?region=eu")
+    }
 }

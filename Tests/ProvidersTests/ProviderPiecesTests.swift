@@ -22,6 +22,25 @@ struct ExtractJSONTests {
         #expect(ProviderResponseText.extractJSON(from: answer) == nil)
     }
 
+    @Test(arguments: [
+        ("<think>\nIs it {\"label\":\"true\"}? No.\n</think>\n\n{\"label\":\"false\"}", "{\"label\":\"false\"}"),
+        ("  <thinking>draft [1]</thinking>{\"a\":1}", "{\"a\":1}"),
+        ("<think>a</think><think>b {\"x\":0}</think> {\"b\":2}", "{\"b\":2}"),
+        ("the template opened the tag {\"x\":0}</think>\n{\"c\":3}", "{\"c\":3}"),
+        ("{\"rationale\":\"it writes </think> literally\"}", "{\"rationale\":\"it writes </think> literally\"}"),
+        ("{\"rationale\":\"<think> is a tag\"}", "{\"rationale\":\"<think> is a tag\"}"),
+    ])
+    func reasoningIsDroppedBeforeTheJSON(answer: String, expected: String) throws {
+        let value = try #require(ProviderResponseText.extractJSON(from: answer))
+        #expect(value.canonicalText == expected)
+    }
+
+    @Test func reasoningCutOffMidThoughtLeavesNoAnswer() {
+        #expect(ProviderResponseText.droppingReasoning("<think>\nThe label is {\"label\":\"true\"} unless") == "")
+        #expect(ProviderResponseText.extractJSON(from: "<think>\nThe label is {\"label\":\"true\"} unless") == nil)
+        #expect(ProviderResponseText.droppingReasoning("  plain answer") == "  plain answer")
+    }
+
     @Test func errorDetailReadsServerMessagesAndScrubsTheKey() {
         let body = Data("{\"error\":{\"message\":\"bad key sk-123\"}}".utf8)
         #expect(ProviderResponseText.errorDetail(body, redacting: Secret("sk-123")) == ": bad key <redacted>")
