@@ -35,7 +35,8 @@ struct CacheCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "verify", abstract: "Re-hash every cached object; quarantine the corrupt ones.")
+            commandName: "verify",
+            abstract: "Re-hash every cached object and registered model folder; quarantine or restore what is corrupt.")
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -46,7 +47,12 @@ struct CacheCommand: AsyncParsableCommand {
                 if !report.droppedRecords.isEmpty {
                     print("dropped \(report.droppedRecords.count) cache entries that pointed at them: their stages will run again")
                 }
-                if report.isClean { print("ok: no corrupt objects") } else { throw ExitCode.failure }
+                print("checked \(report.foldersChecked) registered model folder\(report.foldersChecked == 1 ? "" : "s")")
+                for folder in report.damagedFolders {
+                    print("damaged: \(folder.path): \(folder.problem); \(folder.unrepaired ?? "restored from the cache")")
+                }
+                for path in report.removedFolders { print("removed: \(path) (no such registered metric)") }
+                if report.isClean { print("ok: no corrupt objects or model folders") } else { throw ExitCode.failure }
             } catch {
                 throw CommandFailure.report(error)
             }

@@ -9,7 +9,7 @@ struct CheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Check that every manifest is valid and every committed lock matches a fresh plan.",
         discussion: """
-            Needs no cache: keys are recomputed from the files and the locks. Exit 0 when everything is up to date, 1 when a stage is stale (each is named, with why), 2 when a manifest is invalid.
+            Needs no cache: keys are recomputed from the files and the locks. Exit 0 when everything is up to date, 1 when a stage is stale (each is named, with why), 2 when a manifest is invalid, 4 when the check itself could not be made (an unreadable file or store: the message says which).
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -29,8 +29,12 @@ struct CheckCommand: AsyncParsableCommand {
             for stage in result.stale { print("stale: \(stage.id): \(stage.reason.text)") }
             print("\(result.stale.count) stale stage\(result.stale.count == 1 ? "" : "s"): run `lunette run` and commit the lock")
             throw ExitCode.failure
+        } catch let error as ExitCode {
+            throw error
         } catch {
-            throw CommandFailure.report(error)
+            // Exit 1 means "stale" here: any other failure must not read as one.
+            let code = CommandFailure.report(error)
+            throw code == .failure ? ExitCode(CommandFailure.couldNotCheck) : code
         }
     }
 }

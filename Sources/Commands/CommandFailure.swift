@@ -8,6 +8,8 @@ import Workspace
 enum CommandFailure {
     static let invalidInput: Int32 = 2
     static let busy: Int32 = 3
+    /// `check` could not be made (an unreadable file or store): not to be mistaken for its "stale" 1.
+    static let couldNotCheck: Int32 = 4
     static let interrupted: Int32 = 130
 
     /// Prints `error` to stderr and returns the exit code to end with.

@@ -15,4 +15,11 @@ struct GlobalOptions: ParsableArguments {
         let root = try Workspace.discoverRoot(from: start)
         return Workspace(root: root, registry: .builtin)
     }
+
+    /// A path the user gave on the command line: relative to `-C DIR` when given (as `git -C`
+    /// takes paths), otherwise to the working directory.
+    func path(_ path: String) -> URL {
+        guard let directory, !path.hasPrefix("/") else { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL
+    }
 }

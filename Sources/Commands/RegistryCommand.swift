@@ -84,7 +84,7 @@ struct RegistryCommand: AsyncParsableCommand {
             do {
                 let workspace = try global.workspace()
                 let registered = try workspace.registeredMetric(metric)
-                try workspace.export(registered, to: URL(fileURLWithPath: to))
+                try workspace.export(registered, to: global.path(to))
                 print("exported \(registered.reference) to \(to)")
             } catch {
                 throw CommandFailure.report(error)

@@ -14,7 +14,7 @@ public struct RootCommand: AsyncParsableCommand {
         discussion: """
             Projects live in workflows/<project>.yaml. `lunette run` expands each run into cached stages (load, split, training data, train, evaluate, register) and runs only what changed; `lunette plan --explain` says why each stage runs or is reused.
 
-            Exit codes: 0 success, 1 a stage or the command failed (or `check`/`verify` found a difference, `score` left rows out), 2 invalid manifests or arguments (usage errors included), 3 the workspace is busy (--no-wait), 130 interrupted.
+            Exit codes: 0 success, 1 a stage or the command failed (or `check`/`verify` found a difference, `score` left rows out), 2 invalid manifests or arguments (usage errors included), 3 the workspace is busy (--no-wait), 4 `check` could not be made (an unreadable lock or store), 130 interrupted.
             """,
         version: LunetteVersion.text,
         subcommands: [

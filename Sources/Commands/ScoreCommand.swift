@@ -48,7 +48,7 @@ struct ScoreCommand: AsyncParsableCommand {
                 folder: try workspace.modelFolder(for: registered),
                 threads: threads ?? Int(ProcessInfo.processInfo.environment["LUNETTE_THREADS"] ?? "") ?? 2)
             let format = model.info.rendering.format
-            let rows = try input.map { try ScoringInput.read(URL(fileURLWithPath: $0), format: format, columns: columns) }
+            let rows = try input.map { try ScoringInput.read(global.path($0), format: format, columns: columns) }
                 ?? ScoringInput.readJSONLines(FileHandle.standardInput.readDataToEndOfFile(), format: format, columns: columns)
             let predictions = try model.predictions(for: rows.items.map(\.row))
             let labels = model.info.labels
@@ -72,7 +72,7 @@ struct ScoreCommand: AsyncParsableCommand {
                 }
             }
             if let output {
-                try AtomicFile.write(Data(text.utf8), to: output)
+                try AtomicFile.write(Data(text.utf8), to: global.path(output).path)
             } else {
                 FileHandle.standardOutput.write(Data(text.utf8))
             }

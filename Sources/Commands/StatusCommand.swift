@@ -23,6 +23,7 @@ struct StatusCommand: AsyncParsableCommand {
                             "project": .string(view.project), "run": .string(view.run), "metric": .string(view.metric),
                             "status": .string(view.status.rawValue), "reason": view.reason.map(JSONValue.string) ?? .null,
                             "updated_at": view.updatedAt.map { .string(formatter.string(from: $0)) } ?? .null,
+                            "interrupted": .bool(view.isInterrupted),
                         ])
                     })
                 ])

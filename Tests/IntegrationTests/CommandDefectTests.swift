@@ -81,6 +81,35 @@ struct CommandDefectTests {
         #expect(lines.allSatisfy { $0?["score"]?.boolValue != nil }, "\(piped.output)")
     }
 
+    @Test("with -C DIR, score's --input and --output are relative to DIR, as the README's `git -C` promises")
+    func scorePathsFollowDirectory() async throws {
+        let workspace = try await Self.registered.value
+        try workspace.write(#"{"input":"Thank you so much"}"# + "\n", to: "in-c.jsonl")
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("lunette-c-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: outside) }
+        let process = try SpawnedLunette(
+            ["-C", workspace.root.path, "score", "polite", "--input", "in-c.jsonl", "--output", "out-c.jsonl"], in: outside,
+            environment: workspace.environment.merging(["LUNETTE_THREADS": "1"]) { $1 },
+            logs: outside.appendingPathComponent("logs"), label: "score-c")
+        #expect(await process.wait(timeout: 300))
+        #expect(process.exitCode == 0, "\(process.error)")
+        let written = try workspace.read("out-c.jsonl")
+        #expect(written.contains("\"score\""), "\(written)")
+        #expect(!FileManager.default.fileExists(atPath: outside.appendingPathComponent("out-c.jsonl").path))
+    }
+
+    @Test("check that cannot read a lock exits 4 with the file and a fix, never 1 (which means stale)")
+    func checkThatCannotCheckIsNotStale() async throws {
+        let workspace = try CaseWorkspace("incremental", project: "shop")
+        try workspace.write("{not a lock\n", to: "workflows/shop.lock")
+        let result = try await Self.lunette(["check"], in: workspace)
+        #expect(result.status == 4, "\(result.output)\(result.error)")
+        #expect(result.error.contains("workflows/shop.lock:1"), "\(result.error)")
+        #expect(result.error.contains("fix: "), "\(result.error)")
+        #expect(!result.output.contains("stale"), "\(result.output)")
+    }
+
     @Test("score refuses null, object and array inputs by line and field, as the dataset loader does, and scores the rest")
     func scoreRefusesNonTextInput() async throws {
         let workspace = try await Self.registered.value

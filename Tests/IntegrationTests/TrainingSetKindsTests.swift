@@ -58,6 +58,19 @@ struct TrainingSetKindsTests {
         try workspace.write("{\"input\": \"thanks a lot, kind of you\"}\n{\"input\": \"this is rubbish\"}\n", to: "new.jsonl")
         let scored = try await lunette(["score", "judged", "--input", "new.jsonl"])
         #expect(scored.output.split(separator: "\n").count == 2, "\(scored.output)")
+
+        // Issue 14: `cache verify` covers the registered model folders, and says what it did.
+        let head = workspace.root.appendingPathComponent("cache/registry/judged@1/head.safetensors")
+        var bytes = try Data(contentsOf: head)
+        bytes[bytes.count - 4] ^= 0xff
+        try bytes.write(to: head)
+        let damaged = try await lunette(["cache", "verify"], expect: 1)
+        #expect(damaged.output.contains("damaged: "), "\(damaged.output)")
+        #expect(damaged.output.contains("judged@1"), "\(damaged.output)")
+        #expect(damaged.output.contains("restored from the cache"), "\(damaged.output)")
+        let verified = try await lunette(["cache", "verify"])
+        #expect(verified.output.contains("ok: no corrupt objects or model folders"), "\(verified.output)")
+        #expect(try Data(contentsOf: head) != bytes)
     }
 
     static func writeProject(in workspace: CaseWorkspace, baseURL: String) throws {
