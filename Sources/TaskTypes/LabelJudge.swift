@@ -31,7 +31,13 @@ struct LabelJudge: Sendable {
         var lastFailure = Failure(text: "no answer")
         for sample in 0..<samples {
             request.sampleIndex = sample
-            let answer = try await cache.complete(request)
+            let answer: ChatResponse
+            do {
+                answer = try await cache.complete(request)
+            } catch let error as ProviderError where error.code == .refused {
+                // A model that refuses one row (a slur in a hate-speech set, say) fails that row, not the stage.
+                return .failure(Failure(text: error.message))
+            }
             switch read(answer.text) {
             case .success(let verdict): return .success(verdict)
             case .failure(let failure):

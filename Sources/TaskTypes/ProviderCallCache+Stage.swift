@@ -39,7 +39,8 @@ extension ProviderCallCache {
             let provider = OfflineProvider(seed: seed)
             return try await body(ProviderCallCache(provider: provider, configuration: configuration, memo: nil))
         }
-        return try await HTTPClientTransport.with { transport in
+        // Proxies (HTTPS_PROXY, NO_PROXY…) follow the stage's environment, as credentials do.
+        return try await HTTPClientTransport.with(environment: context.environment) { transport in
             let runtime = ProviderRuntime(
                 transport: transport.send, retryPolicy: retryPolicy,
                 jitter: JitterSource(seed: UInt64(bitPattern: Int64(seed))), log: { reporter.log($0) })

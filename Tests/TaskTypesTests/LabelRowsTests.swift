@@ -91,6 +91,28 @@ struct LabelRowsTests {
         #expect(try DatasetRows.read(from: fixture.url("out.jsonl")).count == 9)
     }
 
+    /// Issue 14: a refusal (OpenAI's `refusal` field) fails its row, quoted, not the whole stage.
+    @Test func aRefusedRowIsLeftOutAndTheRestLabelled() async throws {
+        let fixture = try StageFixture()
+        defer { fixture.remove() }
+        let rows = (0..<20).map { CanonicalRow(row: $0 + 2, input: $0 == 7 ? "forbidden words" : "message \($0)") }
+        let refusing: ScriptedServer.Script = { request in
+            guard request.bodyText.contains("forbidden") else { return await LabelRowsTests.judge(request) }
+            return .json(
+                #"{"id":"c","object":"chat.completion","choices":[{"index":0,"finish_reason":"stop","message":"#
+                    + #"{"role":"assistant","content":null,"refusal":"I can't help with that."}}]}"#)
+        }
+        let result = try await withScriptedServer(refusing) { server in
+            try await LabelRows().run(
+                context(fixture, rows: rows, provider: GenerateWorkspace.provider(server), extra: ["max_failure_fraction": 0.1]))
+        }
+        #expect(result.metrics["labelled"] == 19)
+        #expect(result.metrics["failed"] == 1)
+        #expect(result.warnings.first?.contains("row 9: ") == true, "\(result.warnings)")
+        #expect(result.warnings.first?.contains("I can't help with that.") == true, "\(result.warnings)")
+        #expect(try DatasetRows.read(from: fixture.url("out.jsonl")).map(\.row) == rows.map(\.row).filter { $0 != 9 })
+    }
+
     @Test func theOfflineProviderCannotLabel() async throws {
         let fixture = try StageFixture()
         defer { fixture.remove() }
