@@ -47,6 +47,7 @@ public final class Executor: Sendable {
         var scheduler = Scheduler(plan: plan)
         let runStages = Dictionary(grouping: plan.stages.map(\.blueprint), by: { $0.id.runPath })
         markQueued(plan)
+        let protected = protectedPaths(plan)
 
         await withTaskGroup(of: StageOutcome.self) { group in
             var running = 0
@@ -68,7 +69,7 @@ public final class Executor: Sendable {
                         group.addTask {
                             await self.executeStage(
                                 stage, upstream: upstream, options: options, invocation: invocation,
-                                verifyOutputs: needsVerification, runStages: siblings)
+                                verifyOutputs: needsVerification, runStages: siblings, protected: protected)
                         }
                     }
                 }
@@ -93,7 +94,7 @@ public final class Executor: Sendable {
 
     private func executeStage(
         _ stage: PlannedStage, upstream: [StageID: StageOutcome], options: ExecutionOptions, invocation: Int64,
-        verifyOutputs: Bool, runStages: [StageBlueprint]
+        verifyOutputs: Bool, runStages: [StageBlueprint], protected: [String]
     ) async -> StageOutcome {
         let clock = ContinuousClock()
         let start = clock.now
@@ -146,7 +147,7 @@ public final class Executor: Sendable {
             } else {
                 let reused: [String: LockedOutput]?
                 do {
-                    reused = try reuse(cached, stage: stage, verify: verifyOutputs, parts: parts)
+                    reused = try reuse(cached, stage: stage, verify: verifyOutputs, parts: parts, protected: protected)
                 } catch {
                     return fail(stage, invocation, String(describing: error), start: start, clock: clock)
                 }
@@ -178,7 +179,7 @@ public final class Executor: Sendable {
         do {
             let (result, refs) = try await runner.run(
                 task, blueprint: blueprint, inputs: resolved, workingDirectory: workspaceRoot, reporter: log,
-                inputDigests: digests)
+                inputDigests: digests, protected: protected)
             try runner.cache.store(
                 ActionRecord(key: key, task: stage.task, taskVersion: task.version, stage: stage.id.description, outputs: refs))
             let outputs = refs.mapValues(\.lockedOutput)
@@ -219,8 +220,28 @@ public final class Executor: Sendable {
     /// with workspace copies of exec outputs restored; `nil` when an object is corrupt.
     /// - Throws: ``TaskInterface/TaskError`` when an exec output's path now goes through a symlink
     ///   out of the workspace (``WorkspacePathGuard``): nothing is removed or written there.
-    private func reuse(_ record: ActionRecord, stage: PlannedStage, verify: Bool, parts: ActionKeyParts) throws
-        -> [String: LockedOutput]?
+    /// What no output may reach through a symlink made during the run (``WorkspacePathGuard``):
+    /// every file the plan reads that no stage writes, and the cache and models folders when they
+    /// lie in the workspace.
+    private func protectedPaths(_ plan: RunPlan) -> [String] {
+        var paths: Set<String> = []
+        for stage in plan.stages {
+            for case .file(let path) in stage.blueprint.inputs.values { paths.insert(path) }
+        }
+        for stage in plan.stages {
+            for case .some(let path) in stage.blueprint.outputs.values { paths.remove(path) }
+        }
+        let root = workspaceRoot.standardizedFileURL.path + "/"
+        for folder in [runner.cache.root, runner.modelsDirectory] {
+            let path = folder.standardizedFileURL.path
+            if path.hasPrefix(root) { paths.insert(String(path.dropFirst(root.count))) }
+        }
+        return paths.sorted()
+    }
+
+    private func reuse(
+        _ record: ActionRecord, stage: PlannedStage, verify: Bool, parts: ActionKeyParts, protected: [String]
+    ) throws -> [String: LockedOutput]?
     {
         let cache = runner.cache
         for ref in record.outputs.values where verify {
@@ -235,7 +256,7 @@ public final class Executor: Sendable {
             let url = workspaceRoot.appendingPathComponent(path)
             if ref.kind == .file, workspaceFileDigest(path) == ref.digest { continue }
             if ref.kind == .directory, FileManager.default.fileExists(atPath: url.path) { continue }
-            try WorkspacePathGuard.check(path, in: workspaceRoot, before: "restore output '\(name)'")
+            try WorkspacePathGuard.check(path, in: workspaceRoot, before: "restore output '\(name)'", protected: protected)
             do {
                 try? FileManager.default.removeItem(at: url)
                 try FileManager.default.createDirectoryIfNeeded(atPath: url.deletingLastPathComponent().path)

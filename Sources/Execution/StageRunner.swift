@@ -44,13 +44,14 @@ public struct StageRunner: Sendable {
     /// Runs `task` for `blueprint` in `workingDirectory` and publishes every declared output.
     ///
     /// Each workspace output path is checked with ``WorkspacePathGuard`` before the task runs (it
-    /// clears old copies) and again before it is published.
+    /// clears old copies) and again before it is published; `protected` are the workspace-relative
+    /// paths no output may reach through a symlink (the files the plan reads).
     /// - Returns: what the task said, and each output's artifact.
     /// - Throws: the task's error, ``TaskError`` when an output is missing or its path goes through a
     ///   symlink out of the workspace, ``CacheError`` on publish.
     public func run(
         _ task: any TaskType, blueprint: StageBlueprint, inputs: [String: ResolvedInput], workingDirectory: URL,
-        reporter: any StageReporter, inputDigests: [String: ContentHash] = [:]
+        reporter: any StageReporter, inputDigests: [String: ContentHash] = [:], protected: [String] = []
     ) async throws -> (StageResult, [String: ArtifactRef]) {
         let scratch = scratchRoot.appendingPathComponent("stage-\(UUID().uuidString.lowercased())")
         try FileManager.default.createDirectoryIfNeeded(atPath: scratch.path + "/work")
@@ -80,7 +81,7 @@ public struct StageRunner: Sendable {
             if let workspacePath {
                 // The task clears the old copy first: a symlink made earlier in this run must not lead it away.
                 try WorkspacePathGuard.check(
-                    workspacePath, in: workingDirectory, before: "clear or write output '\(name)'")
+                    workspacePath, in: workingDirectory, before: "clear or write output '\(name)'", protected: protected)
                 let url = workingDirectory.appendingPathComponent(workspacePath)
                 try FileManager.default.createDirectoryIfNeeded(atPath: url.deletingLastPathComponent().path)
                 outputURLs[name] = url
@@ -99,7 +100,8 @@ public struct StageRunner: Sendable {
         var published: [String: ArtifactRef] = [:]
         for (name, url) in outputURLs.sorted(by: { $0.key < $1.key }) {
             if let workspacePath = blueprint.outputs[name] ?? nil {
-                try WorkspacePathGuard.check(workspacePath, in: workingDirectory, before: "publish output '\(name)'")
+                try WorkspacePathGuard.check(
+                    workspacePath, in: workingDirectory, before: "publish output '\(name)'", protected: protected)
             }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
