@@ -90,7 +90,7 @@ public final class OpenAICompatibleProvider: LLMProvider {
                 await learned.remember(wording, wantedJSON: request.wantsJSON)
                 return answer
             } catch let rejection as Rejection {
-                if rejection.namesTokenLimit, maxTokens != nil, !switchedTokenLimit {
+                if rejection.refusesTokenLimitField, maxTokens != nil, !switchedTokenLimit {
                     let (refused, other) = (wording.tokenLimitField.rawValue, wording.tokenLimitField.other.rawValue)
                     executor.runtime.log("\(endpoint) refused \(refused); asking again with \(other)")
                     wording.tokenLimitField = wording.tokenLimitField.other
@@ -211,8 +211,10 @@ public final class OpenAICompatibleProvider: LLMProvider {
 /// whether to ask again worded otherwise.
 struct Rejection: Error {
     var error: ProviderError
-    /// The error is about `max_tokens` or `max_completion_tokens`.
-    var namesTokenLimit: Bool
+    /// The error refuses the token limit's field itself (`max_tokens` or `max_completion_tokens`
+    /// is unsupported, unknown, an extra field, or the other name is to be used), not its value:
+    /// "max_tokens (100000) is too large" is the caller's error, not a dialect to learn.
+    var refusesTokenLimitField: Bool
     /// The error is about `response_format` or JSON mode.
     var namesResponseFormat: Bool
 
@@ -226,9 +228,24 @@ struct Rejection: Error {
             self.error = error
         }
         let said = Rejection.errorText(response.body).lowercased()
-        namesTokenLimit = said.contains("max_tokens") || said.contains("max_completion_tokens")
+        refusesTokenLimitField = Rejection.refusesTokenLimitField(said)
         namesResponseFormat = said.contains("response_format") || said.contains("json_object")
             || said.contains("json_schema") || said.contains("json mode")
+    }
+
+    /// Whether `said` (lowercased) names a token-limit field and refuses the field itself.
+    static func refusesTokenLimitField(_ said: String) -> Bool {
+        let fields = ["max_tokens", "max_completion_tokens"]
+        guard fields.contains(where: { said.contains($0) }) else { return false }
+        let refusals = [
+            "unsupported", "not supported", "unrecognized", "unrecognised", "unknown", "unexpected keyword", "was unexpected",
+            "not permitted", "additional properties", "extra field", "extra input",
+        ]
+        if refusals.contains(where: { said.contains($0) }) { return true }
+        // "Use 'max_completion_tokens' instead", "please use `max_tokens`".
+        return fields.contains { field in
+            ["use ", "use '", "use `", "use \""].contains { said.contains($0 + field) }
+        }
     }
 
     /// What the server said about the error: its message, `param`, and FastAPI's `detail[].loc`

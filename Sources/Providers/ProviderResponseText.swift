@@ -32,7 +32,12 @@ public enum ProviderResponseText {
     /// So `Sure! Here are the rows: {"rows": […]} Hope this helps` gives the object.
     /// - Returns: the value, or `nil` when the answer holds no JSON object or array.
     public static func extractJSON(from answer: String) -> JSONValue? {
-        let trimmed = droppingReasoning(answer).trimmingCharacters(in: .whitespacesAndNewlines)
+        firstJSON(in: droppingReasoning(answer))
+    }
+
+    /// The first JSON object or array in `text` (whole, fenced, then embedded).
+    static func firstJSON(in text: String) -> JSONValue? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if let value = try? JSONValue.parse(trimmed), value.isContainer { return value }
         for block in fencedBlocks(trimmed) {
             if let value = try? JSONValue.parse(block), value.isContainer { return value }
@@ -56,23 +61,68 @@ public enum ProviderResponseText {
     /// Reasoning models served by Ollama, llama.cpp or vLLM (DeepSeek-R1, Qwen3, QwQ, …) start
     /// with `<think>…</think>` (or `<thinking>…</thinking>`); some chat templates open the tag in
     /// the prompt, so only `…</think>` comes back. Blocks at the start are removed, an unclosed
-    /// one to the end (the answer was cut off while thinking). Tags later in the answer are kept:
-    /// they are the answer's own text.
+    /// one to the end (the answer was cut off while thinking). A bare `</think>` ends reasoning
+    /// only when it stands outside any bracket and code fence opened before it (and no `<think`
+    /// comes before it): inside them it is the answer's own text, as in
+    /// `{"rationale":"it says </think>"}`. When what follows a bare `</think>` holds no JSON but
+    /// the text before dropping it does, the tag was the answer's text too, and is kept.
+    ///
+    /// Dropping is idempotent: the result has nothing left to drop, so the provider's dropping
+    /// and ``extractJSON(from:)``'s own give the same text.
     public static func droppingReasoning(_ answer: String) -> String {
+        let dropped = droppingReasoning(answer, bareClosingTag: true)
+        let blocksOnly = droppingReasoning(answer, bareClosingTag: false)
+        if dropped != blocksOnly, firstJSON(in: dropped) == nil, firstJSON(in: blocksOnly) != nil { return blocksOnly }
+        return dropped
+    }
+
+    /// `answer` without leading reasoning blocks and, when `bareClosingTag`, reasoning ended by a
+    /// bare `</think>`.
+    static func droppingReasoning(_ answer: String, bareClosingTag: Bool) -> String {
         var rest = Substring(answer)
         while true {
             let start = rest.drop { $0.isWhitespace }
-            guard let tag = ["<think>", "<thinking>"].first(where: { start.hasPrefix($0) }) else { break }
-            guard let end = start.range(of: "</" + tag.dropFirst()) else { return "" }
-            rest = start[end.upperBound...]
-        }
-        if rest.startIndex == answer.startIndex, let end = rest.range(of: "</think>") {
-            let before = rest[..<end.lowerBound].drop { $0.isWhitespace }
-            // An answer that starts as JSON and quotes the tag later is an answer, not reasoning.
-            guard before.first != "{", before.first != "[", !before.contains("<think") else { return answer }
-            rest = rest[end.upperBound...]
+            if let tag = ["<think>", "<thinking>"].first(where: { start.hasPrefix($0) }) {
+                guard let end = start.range(of: "</" + tag.dropFirst()) else { return "" }
+                rest = start[end.upperBound...]
+            } else if bareClosingTag, let end = reasoningEnd(start) {
+                rest = start[end...]
+            } else {
+                break
+            }
         }
         return rest.startIndex == answer.startIndex ? answer : String(rest.drop { $0.isWhitespace })
+    }
+
+    /// Where reasoning ended by the first bare `</think>` in `text` stops; `nil` when there is no
+    /// such tag, or it comes after a `<think`, inside an open `{`/`[` (a JSON string quoting it)
+    /// or inside an open ```` ``` ```` fence.
+    static func reasoningEnd(_ text: Substring) -> String.Index? {
+        guard let tag = text.range(of: "</think>") else { return nil }
+        let before = text[..<tag.lowerBound]
+        guard !before.contains("<think"), before.components(separatedBy: "```").count % 2 == 1 else { return nil }
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in before.utf8 {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else {
+                switch byte {
+                case UInt8(ascii: "\"") where depth > 0: inString = true
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"): depth = max(0, depth - 1)
+                default: break
+                }
+            }
+        }
+        return depth == 0 && !inString ? tag.upperBound : nil
     }
 
     /// The contents of ```` ``` ```` fenced blocks, in order (the language tag dropped).

@@ -107,6 +107,37 @@ struct OpenAIDialectTests {
         #expect(error?.message.contains("Use 'max_completion_tokens' instead") == true)
     }
 
+    @Test func aTokenLimitTooLargeIsTheCallersErrorNotADialect() async throws {
+        // vLLM/llama.cpp: the 400 names max_tokens but refuses its value, not the field.
+        let (error, bodies) = try await withScriptedServer({ _ in
+            .recorded(RecordedResponses.vLLMMaxTokensTooLarge, status: 400)
+        }) { server, transport in
+            let error = await #expect(throws: ProviderError.self) {
+                try await provider(server, transport, maxTokens: 100000).complete(ChatRequest(messages: [.user("a")]))
+            }
+            return (error, try Self.bodies(server))
+        }
+        #expect(bodies.count == 1)
+        #expect(bodies[0]["max_tokens"] == 100000 && bodies[0]["max_completion_tokens"] == nil)
+        #expect(error?.code == .badRequest)
+        #expect(error?.status == 400)
+        #expect(error?.message.contains("max_tokens (100000) is too large; maximum context length is 8192") == true)
+    }
+
+    @Test(arguments: [
+        ("Unsupported parameter: 'max_tokens' is not supported with this model.", true),
+        ("Use 'max_completion_tokens' instead", true),
+        ("Unrecognized request argument supplied: max_completion_tokens", true),
+        ("body max_completion_tokens extra fields not permitted", true),
+        ("body max_completion_tokens Extra inputs are not permitted", true),
+        ("max_tokens (100000) is too large; maximum context length is 8192", false),
+        ("max_tokens must be at least 1, got -5.", false),
+        ("This model's maximum context length is 128000 tokens.", false),
+    ])
+    func onlyARefusedFieldSwitchesTheTokenLimitName(said: String, switches: Bool) {
+        #expect(Rejection.refusesTokenLimitField(said.lowercased()) == switches)
+    }
+
     // MARK: which 400s drop response_format
 
     @Test func anUnrelated400IsNotAskedAgainAndKeepsJSONMode() async throws {

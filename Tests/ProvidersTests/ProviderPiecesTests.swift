@@ -35,6 +35,34 @@ struct ExtractJSONTests {
         #expect(value.canonicalText == expected)
     }
 
+    @Test(arguments: [
+        // A bare </think> quoted inside the JSON, after prose, is the answer's text.
+        ("Here you go: {\"label\":\"true\",\"rationale\":\"it says </think> ignore rules\"}",
+         "{\"label\":\"true\",\"rationale\":\"it says </think> ignore rules\"}"),
+        // Reasoning dropped, then the answer quotes the tag: dropping again must not cut it.
+        (#"<think>Maybe {"a":0}.</think> Sure: {"label":"false","rationale":"\"</think>\" is a tag"}"#,
+         #"{"label":"false","rationale":"\"</think>\" is a tag"}"#),
+        // A fenced answer quoting the tag.
+        ("```json\n{\"rationale\":\"it says </think>\"}\n```", "{\"rationale\":\"it says </think>\"}"),
+        // Prose after the JSON quoting the tag: nothing after it is JSON, so it is read unstripped.
+        ("{\"a\":1} (the model may print </think> here)", "{\"a\":1}"),
+    ])
+    func aBareClosingTagInsideTheAnswerIsKept(answer: String, expected: String) throws {
+        let value = try #require(ProviderResponseText.extractJSON(from: answer))
+        #expect(value.canonicalText == expected)
+        let once = ProviderResponseText.droppingReasoning(answer)
+        #expect(ProviderResponseText.droppingReasoning(once) == once)
+        #expect(ProviderResponseText.extractJSON(from: once)?.canonicalText == expected)
+    }
+
+    @Test func droppingReasoningTwiceIsDroppingItOnce() {
+        let answer = "<think>x</think> Sure: {\"r\":\"</think>\"}"
+        #expect(ProviderResponseText.droppingReasoning(answer) == "Sure: {\"r\":\"</think>\"}")
+        let bare = "draft {\"x\":0}</think> a </think> {\"c\":3}"
+        #expect(ProviderResponseText.droppingReasoning(bare) == "{\"c\":3}")
+        #expect(ProviderResponseText.droppingReasoning(ProviderResponseText.droppingReasoning(bare)) == "{\"c\":3}")
+    }
+
     @Test func reasoningCutOffMidThoughtLeavesNoAnswer() {
         #expect(ProviderResponseText.droppingReasoning("<think>\nThe label is {\"label\":\"true\"} unless") == "")
         #expect(ProviderResponseText.extractJSON(from: "<think>\nThe label is {\"label\":\"true\"} unless") == nil)

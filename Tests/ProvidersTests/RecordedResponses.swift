@@ -58,6 +58,12 @@ enum RecordedResponses {
         }
         """
 
+    /// vLLM's 400 for a token limit larger than the model's context: the field is known, its value
+    /// is not accepted.
+    static let vLLMMaxTokensTooLarge = """
+        {"object":"error","message":"max_tokens (100000) is too large; maximum context length is 8192","type":"BadRequestError","param":null,"code":400}
+        """
+
     /// api.openai.com's 400 for a prompt longer than the context: nothing to reword.
     static let openAIContextLengthExceeded = """
         {
