@@ -74,7 +74,8 @@ extension Workspace {
                 try materialize(
                     digest: metric.modelDigest, kind: .directory, to: folder, what: "the model of \(metric.reference)",
                     stamped: true)
-                report.damagedFolders.append(.init(path: folder.path, problem: problem.description))
+                // No stamp: made by a Lunette from before stamps (or cut short); put back and stamped, not damage.
+                if problem != .missing { report.damagedFolders.append(.init(path: folder.path, problem: problem.description)) }
             } catch {
                 try? FileManager.default.removeItem(at: folder)
                 report.damagedFolders.append(

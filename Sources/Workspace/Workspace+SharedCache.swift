@@ -16,8 +16,9 @@ import Glibc
 ///   `cache/workspace-id` inside the workspace), and the file's modification time says when it
 ///   last ran.
 /// - A recorded workspace that is gone but has this workspace's id is this workspace at its old
-///   path (it was moved, or this is a copy): it is forgotten, since this workspace's own roots are
-///   kept anyway. So is a gone one recorded without an id (by an older Lunette) in a cache private
+///   path (it was moved): it is forgotten, since this workspace's own roots are kept anyway. A copy
+///   takes a new id at its first run while its original is still recorded and there, so a copy is
+///   never taken for its original moved away. So is a gone one recorded without an id (by an older Lunette) in a cache private
 ///   to this workspace (`cache/`, not `$LUNETTE_CACHE`), which moved with it.
 /// - `cache gc` keeps, besides its own workspace's roots, every root of each recorded workspace:
 ///   the action keys in its `workflows/*.lock` files (and their outputs), the keys its store saw in
@@ -59,7 +60,15 @@ extension Workspace {
     func recordInCache() {
         let path = root.resolvingSymlinksInPath().path
         let file = cacheWorkspacesDirectory.appendingPathComponent(ContentHash.of(path).hex).path
-        let text = Data((path + "\n" + (workspaceID(creating: true).map { "id \($0)\n" } ?? "")).utf8)
+        var id = workspaceID(creating: true)
+        if let current = id, workspacesSharingCache().contains(where: { other in
+            other.id == current && FileManager.default.fileExists(atPath: other.root.appendingPathComponent("workflows").path)
+        }) {
+            // A copy of a workspace that is still there: it takes an id of its own, or a `cache gc`
+            // here could later take the original, once moved away, for this workspace at its old path.
+            id = workspaceID(creating: true, renew: true)
+        }
+        let text = Data((path + "\n" + (id.map { "id \($0)\n" } ?? "")).utf8)
         if FileManager.default.contents(atPath: file) == text {
             try? FileManager.default.setAttributes([.modificationDate: now()], ofItemAtPath: file)
         } else {
@@ -69,9 +78,10 @@ extension Workspace {
 
     /// This workspace's id (`cache/workspace-id`: a random UUID, made by its first run), which moves
     /// with the folder; `nil` when it has none and `creating` is false or it can't be written.
-    func workspaceID(creating: Bool = false) -> String? {
+    /// - Parameter renew: replace the id with a new one (a copy that found its original).
+    func workspaceID(creating: Bool = false, renew: Bool = false) -> String? {
         let file = stateDirectory.appendingPathComponent("workspace-id").path
-        if let data = FileManager.default.contents(atPath: file) {
+        if !renew, let data = FileManager.default.contents(atPath: file) {
             let id = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if UUID(uuidString: id) != nil { return id }
         }

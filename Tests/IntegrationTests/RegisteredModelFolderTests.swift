@@ -117,5 +117,12 @@ struct RegisteredModelFolderTests {
         #expect(try Data(contentsOf: head) == original)
         #expect(!FileManager.default.fileExists(atPath: fixture.temp("cache/registry/ghost@3").path))
         #expect(try fixture.workspace.verifyCache().isClean)
+
+        // A folder from a Lunette before stamps: stamped by the first verify, not reported as damage.
+        try FileManager.default.removeItem(at: stampURL)
+        let upgraded = try fixture.workspace.verifyCache()
+        #expect(upgraded.isClean)
+        #expect(upgraded.damagedFolders.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: stampURL.path))
     }
 }

@@ -102,6 +102,36 @@ struct WorkspaceStateTests {
         #expect(publishError?.remedy.contains("LUNETTE_CACHE") == true, "\(String(describing: publishError))")
     }
 
+    /// Review of issue 14: a copy kept its original's id, so after the original moved, `cache gc` in
+    /// the copy took the original's record for its own and dropped its roots at once.
+    @Test("a copy sharing a cache takes an id of its own at its first run; the original keeps its id")
+    func copiedWorkspaceTakesItsOwnID() async throws {
+        let original = try CaseWorkspace("diskfull", project: "diskfull")
+        let shared = original.root.deletingLastPathComponent().appendingPathComponent("shared-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: shared) }
+        var environment = original.environment
+        environment["LUNETTE_CACHE"] = shared.path
+        let first = try await Workspace(root: original.root, registry: .builtin, environment: environment)
+            .run(RunRequest(targets: ["diskfull/first/split"]))
+        #expect(first.report?.isSuccess == true)
+        let idFile = "cache/workspace-id"
+        let originalID = try original.read(idFile)
+
+        let copy = original.root.deletingLastPathComponent().appendingPathComponent("copy-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: original.root, to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        var copyEnvironment = environment
+        copyEnvironment["LUNETTE_MODELS"] = copy.appendingPathComponent("models").path
+        let copied = Workspace(root: copy, registry: .builtin, environment: copyEnvironment)
+        #expect(try await copied.run(RunRequest(targets: ["diskfull/first/split"])).report?.isSuccess == true)
+        let copyID = try String(contentsOf: copy.appendingPathComponent(idFile), encoding: .utf8)
+        #expect(copyID != originalID)
+        #expect(try original.read(idFile) == originalID)
+        // Run again: the copy keeps its new id (no churn).
+        #expect(try await copied.run(RunRequest(targets: ["diskfull/first/split"])).report?.isSuccess == true)
+        #expect(try String(contentsOf: copy.appendingPathComponent(idFile), encoding: .utf8) == copyID)
+    }
+
     @Test("a moved workspace's cache gc forgets its own old path instead of refusing for 14 days; another workspace that is gone still stops it")
     func movedWorkspace() async throws {
         let workspace = try CaseWorkspace("diskfull", project: "diskfull")
