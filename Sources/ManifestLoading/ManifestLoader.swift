@@ -89,11 +89,14 @@ public struct ManifestLoader: Sendable {
         let claims = loaded.flatMap { manifest in
             manifest.outputClaims.map { claim in
                 OutputClaim(path: claim.path, location: claim.location, sourceLine: claim.sourceLine,
-                            keyPath: claim.keyPath, owner: claim.owner, project: manifest.projectName)
+                            keyPath: claim.keyPath, owner: claim.owner, project: manifest.projectName,
+                            stage: claim.stage)
             }
         }
         diagnostics += OutputClaim.conflicts(claims, acrossFilesOnly: true)
-        diagnostics += OutputClaim.readConflicts(claims, reads: loaded.flatMap(\.reads), acrossFilesOnly: true)
+        let reads = loaded.flatMap(\.reads)
+        diagnostics += OutputClaim.readConflicts(claims, reads: reads, acrossFilesOnly: true)
+        diagnostics += OutputClaim.unorderedReads(claims, reads: reads, acrossFilesOnly: true)
         diagnostics = diagnostics.sortedByLocation()
         let projects = diagnostics.hasErrors ? [] : loaded.compactMap(\.project)
         return WorkspaceLoadResult(projects: projects, diagnostics: diagnostics)

@@ -20,14 +20,18 @@ extension ManifestReader {
     }
 
     private func readProvider(_ entry: MappingNode.Entry) -> ProviderSpec? {
-        // `api_key` (and any key naming a credential: `apikey`, `apiKey`, `token`, `password`, …) is
-        // refused before the generic unknown-key check, with advice and without its value.
+        // `api_key` (and any key naming a credential: `apikey`, `apiKey`, `token`, `password`, …), and any
+        // key whose value looks like an API key (`api_kye: sk-…`, `model: gsk_…`), is refused before the
+        // generic unknown-key check, with advice and without its value. `api_key_env` and `base_url` check
+        // their values themselves, with messages of their own.
         var credentialKeys: [String] = []
         if case .mapping(let pairs) = entry.value {
-            for (key, _) in pairs {
-                guard let name = key.string, !ManifestSchema.providerKeys.contains(name),
-                      ManifestSchema.isCredentialName(name)
-                else { continue }
+            for (key, value) in pairs {
+                guard let name = key.string else { continue }
+                let namesCredential = !ManifestSchema.providerKeys.contains(name) && ManifestSchema.isCredentialName(name)
+                let holdsKey = name != "api_key_env" && name != "base_url"
+                    && value.string.map(ManifestSchema.holdsKey) == true
+                guard namesCredential || holdsKey else { continue }
                 credentialKeys.append(name)
                 markSecret(key: key)
                 report(
@@ -44,7 +48,7 @@ extension ManifestReader {
         var settings: [String: JSONValue] = [:]
         var kind: String?
         if let item = map["kind"] {
-            kind = choice(ManifestSchema.providerKinds, item.value, item.keyPath)
+            if !credentialKeys.contains("kind") { kind = choice(ManifestSchema.providerKinds, item.value, item.keyPath) }
         } else {
             reportMissing("kind", in: map, hint: "one of: \(ManifestSchema.providerKinds.joined(separator: ", "))")
         }
@@ -79,12 +83,14 @@ extension ManifestReader {
         return ProviderSpec(name: entry.key, kind: kind, settings: settings, location: source.location(of: entry.keyNode))
     }
 
-    /// `api_key_env:` names a variable. A value that is not a variable name may be the key itself, so the
-    /// message never repeats it and the source line is redacted.
+    /// `api_key_env:` names a variable. A value that is not a variable name, or that looks like a key
+    /// (`gsk_…` passes the name pattern; see ``ManifestSchema/holdsKey(_:)``), may be the key itself, so
+    /// the message never repeats it and the source line is redacted.
     private func readKeyVariable(_ node: Node, _ keyPath: String) -> String? {
         if case .scalar(let scalar) = node, !node.isNull,
             scalar.string.range(of: "^" + ManifestSchema.environmentVariablePattern + "$",
-                                options: .regularExpression) != nil
+                                options: .regularExpression) != nil,
+            !ManifestSchema.holdsKey(scalar.string)
         {
             return scalar.string
         }
@@ -94,9 +100,10 @@ extension ManifestReader {
         return nil
     }
 
-    /// `base_url:` an `http://` or `https://` URL without credentials: no `user:password@` and no query
-    /// parameter naming one (`?key=`, `?api_key=`, `?sig=`, …; `?api-version=2024-06-01` is fine). A
-    /// refused URL is neither echoed nor shown.
+    /// `base_url:` an `http://` or `https://` URL without credentials: no `user:password@`, no query
+    /// parameter naming one (`?key=`, `?api_key=`, `?sig=`, …; `?api-version=2024-06-01` is fine) and
+    /// nothing that looks like an API key (see ``ManifestSchema/holdsKey(_:)``). A refused URL is neither
+    /// echoed nor shown.
     private func readURL(_ node: Node, _ keyPath: String) -> String? {
         guard let text = string(node, keyPath) else { return nil }
         guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
@@ -127,18 +134,28 @@ extension ManifestReader {
                 }
             }
         }
+        if ManifestSchema.holdsKey(text) {
+            markSecret(value: node)
+            error("base_url must not hold credentials (it holds what looks like an API key)", at: node, keyPath,
+                  hint: remedy)
+            return nil
+        }
         return text
     }
 
     /// `headers:` name → value. A header whose name looks like a credential (`Authorization`, `X-Api-Key`,
     /// `X-Auth-Token`, `Cookie`, `X-Session-Id`, …; see ``ManifestSchema/isCredentialName(_:)``), or whose
-    /// value is a `Bearer`/`Basic` credential, is refused like `api_key`, without echoing the value.
+    /// value is a `Bearer`/`Basic` credential or looks like an API key (`X-Foo: sk-…`; see
+    /// ``ManifestSchema/holdsKey(_:)``), is refused like `api_key`, without echoing the value.
     private func readHeaders(_ node: Node, _ keyPath: String) -> JSONValue? {
         guard let map = mapping(node, keyPath, allowed: nil) else { return nil }
         var headers: [String: JSONValue] = [:]
         for item in map.entries {
-            let value = item.value.string?.lowercased() ?? ""
-            if ManifestSchema.isCredentialName(item.key) || value.hasPrefix("bearer ") || value.hasPrefix("basic ") {
+            let raw = item.value.string ?? ""
+            let value = raw.lowercased()
+            if ManifestSchema.isCredentialName(item.key) || value.hasPrefix("bearer ") || value.hasPrefix("basic ")
+                || ManifestSchema.holdsKey(raw)
+            {
                 markSecret(key: item.keyNode)
                 report(
                     .error, "header '\(item.key)' would hold a literal credential", at: item.keyNode.mark,

@@ -25,6 +25,11 @@ extension ManifestReader {
         var keyNodes: [String: Node] = [:]
         var inputPaths: [(stage: String, path: String)] = []
         var outputPaths: [(stage: String, path: String)] = []
+        // What the run order guarantees, as `StageExpansion` wires it: stage → the custom stages it runs
+        // directly after (`after:`, `@stage.output`, an input equal to their output). A file inside
+        // another's folder output orders nothing at run time, though it counts for the cycle check.
+        var runsAfter: [String: Set<String>] = [:]
+        var stageReads: [ReadPath] = []
 
         for item in map.entries {
             guard name(item.keyNode, item.keyPath, pattern: ManifestSchema.stageNamePattern, what: "stage name") != nil
@@ -52,12 +57,17 @@ extension ManifestReader {
                     if text.hasPrefix("@") {
                         guard let reference = stageReference(text, node, path, names: names) else { continue }
                         inputs.append(.output(stage: reference.stage, output: reference.output))
-                        if customNames.contains(reference.stage) { graph.addEdge(from: reference.stage, to: item.key) }
+                        if customNames.contains(reference.stage) {
+                            graph.addEdge(from: reference.stage, to: item.key)
+                            runsAfter[item.key, default: []].insert(reference.stage)
+                        }
                     } else if let resolved = resolvedPath(node, path) {
                         inputs.append(.path(resolved))
                         inputPaths.append((item.key, resolved))
-                        reads.append(ReadPath(
-                            path: resolved, keyPath: path, location: source.location(of: node), isStageInput: true))
+                        stageReads.append(ReadPath(
+                            path: resolved, keyPath: path, location: source.location(of: node), isStageInput: true,
+                            stage: StageName(run: run, name: item.key),
+                            sourceLine: node.mark.flatMap { source.line($0.line) }))
                         if !paths.exists(resolved).exists {
                             pendingInputs.append(PendingInput(path: resolved, node: node, keyPath: path))
                         }
@@ -79,14 +89,18 @@ extension ManifestReader {
                     outputClaims.append(OutputClaim(
                         path: resolved, location: source.location(of: node),
                         sourceLine: node.mark.flatMap { source.line($0.line) }, keyPath: path,
-                        owner: "stage '\(item.key)' of run '\(run)'", project: nil))
+                        owner: "stage '\(item.key)' of run '\(run)'", project: nil,
+                        stage: StageName(run: run, name: item.key)))
                 }
             }
             var after: String?
             if let value = stageMap["after"], let text = string(value.value, value.keyPath) {
                 if names.contains(text) {
                     after = text
-                    if customNames.contains(text) { graph.addEdge(from: text, to: item.key) }
+                    if customNames.contains(text) {
+                        graph.addEdge(from: text, to: item.key)
+                        runsAfter[item.key, default: []].insert(text)
+                    }
                 } else {
                     error("run '\(run)' has no stage '\(text)'", at: value.value, value.keyPath,
                           hint: Suggestion.hint(for: text, in: names) ?? "stages: \(names.joined(separator: ", "))")
@@ -102,13 +116,32 @@ extension ManifestReader {
         for input in inputPaths {
             for output in outputPaths where input.path == output.path || input.path.hasPrefix(output.path + "/") {
                 graph.addEdge(from: output.stage, to: input.stage)
+                if input.path == output.path { runsAfter[input.stage, default: []].insert(output.stage) }
             }
         }
+        var upstream: [String: Set<String>] = [:]
+        for index in stageReads.indices {
+            guard let stage = stageReads[index].stage?.name else { continue }
+            if upstream[stage] == nil { upstream[stage] = Self.transitive(runsAfter, from: stage) }
+            stageReads[index].upstream = upstream[stage] ?? []
+        }
+        reads += stageReads
         if case .failure(let cycle) = graph.topologicalOrder(), let first = cycle.path.first {
             error("custom stages form a cycle: \(cycle.path.joined(separator: " → "))", at: keyNodes[first],
                   entry.keyPath.appendingKey(first), hint: "remove one of the 'after:', '@stage' or path links")
         }
         return stages.sorted { $0.name < $1.name }
+    }
+
+    /// Every stage reachable from `start` through `edges`, `start` excluded unless on a cycle.
+    private static func transitive(_ edges: [String: Set<String>], from start: String) -> Set<String> {
+        var seen: Set<String> = []
+        var stack = Array(edges[start] ?? [])
+        while let next = stack.popLast() {
+            guard seen.insert(next).inserted else { continue }
+            stack += edges[next] ?? []
+        }
+        return seen
     }
 
     /// Parses `@stage.output`; the stage must be one of the run's (built-in or custom).
@@ -142,10 +175,13 @@ extension ManifestReader {
     }
 
     /// Checks, once every run is read, the outputs (no two stages write one path, none overlaps a path the
-    /// project reads) and the inputs that do not exist yet (some stage must write them).
+    /// project reads, none holds an input of a stage that need not run after its writer) and the inputs that do not exist yet (some stage must write them).
     func checkOutputClaims() {
         for diagnostic in OutputClaim.conflicts(outputClaims, acrossFilesOnly: false) { append(diagnostic) }
         for diagnostic in OutputClaim.readConflicts(outputClaims, reads: reads, acrossFilesOnly: false) {
+            append(diagnostic)
+        }
+        for diagnostic in OutputClaim.unorderedReads(outputClaims, reads: reads, acrossFilesOnly: false) {
             append(diagnostic)
         }
         for input in pendingInputs {

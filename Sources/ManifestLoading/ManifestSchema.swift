@@ -61,6 +61,48 @@ enum ManifestSchema {
         return words.contains { credentialWords.contains($0) }
     }
 
+    /// How common API keys start: OpenAI (`sk-`, `sk-proj-`), Anthropic (`sk-ant-`), Groq (`gsk_`), Google
+    /// (`AIza`), Slack (`xoxb-`), GitHub (`ghp_`), Hugging Face (`hf_`).
+    static let keyPrefixes = ["sk-", "gsk_", "AIza", "xoxb-", "ghp_", "hf_"]
+
+    /// Where the first word of `scalars` that looks like an API key starts, or nil. A word is a run of
+    /// `[A-Za-z0-9_-]`; it looks like a key when it starts with one of ``keyPrefixes`` and has 12 more
+    /// characters or more, or when it has 32 characters or more, letters and digits, and 16 letters or
+    /// digits in a row (so `claude-3-7-sonnet-20250219-thinking-v2`, made of short words, is no key).
+    static func firstKeyLike(in scalars: [Unicode.Scalar]) -> Int? {
+        var start = 0
+        while start < scalars.count {
+            guard isKeyCharacter(scalars[start]) else {
+                start += 1
+                continue
+            }
+            var end = start
+            while end < scalars.count, isKeyCharacter(scalars[end]) { end += 1 }
+            if looksLikeKey(String(String.UnicodeScalarView(scalars[start..<end]))) { return start }
+            start = end
+        }
+        return nil
+    }
+
+    /// Whether any word of `text` looks like an API key (see ``firstKeyLike(in:)``).
+    static func holdsKey(_ text: String) -> Bool { firstKeyLike(in: Array(text.unicodeScalars)) != nil }
+
+    private static func looksLikeKey(_ word: String) -> Bool {
+        if let prefix = keyPrefixes.first(where: word.hasPrefix), word.count >= prefix.count + 12 { return true }
+        guard word.count >= 32, word.contains(where: \.isLetter), word.contains(where: \.isNumber) else { return false }
+        var run = 0
+        for character in word {
+            run = character == "-" || character == "_" ? 0 : run + 1
+            if run >= 16 { return true }
+        }
+        return false
+    }
+
+    private static func isKeyCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+            || scalar == "_" || scalar == "-"
+    }
+
     /// Canonical row fields a `columns:` mapping may rename.
     static let canonicalFields = ["id", "input", "output", "documents", "tools", "trace", "session", "label"]
 

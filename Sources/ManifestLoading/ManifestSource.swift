@@ -8,6 +8,10 @@ struct ManifestSource {
     let path: String
     let text: String
     private let lines: [Substring]
+    /// Per line: whether it continues the value of a credential key above it (a multi-line `api_key:`
+    /// value, or anything nested under such a key): it lies below a line with a credential key, more
+    /// indented, with no less indented line between.
+    private let continuesCredential: [Bool]
 
     init(path: String, text: String) {
         self.path = path
@@ -16,18 +20,41 @@ struct ManifestSource {
         self.lines = text.split(omittingEmptySubsequences: false) {
             $0 == "\n" || $0 == "\r\n" || $0 == "\r" || $0 == "\u{85}" || $0 == "\u{2028}" || $0 == "\u{2029}"
         }
+        var continues = [Bool](repeating: false, count: lines.count)
+        var holdsCredential = continues
+        // The lines that may own the next one: non-blank, non-comment, indents strictly increasing.
+        var open: [(indent: Int, line: Int)] = []
+        for (index, line) in lines.enumerated() {
+            let scalars = Array(line.unicodeScalars)
+            let indent = scalars.prefix { $0 == " " || $0 == "\t" }.count
+            guard indent < scalars.count, scalars[indent] != "#" else { continue }
+            while let last = open.last, last.indent >= indent { open.removeLast() }
+            if let owner = open.last { continues[index] = continues[owner.line] || holdsCredential[owner.line] }
+            holdsCredential[index] = Self.credentialCut(scalars) != nil
+            open.append((indent, index))
+        }
+        self.continuesCredential = continues
     }
 
     /// The 1-based line as a diagnostic shows it: without its line break, and cut after the first key
     /// that names a credential (`api_key: <redacted>`, `{ token: <redacted>`; see
-    /// ``ManifestSchema/isCredentialName(_:)``), or from `secret` (a mark the reader knows holds a
-    /// secret, see ``ManifestReader/markSecret(value:)``), whichever comes first. Every diagnostic's source
-    /// line comes from here, so no literal key reaches the output, whatever the diagnostic (a syntax
-    /// error, a duplicate key, a typo such as `apikey:`). Nil past the end.
+    /// ``ManifestSchema/isCredentialName(_:)``), before the first word that looks like an API key
+    /// (`api_kye: <redacted>`; see ``ManifestSchema/firstKeyLike(in:)``), or from `secret` (a mark the
+    /// reader knows holds a secret, see ``ManifestReader/markSecret(value:)``), whichever comes first. A
+    /// line that continues a credential key's value (more indented, below it) is redacted whole. Every
+    /// diagnostic's source line comes from here, so no literal key reaches the output, whatever the
+    /// diagnostic (a syntax error, a duplicate key, a typo such as `apikey:`). Nil past the end.
     func line(_ number: Int, secret: (column: Int, isKey: Bool)? = nil) -> String? {
         guard let raw = rawLine(number) else { return nil }
         let scalars = Array(raw.unicodeScalars)
+        if continuesCredential[number - 1] {
+            return String(String.UnicodeScalarView(scalars.prefix { $0 == " " || $0 == "\t" })) + "<redacted>"
+        }
         var cut = Self.credentialCut(scalars)
+        if var word = ManifestSchema.firstKeyLike(in: scalars) {
+            if word > 0, scalars[word - 1] == "\"" || scalars[word - 1] == "'" { word -= 1 }
+            cut = min(cut ?? word, word)
+        }
         if let secret {
             let start = min(max(0, secret.column - 1), scalars.count)
             let fromMark = secret.isKey ? scalars[start...].firstIndex(of: ":").map { $0 + 1 } ?? start : start

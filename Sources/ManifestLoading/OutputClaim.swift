@@ -11,6 +11,8 @@ struct OutputClaim: Sendable {
     /// `stage 'x' of run 'y'` (plus `in project 'p'` across manifests).
     let owner: String
     let project: String?
+    /// The run and stage that declare it.
+    let stage: StageName
 
     /// Errors for every claim that writes the same path as an earlier one, or a path inside an earlier
     /// one's folder (or around it). "Earlier" is file, then line, then column order; the error is on the
@@ -54,8 +56,9 @@ struct OutputClaim: Sendable {
 
     /// Errors for every claim that is, contains or lies inside a path the project reads: a data file (test
     /// set, upload, import) or a custom stage's input that no stage writes (one that some stage writes is
-    /// that stage's to replace). A stage's outputs are deleted before it runs, so such a claim would delete
-    /// what the project reads. One error per claim, naming the earliest such read.
+    /// that stage's to replace, when the reader runs after it: see
+    /// ``unorderedReads(_:reads:acrossFilesOnly:)``). A stage's outputs are deleted before it runs, so such
+    /// a claim would delete what the project reads. One error per claim, naming the earliest such read.
     ///
     /// - Parameter acrossFilesOnly: Only pair a claim with reads from other manifests (`loadAll`).
     /// - Complexity: O((*n* + *m*) · *d*) for *n* claims and *m* reads of folder depth *d*.
@@ -87,6 +90,49 @@ struct OutputClaim: Sendable {
             diagnostics.append(Diagnostic.error(
                 "output '\(claim.path)' \(relation)", at: claim.location, keyPath: claim.keyPath,
                 hint: "\(read.keyPath)\(place) reads '\(read.path)', and \(deletionHint)", sourceLine: claim.sourceLine))
+        }
+        return diagnostics
+    }
+
+    /// Errors for every custom stage input that is, or lies inside, another stage's output when the
+    /// reading stage need not run after that stage: the owner deletes its outputs before it runs, so it
+    /// would delete a hand-written file (`inputs: [../scripts/prep.py]` under `outputs: [../scripts]`),
+    /// or the reader would read a half-written one. A stage runs after another only through `after:`,
+    /// an `@stage.output` input or an input equal to the other's output (``ReadPath/upstream``, wired as
+    /// `StageExpansion` wires them); stages of other runs or manifests never wait for it. One error per
+    /// input, at the input, naming the earliest such output.
+    ///
+    /// - Parameter acrossFilesOnly: Only pair an input with outputs from other manifests (`loadAll`).
+    /// - Complexity: O(*n* + *m* · *d*) for *n* claims and *m* reads of folder depth *d*.
+    static func unorderedReads(_ claims: [OutputClaim], reads: [ReadPath], acrossFilesOnly: Bool) -> [Diagnostic] {
+        var byPath: [String: [OutputClaim]] = [:]
+        for claim in claims { byPath[claim.path, default: []].append(claim) }
+        var diagnostics: [Diagnostic] = []
+        for read in reads {
+            guard let reader = read.stage else { continue }
+            let owners = ([read.path] + folders(of: read.path)).flatMap { byPath[$0] ?? [] }.filter { claim in
+                if acrossFilesOnly { return claim.location?.file != read.location?.file }
+                return claim.stage.run != reader.run
+                    || (claim.stage.name != reader.name && !read.upstream.contains(claim.stage.name))
+            }
+            guard let owner = owners.min(by: order) else { continue }
+            let whose = acrossFilesOnly ? owner.ownerInProject : owner.owner
+            let relation = owner.path == read.path ? "is an output of" : "is inside '\(owner.path)', an output of"
+            let moveOut = "move the file out of \(owner.stage.name)'s output '\(owner.path)'"
+            let remedy = if acrossFilesOnly {
+                "stages of other projects do not wait for it: \(moveOut)"
+            } else if owner.stage.run == reader.run {
+                "add `after: \(owner.stage.name)` to stage '\(reader.name)', or \(moveOut)"
+            } else {
+                "stages of other runs do not wait for it: \(moveOut), or read it from a stage of run "
+                    + "'\(owner.stage.run)' with `after: \(owner.stage.name)`"
+            }
+            diagnostics.append(Diagnostic.error(
+                "input '\(read.path)' \(relation) \(whose), which stage '\(reader.name)' of run '\(reader.run)' "
+                    + "does not run after",
+                at: read.location, keyPath: read.keyPath,
+                hint: "stage '\(owner.stage.name)' deletes its outputs before it runs: \(remedy)",
+                sourceLine: read.sourceLine))
         }
         return diagnostics
     }
@@ -135,6 +181,19 @@ struct ReadPath: Sendable {
     /// A custom stage's input, which another stage may write; a data file (test set, upload, import) is
     /// never a stage's to write.
     let isStageInput: Bool
+    /// The custom stage whose input it is; nil for a data file.
+    var stage: StageName? = nil
+    /// The stages of the same run that ``stage`` runs after, directly or not (`after:`, `@stage.output`,
+    /// an input equal to their output): their outputs are written before it reads.
+    var upstream: Set<String> = []
+    /// The input's line as a diagnostic shows it.
+    var sourceLine: String? = nil
+}
+
+/// A custom stage: its run and its name.
+struct StageName: Hashable, Sendable {
+    let run: String
+    let name: String
 }
 
 /// A part of the workspace that no output may be, contain or lie inside: `workflows/` (manifests and

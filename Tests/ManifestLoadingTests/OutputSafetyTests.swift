@@ -71,6 +71,111 @@ struct OutputSafetyTests {
         #expect(error.hint == "runs.r.stages.a.inputs[0] (workflows/demo.yaml:12:38) reads 'scripts', and " + Self.hint)
     }
 
+    @Test("a hand-written input inside the output of a stage it does not run after is refused, at the input")
+    func inputInsideAnUnorderedOutput() throws {
+        let workspace = try TestWorkspace(manifests: ["demo.yaml": Manifest.withRun("""
+                stages:
+                  a: { command: "sh ../scripts/clean.sh", inputs: [../scripts/clean.sh] }
+                  b: { command: "true", outputs: [../scripts] }
+            """)])
+        let result = workspace.load("demo.yaml")
+        #expect(result.project == nil)
+        let error = try result.onlyError()
+        #expect(error.message == "input 'scripts/clean.sh' is inside 'scripts', an output of stage 'b' of run 'r', "
+            + "which stage 'a' of run 'r' does not run after")
+        #expect(error.keyPath == "runs.r.stages.a.inputs[0]")
+        #expect(error.location == Basics.SourceLocation(file: "workflows/demo.yaml", line: 12, column: 56))
+        #expect(error.sourceLine == "      a: { command: \"sh ../scripts/clean.sh\", inputs: [../scripts/clean.sh] }")
+        #expect(error.hint == "stage 'b' deletes its outputs before it runs: add `after: b` to stage 'a', "
+            + "or move the file out of b's output 'scripts'")
+    }
+
+    @Test("reading inside another stage's output is fine when the reader runs after it, through after:, @ or a path")
+    func inputInsideAnUpstreamOutput() throws {
+        let workspace = try TestWorkspace(manifests: ["demo.yaml": Manifest.withRun("""
+                stages:
+                  a: { command: "true", inputs: [../scripts/clean.sh], after: b }
+                  b: { command: "true", outputs: [../scripts] }
+                  c: { command: "true", outputs: [../build/c, ../build/c.txt] }
+                  d: { command: "true", inputs: [../build/c.txt, ../build/c/one.txt], outputs: [../build/d.txt] }
+                  e: { command: "true", inputs: [../build/c/two.txt], after: d }
+                  f: { command: "true", inputs: ["@d.build/d.txt", ../build/c/three.txt] }
+            """)])
+        let result = workspace.load("demo.yaml")
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics.rendered())")
+        #expect(result.project?.runs.first?.stages.map(\.name) == ["a", "b", "c", "d", "e", "f"])
+    }
+
+    @Test("a file inside a folder output orders nothing: reading it without after: is refused")
+    func folderOutputDoesNotOrder() throws {
+        let workspace = try TestWorkspace(manifests: ["demo.yaml": Manifest.withRun("""
+                stages:
+                  gen: { command: "true", outputs: [../build/gen] }
+                  use: { command: "true", inputs: [../build/gen/data.csv] }
+            """)])
+        let error = try workspace.load("demo.yaml").onlyError()
+        #expect(error.message == "input 'build/gen/data.csv' is inside 'build/gen', an output of stage 'gen' of run 'r', "
+            + "which stage 'use' of run 'r' does not run after")
+        #expect(error.hint?.hasSuffix("add `after: gen` to stage 'use', or move the file out of gen's output 'build/gen'")
+            == true)
+    }
+
+    @Test("an input another run's stage writes is refused: runs do not wait for each other")
+    func inputWrittenByAnotherRun() throws {
+        let workspace = try TestWorkspace(manifests: ["demo.yaml": Manifest.withRun("""
+                stages:
+                  export: { command: "true", outputs: [../build/report.txt] }
+              other:
+                metric: toxicity
+                test_set: ../data/toxicity-test.csv
+                training_set: { upload: ../data/support-logs.jsonl }
+                stages:
+                  read: { command: "true", inputs: [../build/report.txt] }
+            """)])
+        let error = try workspace.load("demo.yaml").onlyError()
+        #expect(error.message == "input 'build/report.txt' is an output of stage 'export' of run 'r', "
+            + "which stage 'read' of run 'other' does not run after")
+        #expect(error.keyPath == "runs.other.stages.read.inputs[0]")
+        #expect(error.hint == "stage 'export' deletes its outputs before it runs: stages of other runs do not wait "
+            + "for it: move the file out of export's output 'build/report.txt', or read it from a stage of run 'r' "
+            + "with `after: export`")
+    }
+
+    @Test("an input inside another manifest's output is refused by loadAll, at the input")
+    func inputInsideAnotherManifestsOutput() throws {
+        let workspace = try TestWorkspace(manifests: [
+            "a.yaml": Manifest.withRun("""
+                    stages:
+                      s: { command: "true", outputs: [../scripts] }
+                """).replacingOccurrences(of: "project: demo", with: "project: a"),
+            "b.yaml": Manifest.withRun("""
+                    stages:
+                      t: { command: "true", inputs: [../scripts/clean.sh] }
+                """).replacingOccurrences(of: "project: demo", with: "project: b"),
+        ])
+        #expect(workspace.load("a.yaml").errors.isEmpty)
+        #expect(workspace.load("b.yaml").errors.isEmpty)
+        let result = workspace.loader.loadAll()
+        #expect(result.projects.isEmpty)
+        let error = try #require(result.diagnostics.first)
+        #expect(result.diagnostics.count == 1, "\(result.diagnostics.rendered())")
+        #expect(error.message == "input 'scripts/clean.sh' is inside 'scripts', an output of stage 's' of run 'r' "
+            + "in project 'a', which stage 't' of run 'r' does not run after")
+        #expect(error.location?.file == "workflows/b.yaml")
+        #expect(error.hint?.contains("stages of other projects do not wait for it") == true)
+    }
+
+    @Test("the bundled manifests (workflows/, examples/workflows/) load with no error")
+    func bundledManifests() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        for root in [repository, repository.appendingPathComponent("examples")] {
+            let result = ManifestLoader(workspaceRoot: root, modelsDirectory: nil).loadAll()
+            #expect(!result.projects.isEmpty, "\(root.path)")
+            #expect(result.diagnostics.filter(\.isError).isEmpty, "\(result.diagnostics.rendered())")
+        }
+    }
+
     @Test("an output through a symlink that stays in the workspace but lands in cache/ is refused")
     func throughSymlinkIntoCache() throws {
         let workspace = try TestWorkspace(manifests: ["demo.yaml": Manifest.withRun("""

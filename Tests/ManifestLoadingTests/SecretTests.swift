@@ -88,7 +88,7 @@ struct SecretTests {
           arguments: [
             "https://user:\(secret)@api.example.com/v1", "https://api.example.com/v1?key=\(secret)",
             "https://api.example.com/v1?api-version=1&api_key=\(secret)", "https://h.example.com/v1?sig=\(secret)",
-            "https://h.example.com/v1?access%5Ftoken=\(secret)",
+            "https://h.example.com/v1?access%5Ftoken=\(secret)", "https://h.example.com/sk-proj-0123456789abcdef/v1",
           ])
     func credentialsInURL(_ url: String) throws {
         let result = try load("""
@@ -137,6 +137,107 @@ struct SecretTests {
         #expect(error.hint?.contains("api_key_env") == true)
         #expect(error.sourceLine == "    headers: { X-Title: lunette, \(name): <redacted>")
         expectNoSecret(result)
+    }
+
+    @Test("a key-like value under a misspelt provider key (api_kye: sk-proj-…) is refused, without its value",
+          arguments: ["sk-proj-0123456789abcdef", "sk-ant-api03-0123456789abcdef", "gsk_0123456789abcdefGHIJ",
+                      "AIzaSy0123456789abcdefGHIJ", "xoxb-0123456789-abcdef", "ghp_0123456789abcdefGHIJ",
+                      "hf_0123456789abcdefGHIJ", "Zq0123456789abcdefGHIJKLMNOPqrstuv"])
+    func keyLikeValueInProvider(_ key: String) throws {
+        let result = try load("""
+            project: demo
+            providers:
+              judge:
+                kind: anthropic
+                model: claude
+                api_kye: \(key)
+            runs: {}
+            """)
+        let error = try result.onlyError()
+        #expect(error.message == "a provider must not hold a literal API key")
+        #expect(error.keyPath == "providers.judge.api_kye")
+        #expect(error.sourceLine == "    api_kye: <redacted>")
+        #expect(result.project == nil)
+        expectNoSecret(result)
+    }
+
+    @Test("a key-like value under an unknown key outside providers is redacted in its 'unknown key' error")
+    func keyLikeValueUnderUnknownKey() throws {
+        let result = try load(Manifest.withRun("    api_kye: \"sk-proj-0123456789abcdef\" # pasted"))
+        let error = try result.onlyError()
+        #expect(error.message == "unknown key 'api_kye' in 'r'")
+        #expect(error.sourceLine == "    api_kye: <redacted>")
+        expectNoSecret(result)
+    }
+
+    @Test("a header whose value looks like a key (X-Foo: sk-…) is refused and not stored",
+          arguments: ["sk-0123456789abcdefGHIJ", "a1b2c3d4e50123456789abcdefabcdef12"])
+    func keyLikeHeaderValue(_ value: String) throws {
+        let result = try load("""
+            project: demo
+            providers:
+              judge:
+                kind: offline
+                headers: { X-Title: lunette, X-Foo: "\(value)" }
+            runs: {}
+            """)
+        let error = try result.onlyError()
+        #expect(error.message == "header 'X-Foo' would hold a literal credential")
+        #expect(error.keyPath == "providers.judge.headers.X-Foo")
+        #expect(error.sourceLine == "    headers: { X-Title: lunette, X-Foo: <redacted>")
+        #expect(result.project == nil)
+        expectNoSecret(result)
+    }
+
+    @Test("a pasted key as api_key_env (gsk_… passes the variable-name pattern) is refused without echoing it")
+    func keyAsKeyVariable() throws {
+        let result = try load("""
+            project: demo
+            providers:
+              judge: { kind: openai-compatible, model: m, base_url: "http://127.0.0.1:8080/v1", api_key_env: gsk_0123456789abcdefGHIJklmn }
+            runs: {}
+            """)
+        let error = try result.onlyError()
+        #expect(error.message == "api_key_env must be the name of an environment variable, not the key itself")
+        #expect(error.keyPath == "providers.judge.api_key_env")
+        #expect(error.sourceLine == "  judge: { kind: openai-compatible, model: m, base_url: \"http://127.0.0.1:8080/v1\", "
+            + "api_key_env: <redacted>")
+        expectNoSecret(result)
+    }
+
+    @Test("a YAML error on a continuation line of api_key's value shows that line redacted")
+    func continuationLine() throws {
+        let result = try load("""
+            project: demo
+            providers:
+              judge:
+                kind: anthropic
+                api_key: sk-proj
+                  0123456789: more
+            runs: {}
+            """)
+        let error = try result.onlyError()
+        #expect(error.message.hasPrefix("invalid YAML: "))
+        #expect(error.location?.line == 6)
+        #expect(error.sourceLine == "      <redacted>")
+        expectNoSecret(result)
+    }
+
+    @Test("variable names, long model names and plain headers are not taken for keys")
+    func notKeys() throws {
+        let result = try load("""
+            project: demo
+            providers:
+              judge:
+                kind: openai-compatible
+                model: claude-3-7-sonnet-20250219-thinking-v2
+                base_url: "https://x.example.com/openai/deployments/my-deployment-name-2024-05-13-prod"
+                api_key_env: GROQ_API_KEY
+                headers: { X-Title: lunette-2024-05-13-moderation-prod-v2 }
+            runs: {}
+            """)
+        #expect(result.errors.isEmpty, "\(result.diagnostics.rendered())")
+        #expect(result.project?.providers["judge"]?.settings["model"] == .string("claude-3-7-sonnet-20250219-thinking-v2"))
     }
 
     @Test("keys that only look alike (max_tokens, api_key_env) are shown as written")
