@@ -101,28 +101,9 @@ public enum ProviderResponseText {
         guard let tag = text.range(of: "</think>") else { return nil }
         let before = text[..<tag.lowerBound]
         guard !before.contains("<think"), before.components(separatedBy: "```").count % 2 == 1 else { return nil }
-        var depth = 0
-        var inString = false
-        var escaped = false
-        for byte in before.utf8 {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-            } else {
-                switch byte {
-                case UInt8(ascii: "\"") where depth > 0: inString = true
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"): depth = max(0, depth - 1)
-                default: break
-                }
-            }
-        }
-        return depth == 0 && !inString ? tag.upperBound : nil
+        var scanner = BracketScanner(stringsOutsideBrackets: false)
+        for byte in before.utf8 { scanner.feed(byte) }
+        return scanner.depth == 0 && !scanner.inString ? tag.upperBound : nil
     }
 
     /// The contents of ```` ``` ```` fenced blocks, in order (the language tag dropped).
@@ -146,33 +127,52 @@ public enum ProviderResponseText {
 
     /// The index of the bracket closing the one at `start`, skipping strings; `nil` when unbalanced.
     static func balancedEnd(_ bytes: [UInt8], from start: Int) -> Int? {
-        var depth = 0
-        var inString = false
-        var escaped = false
-        var index = start
-        while index < bytes.count {
-            let byte = bytes[index]
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-            } else {
-                switch byte {
-                case UInt8(ascii: "\""): inString = true
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    depth -= 1
-                    if depth == 0 { return index }
-                default: break
-                }
-            }
-            index += 1
+        var scanner = BracketScanner(stringsOutsideBrackets: true)
+        for index in start..<bytes.count {
+            let closes = scanner.feed(bytes[index])
+            if closes && scanner.depth == 0 { return index }
         }
         return nil
+    }
+}
+
+/// Tracks JSON brackets and strings byte by byte (escapes inside strings included).
+struct BracketScanner {
+    /// Open `{`/`[` not yet closed (never below 0).
+    private(set) var depth = 0
+    /// Whether the last byte fed lies inside a string.
+    private(set) var inString = false
+    private var escaped = false
+    /// Whether a `"` outside any bracket opens a string (in JSON text) or is plain prose.
+    let stringsOutsideBrackets: Bool
+
+    init(stringsOutsideBrackets: Bool) { self.stringsOutsideBrackets = stringsOutsideBrackets }
+
+    /// Takes the next byte; `true` when it closed a bracket.
+    @discardableResult
+    mutating func feed(_ byte: UInt8) -> Bool {
+        if inString {
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                inString = false
+            }
+            return false
+        }
+        switch byte {
+        case UInt8(ascii: "\""):
+            if stringsOutsideBrackets || depth > 0 { inString = true }
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            depth += 1
+        case UInt8(ascii: "}"), UInt8(ascii: "]"):
+            depth = max(0, depth - 1)
+            return true
+        default:
+            break
+        }
+        return false
     }
 }
 
