@@ -31,6 +31,11 @@ struct ReportCommand: AsyncParsableCommand {
 
 /// `lunette compare RUN RUN…`: runs' scores side by side.
 struct CompareCommand: AsyncParsableCommand {
+    /// A report's bootstrap intervals by score name (each `nil` in reports from before evaluate version 3).
+    static func intervals(_ report: EvaluationReport) -> [(String, ScoreIntervals.Interval?)] {
+        [("macro_f1", report.intervals?.macroF1), ("accuracy", report.intervals?.accuracy), ("auc_roc", report.intervals?.aucROC)]
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "compare", abstract: "Compare runs' evaluation scores side by side, with deltas against the first.")
     @OptionGroup var global: GlobalOptions
@@ -59,6 +64,9 @@ struct CompareCommand: AsyncParsableCommand {
                     "runs": .array(reports.map { report in
                         var scores: [String: JSONValue] = ["run": .string("\(report.project)/\(report.run)")]
                         for (name, measure) in measures { scores[name] = measure(report.scores).map(JSONValue.double) ?? .null }
+                        for (name, interval) in Self.intervals(report) {
+                            scores[name + "_ci"] = interval.map { [.double($0.lower), .double($0.upper)] } ?? .null
+                        }
                         return .object(scores)
                     })
                 ])
@@ -79,6 +87,13 @@ struct CompareCommand: AsyncParsableCommand {
                     row.append(cell)
                 }
                 rows.append(row)
+            }
+            for (index, (name, _)) in Self.intervals(reports[0]).enumerated() {
+                rows.append(
+                    ["\(name) 95% CI"]
+                        + reports.map { report in
+                            Self.intervals(report)[index].1.map { String(format: "%.3f–%.3f", $0.lower, $0.upper) } ?? "-"
+                        })
             }
             print(Table.render(header: ["SCORE"] + reports.map { "\($0.project)/\($0.run)" }, rows: rows), terminator: "")
         } catch {

@@ -11,12 +11,13 @@ import TaskInterface
 /// The baseline is the untuned base model: a nearest-centroid classifier over the frozen, mean-pooled
 /// embeddings of the seed rows (probabilities: softmax of 20 × cosine similarity to each label's
 /// centroid). Boolean metrics are scored at the decision threshold the registered metric will use
-/// (tuned on the training validation slice), with the scores at 0.5 kept beside them.
+/// (tuned on the training validation slice), with the scores at 0.5 kept beside them. Macro-F1,
+/// accuracy and AUC-ROC carry seeded 95 % bootstrap intervals (``ScoreIntervals``).
 public struct EvaluateModel: TaskType {
     public static let id = "evaluate"
     /// 2: a lone text's forward pass splits its products over the encoder's own threads instead of
-    /// OpenBLAS's (other last bits for a batch of one row).
-    public static let version = 2
+    /// OpenBLAS's (other last bits for a batch of one row). 3: bootstrap intervals in the report.
+    public static let version = 3
     /// How sharply the baseline turns cosine similarities into probabilities.
     static let centroidScale: Float = 20
 
@@ -50,6 +51,8 @@ public struct EvaluateModel: TaskType {
         try Task.checkCancellation()
         let threshold = model.defaultThreshold
         let scores = ClassificationMetrics.compute(labels: labels, truth: truth, probabilities: probabilities, threshold: threshold)
+        let intervals = ScoreIntervals.bootstrap(
+            labels: labels, truth: truth, probabilities: probabilities, threshold: threshold)
         let atHalf = threshold.map { _ in
             ClassificationMetrics.compute(labels: labels, truth: truth, probabilities: probabilities, threshold: 0.5)
         }
@@ -91,7 +94,7 @@ public struct EvaluateModel: TaskType {
             metric: context.params["metric"]?["name"]?.stringValue ?? "metric",
             output: context.params["metric"]?["output"]?.stringValue ?? (labels == ["false", "true"] ? "boolean" : "categorical"),
             scores: scores, scoresAtHalf: atHalf, baselines: baselines, trainingCurve: curve, mistakes: mistakes,
-            digests: digests)
+            digests: digests, intervals: intervals)
 
         let folder = try context.output("report")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -110,7 +113,8 @@ public struct EvaluateModel: TaskType {
         try Data(predictions.utf8).write(to: folder.appendingPathComponent("predictions.jsonl"))
         context.reporter.progress(completed: evalRows.count, total: evalRows.count, label: "done")
 
-        var summary = "macro F1 \(Self.format(scores.macroF1)) on \(evalRows.count) eval rows"
+        var summary = "macro F1 \(Self.format(scores.macroF1)) (95% CI \(Self.format(intervals.macroF1.lower))–"
+            + "\(Self.format(intervals.macroF1.upper))) on \(evalRows.count) eval rows"
         if let baseline = baselines.first {
             summary += " (\(baseline.macroF1Delta >= 0 ? "+" : "")\(Self.format(baseline.macroF1Delta)) over the untuned base model)"
         }
@@ -118,6 +122,7 @@ public struct EvaluateModel: TaskType {
             "macro_f1": .double(scores.macroF1), "accuracy": .double(scores.accuracy), "rows": .int(evalRows.count),
         ]
         if let auc = scores.aucROC { metrics["auc_roc"] = .double(auc) }
+        metrics["macro_f1_ci"] = [.double(intervals.macroF1.lower), .double(intervals.macroF1.upper)]
         return StageResult(summary: summary, warnings: judgeNote.map { [$0] } ?? [], metrics: metrics)
     }
 

@@ -9,6 +9,9 @@ public struct EvaluationReport: Codable, Hashable, Sendable {
     public var output: String
     /// The fine-tuned model's scores on the eval rows, at the registered decision threshold.
     public var scores: ClassificationMetrics
+    /// 95 % bootstrap intervals of ``scores``' macro-F1, accuracy and AUC-ROC (`nil` in reports
+    /// written before evaluate version 3).
+    public var intervals: ScoreIntervals?
     /// For boolean metrics, the scores at threshold 0.5 (``scores`` uses the tuned threshold).
     public var scoresAtHalf: ClassificationMetrics?
     /// Baselines on the same eval rows.
@@ -40,8 +43,9 @@ public struct EvaluationReport: Codable, Hashable, Sendable {
     public init(
         project: String, run: String, metric: String, output: String, scores: ClassificationMetrics,
         scoresAtHalf: ClassificationMetrics?, baselines: [Baseline], trainingCurve: JSONValue?, mistakes: [Mistake],
-        digests: [String: String]
+        digests: [String: String], intervals: ScoreIntervals? = nil
     ) {
+        self.intervals = intervals
         self.project = project
         self.run = run
         self.metric = metric

@@ -11,9 +11,9 @@ public enum ReportPage {
             <p class="sub">\(escape(report.project))/\(escape(report.run)) · \(escape(report.output)) metric ·
             \(s.rows) eval rows never trained on\(s.threshold.map { " · decision threshold \(format($0, 3))" } ?? "")</p></header>
             <section class="pills">
-            \(pill("macro F1", s.macroF1))\(pill("accuracy", s.accuracy))
+            \(pill("macro F1", s.macroF1, interval: report.intervals?.macroF1))\(pill("accuracy", s.accuracy, interval: report.intervals?.accuracy))
             \(s.binaryF1.map { pill("F1 (\(escape(s.labels.last ?? "")))", $0) } ?? "")
-            \(s.aucROC.map { pill("AUC-ROC", $0) } ?? "")\(s.prAUC.map { pill("PR-AUC", $0) } ?? "")
+            \(s.aucROC.map { pill("AUC-ROC", $0, interval: report.intervals?.aucROC) } ?? "")\(s.prAUC.map { pill("PR-AUC", $0) } ?? "")
             \(pill("calibration error", s.expectedCalibrationError, lowerIsBetter: true))
             </section>
             """
@@ -74,10 +74,13 @@ public enum ReportPage {
         .up{color:#116329}.down{color:#a40e26}
         """
 
-    static func pill(_ name: String, _ value: Double, lowerIsBetter: Bool = false) -> String {
+    static func pill(
+        _ name: String, _ value: Double, lowerIsBetter: Bool = false, interval: ScoreIntervals.Interval? = nil
+    ) -> String {
         let quality = lowerIsBetter ? (value < 0.05 ? "good" : value < 0.15 ? "fair" : "poor")
             : (value >= 0.8 ? "good" : value >= 0.6 ? "fair" : "poor")
-        return "<span class=\"pill \(quality)\">\(escape(name)) \(format(value, 3))</span>"
+        let range = interval.map { " <small title=\"95% bootstrap interval\">[\(format($0.lower, 3))–\(format($0.upper, 3))]</small>" } ?? ""
+        return "<span class=\"pill \(quality)\">\(escape(name)) \(format(value, 3))\(range)</span>"
     }
 
     static func baselineTable(_ report: EvaluationReport) -> String {
