@@ -2,6 +2,7 @@ import ArgumentParser
 import Basics
 import Foundation
 import Planning
+import Server
 import Workspace
 
 /// Maps errors to what the user sees and the exit code: the only place that does.
@@ -35,6 +36,11 @@ enum CommandFailure {
         if error is CancellationError {
             printError("interrupted")
             return ExitCode(interrupted)
+        }
+        if let error = error as? ServerConfigurationError {
+            // Thrown once the arguments were accepted (the address cannot be listened on).
+            printError("error: \(error.message)\n  fix: \(error.remedy)")
+            return .failure
         }
         if let error = error as? ValidationError {
             // A bad value found once the command ran (`--column x`): a usage error like the others.

@@ -56,10 +56,6 @@ struct ServeCommand: AsyncParsableCommand {
             }
         } catch let error as ValidationError {
             throw error
-        } catch let error as ServerConfigurationError {
-            // Thrown once the arguments were accepted: the address cannot be listened on.
-            printError("error: \(error.message)\n  fix: \(error.remedy)")
-            throw ExitCode.failure
         } catch {
             throw CommandFailure.report(error)
         }

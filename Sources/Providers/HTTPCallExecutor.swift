@@ -28,7 +28,8 @@ public struct HTTPCallExecutor: Sendable {
     /// Sends `request` until `decode` accepts a response or the retry policy gives up.
     ///
     /// A response with status 408, 429 or 5xx is a retryable ``ProviderError``; any other response is
-    /// handed to `decode`, which may throw a ``ProviderError`` (retried when ``ProviderError/isRetryable``).
+    /// handed to `decode`, which may throw any error (only a ``ProviderError`` that
+    /// ``ProviderError/isRetryable`` is retried).
     /// - Throws: the last ``ProviderError``, or `CancellationError`.
     public func send<T: Sendable>(
         _ request: HTTPRequest, decode: @Sendable (HTTPResponse) throws -> T

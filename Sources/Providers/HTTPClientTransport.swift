@@ -28,12 +28,12 @@ public final class HTTPClientTransport: Sendable {
     private let client: HTTPClient
     /// One client per proxy server.
     private let proxied: [ProxySettings.Server: HTTPClient]
-    public let proxies: ProxySettings
+    private let proxies: ProxySettings
     /// The largest response body read (16 MiB).
     public static let maxBodyBytes = 16 << 20
 
-    /// - Parameter environment: where the proxy variables are read; the process's by default.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// - Parameter environment: where the proxy variables are read (a stage's environment; `[:]` for none).
+    public init(environment: [String: String]) {
         proxies = ProxySettings(environment: environment)
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.configuration(proxy: nil))
         var proxied: [ProxySettings.Server: HTTPClient] = [:]
@@ -65,9 +65,9 @@ public final class HTTPClientTransport: Sendable {
     }
 
     /// Creates a transport, runs `body` with it, and shuts it down.
-    /// - Parameter environment: where the proxy variables are read; the process's by default.
+    /// - Parameter environment: where the proxy variables are read (a stage's environment; `[:]` for none).
     public static func with<T: Sendable>(
-        environment: [String: String] = ProcessInfo.processInfo.environment, _ body: (HTTPClientTransport) async throws -> T
+        environment: [String: String], _ body: (HTTPClientTransport) async throws -> T
     ) async throws -> T {
         let transport = HTTPClientTransport(environment: environment)
         do {

@@ -101,7 +101,7 @@ public enum ProviderResponseText {
         guard let tag = text.range(of: "</think>") else { return nil }
         let before = text[..<tag.lowerBound]
         guard !before.contains("<think"), before.components(separatedBy: "```").count % 2 == 1 else { return nil }
-        var scanner = BracketScanner(stringsOutsideBrackets: false)
+        var scanner = BracketScanner()
         for byte in before.utf8 { scanner.feed(byte) }
         return scanner.depth == 0 && !scanner.inString ? tag.upperBound : nil
     }
@@ -127,7 +127,7 @@ public enum ProviderResponseText {
 
     /// The index of the bracket closing the one at `start`, skipping strings; `nil` when unbalanced.
     static func balancedEnd(_ bytes: [UInt8], from start: Int) -> Int? {
-        var scanner = BracketScanner(stringsOutsideBrackets: true)
+        var scanner = BracketScanner()
         for index in start..<bytes.count {
             let closes = scanner.feed(bytes[index])
             if closes && scanner.depth == 0 { return index }
@@ -136,17 +136,13 @@ public enum ProviderResponseText {
     }
 }
 
-/// Tracks JSON brackets and strings byte by byte (escapes inside strings included).
+/// Tracks JSON brackets, and strings inside them, byte by byte (escapes included).
 struct BracketScanner {
     /// Open `{`/`[` not yet closed (never below 0).
     private(set) var depth = 0
     /// Whether the last byte fed lies inside a string.
     private(set) var inString = false
     private var escaped = false
-    /// Whether a `"` outside any bracket opens a string (in JSON text) or is plain prose.
-    let stringsOutsideBrackets: Bool
-
-    init(stringsOutsideBrackets: Bool) { self.stringsOutsideBrackets = stringsOutsideBrackets }
 
     /// Takes the next byte; `true` when it closed a bracket.
     @discardableResult
@@ -163,7 +159,7 @@ struct BracketScanner {
         }
         switch byte {
         case UInt8(ascii: "\""):
-            if stringsOutsideBrackets || depth > 0 { inString = true }
+            if depth > 0 { inString = true }  // outside any bracket a quote is prose, not JSON
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             depth += 1
         case UInt8(ascii: "}"), UInt8(ascii: "]"):

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The proxies the environment names, as curl and most HTTP clients read them.
+/// The proxies the environment names, as most HTTP clients read them (curl reads only the
+/// lower-case `http_proxy`; the upper-case name is read here too).
 ///
 /// - `https_proxy` / `HTTPS_PROXY` for `https://` URLs, `http_proxy` / `HTTP_PROXY` for `http://`
 ///   ones (the lower-case name wins when both are set): `http://[user:password@]host[:port]`
@@ -25,6 +26,19 @@ public struct ProxySettings: Sendable, Hashable {
         public var password: Secret?
         /// The variable it came from (`HTTPS_PROXY`, …), for messages.
         public var variable: String
+
+        /// The same proxy whatever variable named it: `HTTP_PROXY` and `HTTPS_PROXY` naming one
+        /// server share one client.
+        public static func == (a: Server, b: Server) -> Bool {
+            a.kind == b.kind && a.host == b.host && a.port == b.port && a.username == b.username && a.password == b.password
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(kind)
+            hasher.combine(host)
+            hasher.combine(port)
+            hasher.combine(username)
+        }
 
         /// `the proxy host:port (HTTPS_PROXY)`; never the credentials.
         public var description: String { "the proxy \(host):\(port) (\(variable))" }
@@ -62,7 +76,8 @@ public struct ProxySettings: Sendable, Hashable {
         }.filter { !$0.isEmpty }
     }
 
-    /// Every proxy server named, for making one client per proxy.
+    /// Every proxy server named, once each (``Server`` equality ignores the variable), for making one
+    /// client per proxy.
     public var servers: [Server] {
         var servers: [Server] = []
         for case .success(let server)? in [http, https] where !servers.contains(server) { servers.append(server) }

@@ -56,7 +56,7 @@ struct DatasetValidator {
         let before = problemCount
         var result = CanonicalRow(row: row)
         for (field, value) in zip(wantedFields, values) {
-            guard let value, !isEmpty(value) else {
+            guard let value, !TextField.isEmpty(value) else {
                 if requiredFields.contains(field) {
                     problem("\(rowWord) \(row): empty \(describe(field))")
                 }
@@ -88,18 +88,6 @@ struct DatasetValidator {
     func describe(_ field: String) -> String {
         let column = options.column(for: field)
         return column == field ? "\"\(field)\"" : "\"\(field)\" (column \"\(column)\")"
-    }
-
-    private func isEmpty(_ value: JSONValue) -> Bool {
-        switch value {
-        case .null: return true
-        case .string(let text):
-            // Fast path: text starting with a visible ASCII character is not blank.
-            if let first = text.utf8.first, first > 0x20, first < 0x7F { return false }
-            return text.allSatisfy(\.isWhitespace)
-        case .array(let items): return items.isEmpty
-        default: return false
-        }
     }
 
     /// `input` and `output` by ``TextField``'s rule, the one `score` and `serve` apply too.

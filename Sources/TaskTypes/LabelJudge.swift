@@ -25,7 +25,8 @@ struct LabelJudge: Sendable {
     }
 
     /// Asks up to `samples` times, each retry telling the model what was wrong with its answer.
-    /// - Throws: ``ProviderError`` when a call fails (not when an answer is unreadable).
+    /// - Throws: ``ProviderError`` when a call fails (not when an answer is unreadable, nor when the
+    ///   model refuses the row: both fail only the row).
     func verdict(for row: CanonicalRow, cache: ProviderCallCache, samples: Int) async throws -> Result<Verdict, Failure> {
         var request = self.request(for: row)
         var lastFailure = Failure(text: "no answer")

@@ -95,16 +95,16 @@ public struct ScoringInput: Sendable {
     /// `input` and `output` follow ``TextField``, the dataset loader's rule: `null`, blank and
     /// empty values count as missing, and an object or array is refused, never scored as its JSON
     /// text.
-    /// - Returns: The row; `missing`, the fields `format` needs that the object lacks or leaves
-    ///   empty (canonical names; empty when the row can be scored); and `invalid`, a phrase per
-    ///   field that is present but not text (`'input' must be text, not an object`).
+    /// - Returns: The row; `missing`, the fields `format` needs that the object lacks, leaves empty
+    ///   or gives as something other than text (canonical names); and `invalid`, a phrase per field
+    ///   that is present but not text (`'input' must be text, not an object`). The row can be scored
+    ///   when both are empty; callers report `invalid` first.
     public static func canonicalRow(
         from object: [String: JSONValue], number: Int, format: InputFormat, columns: [String: String] = [:]
     ) -> (row: CanonicalRow, missing: [String], invalid: [String]) {
         func value(_ field: String) -> JSONValue? { object[columns[field] ?? field] }
         var row = CanonicalRow(row: number)
         var invalid: [String] = []
-        var notText: Set<String> = []
         row.id = value("id")?.displayText
         let wanted = Set(format.requiredFields + format.optionalFields)
         for field in ["input", "output"] {
@@ -113,7 +113,6 @@ public struct ScoringInput: Sendable {
                 if field == "input" { row.input = text } else { row.output = text }
             case .empty: break
             case .notText(let kind):
-                notText.insert(field)
                 if wanted.contains(field) { invalid.append("'\(columns[field] ?? field)' must be text, not \(kind)") }
             }
         }
@@ -126,8 +125,8 @@ public struct ScoringInput: Sendable {
         row.session = value("session").map { ($0.stringValue.flatMap { try? JSONValue.parse($0) }) ?? $0 }
         let missing = format.requiredFields.filter { field in
             switch field {
-            case "input": return row.input == nil && !notText.contains(field)
-            case "output": return row.output == nil && !notText.contains(field)
+            case "input": return row.input == nil
+            case "output": return row.output == nil
             case "documents": return row.documents == nil
             case "tools": return row.tools == nil
             case "trace": return row.trace == nil

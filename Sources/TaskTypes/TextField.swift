@@ -25,16 +25,24 @@ public enum TextField {
 
     /// Applies the rule to `value` (`nil` when the row lacks the field).
     public static func read(_ value: JSONValue?) -> Reading {
-        guard let value else { return .empty }
+        guard let value, !isEmpty(value) else { return .empty }
         switch value {
-        case .null: return .empty
+        case .string(let text): return .text(text)
+        case .int, .double, .bool: return .text(value.canonicalText)
+        case .null, .array, .object: return .notText(kind: value.kindText)
+        }
+    }
+
+    /// Whether `value` counts as empty in any field: `null`, a blank string or an empty array.
+    public static func isEmpty(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: return true
         case .string(let text):
             // Fast path: text starting with a visible ASCII character is not blank.
-            if let first = text.utf8.first, first > 0x20, first < 0x7F { return .text(text) }
-            return text.allSatisfy(\.isWhitespace) ? .empty : .text(text)
-        case .int, .double, .bool: return .text(value.canonicalText)
-        case .array(let items) where items.isEmpty: return .empty
-        case .array, .object: return .notText(kind: value.kindText)
+            if let first = text.utf8.first, first > 0x20, first < 0x7F { return false }
+            return text.allSatisfy(\.isWhitespace)
+        case .array(let items): return items.isEmpty
+        default: return false
         }
     }
 }

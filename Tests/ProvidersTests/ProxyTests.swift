@@ -129,4 +129,13 @@ struct ProxyTests {
         #expect(try settings.server(for: "http://[::1]:8080/v1") == nil)
         #expect(ProxySettings(environment: [:]).servers.isEmpty)
     }
+
+    @Test func oneProxyNamedByBothVariablesIsOneServer() throws {
+        let settings = ProxySettings(environment: ["http_proxy": "http://proxy.corp:3128", "HTTPS_PROXY": "proxy.corp:3128"])
+        #expect(settings.servers.count == 1)
+        #expect(settings.servers.first?.variable == "http_proxy")
+        // Another port or other credentials are another proxy.
+        #expect(ProxySettings(environment: ["http_proxy": "http://proxy.corp:3128", "https_proxy": "http://proxy.corp:3129"]).servers.count == 2)
+        #expect(ProxySettings(environment: ["http_proxy": "http://a:x@proxy.corp:3128", "https_proxy": "http://b:y@proxy.corp:3128"]).servers.count == 2)
+    }
 }

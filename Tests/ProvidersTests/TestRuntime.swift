@@ -44,7 +44,7 @@ func withScriptedServer<T: Sendable>(
 ) async throws -> T {
     let server = try await ScriptedServer.start(script)
     do {
-        let value = try await HTTPClientTransport.with { try await body(server, $0) }
+        let value = try await HTTPClientTransport.with(environment: [:]) { try await body(server, $0) }
         try await server.stop()
         return value
     } catch {
