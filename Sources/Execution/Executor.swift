@@ -216,10 +216,6 @@ public final class Executor: Sendable {
         }
     }
 
-    /// The record's outputs when they are intact (re-hashed when a running stage will read them),
-    /// with workspace copies of exec outputs restored; `nil` when an object is corrupt.
-    /// - Throws: ``TaskInterface/TaskError`` when an exec output's path now goes through a symlink
-    ///   out of the workspace (``WorkspacePathGuard``): nothing is removed or written there.
     /// What no output may reach through a symlink made during the run (``WorkspacePathGuard``):
     /// every file the plan reads that no stage writes, and the cache and models folders when they
     /// lie in the workspace.
@@ -239,6 +235,10 @@ public final class Executor: Sendable {
         return paths.sorted()
     }
 
+    /// The record's outputs when they are intact (re-hashed when a running stage will read them),
+    /// with workspace copies of exec outputs restored; `nil` when an object is corrupt.
+    /// - Throws: ``TaskInterface/TaskError`` when an exec output's path now goes through a symlink
+    ///   out of the workspace (``WorkspacePathGuard``): nothing is removed or written there.
     private func reuse(
         _ record: ActionRecord, stage: PlannedStage, verify: Bool, parts: ActionKeyParts, protected: [String]
     ) throws -> [String: LockedOutput]?
