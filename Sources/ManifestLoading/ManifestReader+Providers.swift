@@ -30,7 +30,7 @@ extension ManifestReader {
                 guard let name = key.string else { continue }
                 let namesCredential = !ManifestSchema.providerKeys.contains(name) && ManifestSchema.isCredentialName(name)
                 let holdsKey = name != "api_key_env" && name != "base_url"
-                    && value.string.map(ManifestSchema.holdsKey) == true
+                    && value.string.map { ManifestSchema.holdsKey($0) } == true
                 guard namesCredential || holdsKey else { continue }
                 credentialKeys.append(name)
                 markSecret(key: key)
@@ -134,7 +134,9 @@ extension ManifestReader {
                 }
             }
         }
-        if ManifestSchema.holdsKey(text) {
+        // A long bare token counts in the query only: paths hold account ids (Cloudflare's 32 hex digits).
+        let query = text.firstIndex(of: "?") ?? text.endIndex
+        if ManifestSchema.holdsKey(String(text[..<query]), prefixedOnly: true) || ManifestSchema.holdsKey(String(text[query...])) {
             markSecret(value: node)
             error("base_url must not hold credentials (it holds what looks like an API key)", at: node, keyPath,
                   hint: remedy)

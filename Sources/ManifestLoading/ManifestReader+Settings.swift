@@ -74,12 +74,16 @@ extension ManifestReader {
         }
     }
 
-    /// A run's `class_weights` inherited from `defaults` as a mapping label → weight, as the list in
-    /// label order the train stage takes; nil (after an error at `node`) when a label has no weight or
-    /// a weight is for no label.
-    func classWeightList(_ weights: [String: JSONValue], labels: [String], at node: Node, _ keyPath: String)
-        -> JSONValue?
-    {
+    /// A run's `class_weights` as the train stage takes it: a mapping label → weight inherited from
+    /// `defaults` becomes the list in label order; an inherited list must have one weight per label;
+    /// nil (after an error at `node`) when it does not fit the run's labels. Other values pass as they are.
+    func classWeightList(_ value: JSONValue, labels: [String], at node: Node, _ keyPath: String) -> JSONValue? {
+        if case .array(let weights) = value, weights.count != labels.count {
+            error("class_weights in defaults lists \(weights.count) weights for \(labels.count) labels", at: node, keyPath,
+                  hint: "one weight per label, in order: \(labels.joined(separator: ", ")), or set class_weights in the run's own train:")
+            return nil
+        }
+        guard case .object(let weights) = value else { return value }
         if let unknown = weights.keys.sorted().first(where: { !labels.contains($0) }) {
             error("class_weights in defaults weighs '\(unknown)', which is not one of the metric's labels", at: node,
                   keyPath, hint: "labels: \(labels.joined(separator: ", "))")

@@ -69,7 +69,7 @@ enum ManifestSchema {
     /// `[A-Za-z0-9_-]`; it looks like a key when it starts with one of ``keyPrefixes`` and has 12 more
     /// characters or more, or when it has 32 characters or more, letters and digits, and 16 letters or
     /// digits in a row (so `claude-3-7-sonnet-20250219-thinking-v2`, made of short words, is no key).
-    static func firstKeyLike(in scalars: [Unicode.Scalar]) -> Int? {
+    static func firstKeyLike(in scalars: [Unicode.Scalar], prefixedOnly: Bool = false) -> Int? {
         var start = 0
         while start < scalars.count {
             guard isKeyCharacter(scalars[start]) else {
@@ -78,18 +78,22 @@ enum ManifestSchema {
             }
             var end = start
             while end < scalars.count, isKeyCharacter(scalars[end]) { end += 1 }
-            if looksLikeKey(String(String.UnicodeScalarView(scalars[start..<end]))) { return start }
+            if looksLikeKey(String(String.UnicodeScalarView(scalars[start..<end])), prefixedOnly: prefixedOnly) { return start }
             start = end
         }
         return nil
     }
 
-    /// Whether any word of `text` looks like an API key (see ``firstKeyLike(in:)``).
-    static func holdsKey(_ text: String) -> Bool { firstKeyLike(in: Array(text.unicodeScalars)) != nil }
+    /// Whether any word of `text` looks like an API key (see ``firstKeyLike(in:prefixedOnly:)``).
+    /// - Parameter prefixedOnly: only words with a known key prefix (`sk-`, `gsk_`…) count, not long
+    ///   bare tokens (a URL's path holds account ids such as Cloudflare's 32 hex digits).
+    static func holdsKey(_ text: String, prefixedOnly: Bool = false) -> Bool {
+        firstKeyLike(in: Array(text.unicodeScalars), prefixedOnly: prefixedOnly) != nil
+    }
 
-    private static func looksLikeKey(_ word: String) -> Bool {
+    private static func looksLikeKey(_ word: String, prefixedOnly: Bool) -> Bool {
         if let prefix = keyPrefixes.first(where: word.hasPrefix), word.count >= prefix.count + 12 { return true }
-        guard word.count >= 32, word.contains(where: \.isLetter), word.contains(where: \.isNumber) else { return false }
+        guard !prefixedOnly, word.count >= 32, word.contains(where: \.isLetter), word.contains(where: \.isNumber) else { return false }
         var run = 0
         for character in word {
             run = character == "-" || character == "_" ? 0 : run + 1

@@ -234,6 +234,10 @@ struct SecretTests {
                 base_url: "https://x.example.com/openai/deployments/my-deployment-name-2024-05-13-prod"
                 api_key_env: GROQ_API_KEY
                 headers: { X-Title: lunette-2024-05-13-moderation-prod-v2 }
+              cloudflare:
+                kind: openai-compatible
+                model: "@cf/meta/llama-3.1-8b-instruct"
+                base_url: "https://api.cloudflare.com/client/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353/ai/v1"
             runs: {}
             """)
         #expect(result.errors.isEmpty, "\(result.diagnostics.rendered())")

@@ -148,6 +148,28 @@ struct ValidManifestTests {
         let weights: [JSONValue] = try #require(result.project).runs.map { $0.train["class_weights"] ?? .null }
         #expect(weights == [[1, 3], [1, 4], [0.5, 2.5]])  // inherited, listed, own
     }
+
+    /// Review of issue 14: a list in `defaults` (labels unknown there) reached the train stage unchecked.
+    @Test func aClassWeightListInDefaultsMustFitEachRunsLabels() throws {
+        let workspace = try TestWorkspace(manifests: ["m.yaml": """
+            project: plain
+            defaults: { train: { class_weights: [1, 2, 3] } }
+            runs:
+              fits:
+                metric: { name: tone, output: categorical, labels: [calm, rude, neutral] }
+                test_set: ../data/toxicity-test.csv
+                training_set: { upload: ../data/support-logs.jsonl }
+              wrong:
+                metric: sexism
+                test_set: ../data/toxicity-test.csv
+                training_set: { upload: ../data/support-logs.jsonl }
+            """])
+        let result = workspace.load("m.yaml")
+        let errors = result.diagnostics.filter(\.isError)
+        #expect(errors.count == 1, "\(result.diagnostics.rendered())")
+        #expect(errors.first?.message.contains("class_weights in defaults lists 3 weights for 2 labels") == true)
+        #expect(errors.first?.keyPath == "runs.wrong.train.class_weights")
+    }
 }
 
 extension Project {
