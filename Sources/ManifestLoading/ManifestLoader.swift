@@ -117,8 +117,7 @@ public struct ManifestLoader: Sendable {
         var firstByLock: [String: String] = [:]
         var diagnostics: [Diagnostic] = []
         for manifest in manifests {
-            let stem = manifest.hasSuffix(".yaml") ? manifest.dropLast(5) : manifest.dropLast(4)
-            let lock = String(stem) + ".lock"
+            let lock = Project.lockPath(forManifest: manifest)
             guard let first = firstByLock[lock] else {
                 firstByLock[lock] = manifest
                 continue

@@ -27,7 +27,10 @@ public struct Project: Hashable, Sendable {
     }
 
     /// Workspace-relative path of the lock file beside the manifest (`workflows/<project>.lock`).
-    public var lockPath: String {
+    public var lockPath: String { Self.lockPath(forManifest: manifestPath) }
+
+    /// The lock file beside the manifest at `manifestPath` (`t.yaml` and `t.yml` both give `t.lock`).
+    public static func lockPath(forManifest manifestPath: String) -> String {
         let base = manifestPath.hasSuffix(".yaml") ? String(manifestPath.dropLast(5))
             : manifestPath.hasSuffix(".yml") ? String(manifestPath.dropLast(4)) : manifestPath
         return base + ".lock"

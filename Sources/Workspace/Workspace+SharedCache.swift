@@ -16,10 +16,11 @@ import Glibc
 ///   `cache/workspace-id` inside the workspace), and the file's modification time says when it
 ///   last ran.
 /// - A recorded workspace that is gone but has this workspace's id is this workspace at its old
-///   path (it was moved): it is forgotten, since this workspace's own roots are kept anyway. A copy
-///   takes a new id at its first run while its original is still recorded and there, so a copy is
-///   never taken for its original moved away. So is a gone one recorded without an id (by an older Lunette) in a cache private
-///   to this workspace (`cache/`, not `$LUNETTE_CACHE`), which moved with it.
+///   path (it was moved): it is forgotten, since this workspace's own roots are kept anyway. So is
+///   a gone one recorded without an id (by an older Lunette) in a cache private to this workspace
+///   (`cache/`, not `$LUNETTE_CACHE`), which moved with it. A copy takes a new id at its first run
+///   while its original is still recorded and there, so a copy is never taken for its original
+///   moved away.
 /// - `cache gc` keeps, besides its own workspace's roots, every root of each recorded workspace:
 ///   the action keys in its `workflows/*.lock` files (and their outputs), the keys its store saw in
 ///   the last 14 days and its registered models and reports. A recorded workspace that is gone and
