@@ -14,7 +14,7 @@ import WorkflowModel
 /// | `generate` | `generate` | `split.seeds`, `split.eval` | `rows`, `review` |
 /// | `import` | `import` | the trace export | `rows` |
 /// | `label` | `label` | unlabelled `rows` | `rows` |
-/// | `train` | `train` | training `rows`, `split.seeds`, the base model | `model` |
+/// | `train` | `train` | training `rows`, `split.seeds`, `split.eval` (rows repeating one are dropped), the base model | `model` |
 /// | `evaluate` | `evaluate` | `train.model`, `split.eval`, `split.seeds`, the base model | `report` |
 /// | `register` | `register` | `train.model`, `evaluate.report` | `entry` |
 public enum StageExpansion {
@@ -87,7 +87,7 @@ public enum StageExpansion {
                 id: id("train"), task: "train", params: trainParams,
                 inputs: [
                     "rows": trainingRows, "seeds": .stage(id("split"), output: "seeds"),
-                    "base_model": .baseModel(run.baseModel),
+                    "eval": .stage(id("split"), output: "eval"), "base_model": .baseModel(run.baseModel),
                 ],
                 outputs: ["model": nil], location: run.location))
         stages.append(

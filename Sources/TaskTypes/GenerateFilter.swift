@@ -60,6 +60,14 @@ struct GenerateFilter {
         return nil
     }
 
+    /// Why `row` repeats an eval row (exactly, or by normalised text), or `nil`; records nothing.
+    /// The train stage drops such rows from every kind of training set (``TrainLeakageFilter``).
+    func evalDuplicate(_ row: CanonicalRow) -> Drop? {
+        if evalExact.contains(exactKey(row)) { return .evalExact }
+        if evalNormalised.contains(normalisedKey(row)) { return .evalNormalised }
+        return nil
+    }
+
     func isNearEval(_ normalised: String) -> Bool {
         let words = Set(normalised.split(separator: " "))
         guard words.count >= 4 else { return false }

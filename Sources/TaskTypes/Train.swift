@@ -7,8 +7,10 @@ import WorkflowModel
 /// The `train` stage: turns the base model and labelled rows into a metric's model folder.
 ///
 /// Inputs `rows` (training rows), `seeds` (the test set's seed rows, added to the training rows unless
-/// `train.include_seeds: false`) and `base_model` (the installed model folder). Params `metric`
-/// (`name`, `output`, `labels`, `step`, `input`, `prompt`), `seed` and `train` (``TrainSettings``).
+/// `train.include_seeds: false`), `eval` (the split's eval rows: training rows that repeat one are
+/// dropped and counted, see ``TrainLeakageFilter``; optional) and `base_model` (the installed model
+/// folder). Params `metric` (`name`, `output`, `labels`, `step`, `input`, `prompt`), `seed` and `train`
+/// (``TrainSettings``).
 /// Output `model`: a folder (``ModelArtifact`` plus `metric.json`, see ``MetricModelInfo``, and
 /// `training-curve.json`).
 ///
@@ -26,7 +28,9 @@ public struct Train: TaskType {
     /// 2: head mode encodes rows in fixed length-sorted chunks (a resumed run writes the same model).
     /// 3: a lone text's forward pass splits its products over the encoder's own threads instead of
     /// OpenBLAS's (other last bits for a one-row chunk; results no longer depend on other encoders).
-    public static let version = 3
+    /// 4: training rows that repeat an eval row (new input `eval`) are dropped and counted
+    /// (``TrainLeakageFilter``; `rows.dropped_eval_duplicates` in `metric.json`).
+    public static let version = 4
     /// The fewest training rows (seeds included) the stage accepts.
     public static let minimumRows = 8
 
@@ -43,6 +47,7 @@ public struct Train: TaskType {
         let output = try context.output("model")
 
         var rows = try DatasetRows.read(from: context.input("rows"))
+        let leakage = try TrainLeakageFilter.apply(to: &rows, context: context, format: metric.format)
         let trainingCount = rows.count
         if settings.includeSeeds, let seeds = context.inputs["seeds"] {
             rows += try DatasetRows.read(from: seeds)
@@ -100,6 +105,7 @@ public struct Train: TaskType {
             rows: [
                 "training": .int(trainIndices.count), "validation": .int(validationIndices.count),
                 "per_label": .object(perLabel), "seeds_included": .int(rows.count - trainingCount),
+                "dropped_eval_duplicates": leakage?.json ?? .null,
             ])
         do {
             try? FileManager.default.removeItem(at: output)
@@ -117,10 +123,11 @@ public struct Train: TaskType {
             "training_rows": .int(trainIndices.count), "validation_rows": .int(validationIndices.count),
             "mode": .string(settings.mode.rawValue),
         ]
+        if let leakage { metrics["dropped_eval_duplicates"] = leakage.json }
         for (key, value) in outcome.metrics { metrics[key] = value }
         if let tuned = threshold?.tuned { metrics["threshold"] = .double(tuned) }
         return StageResult(summary: "trained \(metric.name) (\(settings.mode.rawValue) mode) on \(trainIndices.count) rows"
-                               + outcome.summarySuffix, metrics: metrics)
+                               + outcome.summarySuffix + (leakage?.summarySuffix ?? ""), metrics: metrics)
     }
 
     /// Fails when a label has no rows or there are too few rows.

@@ -39,7 +39,7 @@ import _TestSupport
         let train = try #require(byName["train"])
         #expect(train.inputs == [
             "rows": .stage(id("load-training"), output: "rows"), "seeds": .stage(id("split"), output: "seeds"),
-            "base_model": .baseModel("minilm-l6"),
+            "eval": .stage(id("split"), output: "eval"), "base_model": .baseModel("minilm-l6"),
         ])
         #expect(train.outputs == ["model": nil])
         #expect(train.upstream == [id("load-training"), id("split")])
@@ -123,6 +123,20 @@ import _TestSupport
         #expect(byName["import"]?.params["step"] == "llm_span")
         #expect(byName["label"]?.inputs == ["rows": .stage(id("import"), output: "rows")])
         #expect(byName["train"]?.inputs["rows"] == .stage(id("label"), output: "rows"))
+    }
+
+    /// Issue 13: train drops training rows that repeat an eval row, whatever the training set's kind.
+    @Test(arguments: [
+        TrainingSet.upload(DatasetSource(path: "data/train.csv"), labelled: true),
+        .upload(DatasetSource(path: "data/raw.jsonl"), labelled: false), .generate(["count": 10]),
+        .importTraces(DatasetSource(path: "data/traces.json")),
+    ])
+    func trainSeesTheEvalRowsOfEveryTrainingSet(_ training: TrainingSet) {
+        let run = ProjectBuilder.makeRun("tox", training: training)
+        let blueprints = StageExpansion.blueprints(for: run, in: ProjectBuilder("demo").adding(run).build())
+        let train = blueprints.first { $0.id.stage == "train" }
+        #expect(train?.inputs["eval"] == .stage(id("split"), output: "eval"))
+        #expect(train?.inputs["seeds"] == .stage(id("split"), output: "seeds"))
     }
 
     @Test func registerFalseStopsAtEvaluate() {
