@@ -12,6 +12,7 @@ extension ManifestReader {
         var train: [String: JSONValue] = [:]
         var gate: [String: JSONValue] = [:]
         var register: Bool?
+        var split = SplitSettings()
     }
 
     /// Reads the whole manifest. Returns the project only when no error was found.
@@ -60,6 +61,7 @@ extension ManifestReader {
         if let item = map["register"] { defaults.register = bool(item.value, item.keyPath) }
         if let item = map["train"] { defaults.train = readTrain(item, labels: nil) }
         if let item = map["gate"] { defaults.gate = readGate(item) }
+        if let item = map["split"] { defaults.split = readSplit(item) }
         return defaults
     }
 

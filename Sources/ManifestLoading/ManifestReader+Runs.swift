@@ -58,26 +58,48 @@ extension ManifestReader {
         }
         var gate = defaults.gate
         if let item = map["gate"] { gate.merge(readGate(item)) { _, run in run } }
-        let seedFraction = map["split"].map(readSplit) ?? ManifestSchema.defaultSeedFraction
+        var split = defaults.split
+        if let item = map["split"] { split.merge(readSplit(item)) }
+        let seedFraction = split.seedFraction ?? ManifestSchema.defaultSeedFraction
 
         let builtins = Self.builtinStages(trainingSet: trainingSet, register: register ?? true)
         let stages = map["stages"].map { readStages($0, run: runName ?? entry.key, builtins: builtins) } ?? []
 
         guard diagnostics.filter(\.isError).count == errorsBefore, let runName, let metric, let testSet,
-              let trainingSet, let baseModel, let seed, let register, let seedFraction
+              let trainingSet, let baseModel, let seed, let register
         else { return nil }
         return Run(
             name: runName, metric: metric, testSet: testSet, trainingSet: trainingSet, baseModel: baseModel,
             train: train, gate: gate, seed: seed, provider: provider, register: register,
-            seedFraction: seedFraction, stages: stages, location: source.location(of: entry.keyNode))
+            seedFraction: seedFraction, groupBy: split.groupBy, stages: stages,
+            location: source.location(of: entry.keyNode))
     }
 
-    /// `split: {seed_fraction: 0.2}`; nil after an error.
-    private func readSplit(_ entry: MappingNode.Entry) -> Double? {
+    /// `split:` settings, in a run or in `defaults`; a run's own keys win key by key.
+    struct SplitSettings {
+        /// `seed_fraction`, strictly between 0 and 1; nil when not written.
+        var seedFraction: Double?
+        /// `group_by`: the test set's column naming each row's group; nil when not written.
+        var groupBy: String?
+
+        /// Takes every key `other` sets.
+        mutating func merge(_ other: SplitSettings) {
+            if let value = other.seedFraction { seedFraction = value }
+            if let value = other.groupBy { groupBy = value }
+        }
+    }
+
+    /// `split: {seed_fraction: 0.2, group_by: conversation_id}`. A key with an error is left unset (the
+    /// error is recorded, so the run is not built).
+    func readSplit(_ entry: MappingNode.Entry) -> SplitSettings {
+        var settings = SplitSettings()
         guard let map = mapping(entry.value, entry.keyPath, allowed: ManifestSchema.splitKeys, owner: entry.keyNode)
-        else { return nil }
-        guard let item = map["seed_fraction"] else { return ManifestSchema.defaultSeedFraction }
-        return number(item.value, item.keyPath, rule: "strictly between 0 and 1") { $0 > 0 && $0 < 1 }
+        else { return settings }
+        if let item = map["seed_fraction"] {
+            settings.seedFraction = number(item.value, item.keyPath, rule: "strictly between 0 and 1") { $0 > 0 && $0 < 1 }
+        }
+        if let item = map["group_by"] { settings.groupBy = string(item.value, item.keyPath) }
+        return settings
     }
 
     /// The built-in stages a run has, given its training set: what `after:` and `@stage.output` may name.

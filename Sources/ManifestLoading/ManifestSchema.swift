@@ -2,7 +2,7 @@
 /// keep the two in step.
 enum ManifestSchema {
     static let topLevelKeys = ["project", "description", "defaults", "providers", "runs"]
-    static let defaultsKeys = ["base_model", "seed", "provider", "train", "gate", "register"]
+    static let defaultsKeys = ["base_model", "seed", "provider", "train", "gate", "register", "split"]
     static let runKeys = [
         "metric", "test_set", "training_set", "base_model", "train", "gate", "seed", "provider", "register",
         "split", "stages",
@@ -21,7 +21,7 @@ enum ManifestSchema {
         "max_gradient_norm",
     ]
     static let gateKeys = ["min_f1", "min_auc", "min_accuracy", "min_precision", "min_recall"]
-    static let splitKeys = ["seed_fraction"]
+    static let splitKeys = ["seed_fraction", "group_by"]
     static let stageKeys = ["command", "inputs", "outputs", "after"]
     static let providerKeys = [
         "kind", "base_url", "model", "api_key_env", "temperature", "max_tokens", "max_concurrency",

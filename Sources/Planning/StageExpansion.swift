@@ -29,15 +29,23 @@ public enum StageExpansion {
         let metric = metricParams(run.metric)
         var stages: [StageBlueprint] = []
 
+        // `group_by` enters load's and split's params only when set, so other runs' keys stay as they were.
+        var loadTestParams = loadParams(run.testSet, metric: run.metric, requireLabels: true, role: "test_set")
+        var splitParams: [String: JSONValue] = [
+            "seed": .int(run.seed), "seed_fraction": .double(run.seedFraction),
+            "input_format": .string(run.metric.input.rawValue),
+        ]
+        if let column = run.groupBy {
+            loadTestParams["group_by"] = .string(column)
+            splitParams["group_by"] = .string(column)
+        }
         stages.append(
             StageBlueprint(
-                id: id("load"), task: "load-dataset",
-                params: loadParams(run.testSet, metric: run.metric, requireLabels: true, role: "test_set"),
+                id: id("load"), task: "load-dataset", params: loadTestParams,
                 inputs: ["source": .file(run.testSet.path)], outputs: ["rows": nil], location: run.testSet.location))
         stages.append(
             StageBlueprint(
-                id: id("split"), task: "split",
-                params: ["seed": .int(run.seed), "seed_fraction": .double(run.seedFraction)],
+                id: id("split"), task: "split", params: splitParams,
                 inputs: ["rows": .stage(id("load"), output: "rows")], outputs: ["seeds": nil, "eval": nil],
                 location: run.location))
 

@@ -19,6 +19,7 @@ import Basics
 /// | `tools` | a string or any JSON (tool definitions and calls) |
 /// | `trace`, `session` | any JSON |
 /// | `label` | one of the metric's labels (`"true"`/`"false"` for boolean metrics); absent when unlabelled |
+/// | `group` | the value of the test set's `split: {group_by: COLUMN}` column, as text; only in `load`'s rows of a run that groups (``SplitDataset`` reads it and leaves it out of `seeds` and `eval`) |
 ///
 /// Keys a later stage adds (a judge's rationale, a score) survive a read and write through
 /// ``extra``.
@@ -32,11 +33,15 @@ public struct CanonicalRow: Hashable, Sendable {
     public var trace: JSONValue?
     public var session: JSONValue?
     public var label: String?
+    /// The row's group for the split (`split: {group_by: COLUMN}`); nil unless the run groups rows.
+    public var group: String?
     /// Members other than the fields above, kept as they are.
     public var extra: [String: JSONValue]
 
     /// The canonical field names, sorted.
-    public static let fieldNames = ["documents", "id", "input", "label", "output", "row", "session", "tools", "trace"]
+    public static let fieldNames = [
+        "documents", "group", "id", "input", "label", "output", "row", "session", "tools", "trace",
+    ]
     /// The fields a dataset file may provide (every field except `row`), in the order they are
     /// listed to users.
     public static let sourceFields = ["id", "input", "output", "documents", "tools", "trace", "session", "label"]
@@ -44,7 +49,7 @@ public struct CanonicalRow: Hashable, Sendable {
     public init(
         row: Int, id: String? = nil, input: String? = nil, output: String? = nil, documents: [String]? = nil,
         tools: JSONValue? = nil, trace: JSONValue? = nil, session: JSONValue? = nil, label: String? = nil,
-        extra: [String: JSONValue] = [:]
+        group: String? = nil, extra: [String: JSONValue] = [:]
     ) {
         self.row = row
         self.id = id
@@ -55,6 +60,7 @@ public struct CanonicalRow: Hashable, Sendable {
         self.trace = trace
         self.session = session
         self.label = label
+        self.group = group
         self.extra = extra
     }
 
@@ -70,6 +76,7 @@ public struct CanonicalRow: Hashable, Sendable {
         if let trace { members["trace"] = trace }
         if let session { members["session"] = session }
         if let label { members["label"] = .string(label) }
+        if let group { members["group"] = .string(group) }
         return .object(members)
     }
 
@@ -87,6 +94,10 @@ public struct CanonicalRow: Hashable, Sendable {
         if let documents {
             key("documents")
             JSONValue.array(documents.map(JSONValue.string)).writeCanonical(to: &out)
+        }
+        if let group {
+            key("group")
+            CanonicalRow.writeEscaped(group, to: &out)
         }
         if let id {
             key("id")
@@ -153,6 +164,7 @@ public struct CanonicalRow: Hashable, Sendable {
         input = try string("input")
         output = try string("output")
         label = try string("label")
+        group = try string("group")
         if let value = members.removeValue(forKey: "documents") {
             guard let items = value.arrayValue else {
                 throw Failure(message: "\"documents\" must be an array of strings")

@@ -35,7 +35,12 @@ enum ColumnHints {
     /// The error for required (or explicitly mapped) columns the file lacks.
     ///
     /// `Missing column "input" in data/x.csv (columns: text, label); did you mean to map columns: {input: text}?`
+    ///
+    /// The `group_by` column alone gets ``missingGroupColumn(options:available:)``; with other columns
+    /// missing too, those are reported first.
     static func missingColumns(_ fields: [String], options: LoadDataset.Options, available: [String]) -> TaskError {
+        if fields == ["group"] { return missingGroupColumn(options: options, available: available) }
+        let fields = fields.filter { $0 != "group" }
         let present = Set(options.wantedFields.map(options.column(for:))).intersection(available)
         var taken = present
         var mapping: [String] = []
@@ -60,6 +65,25 @@ enum ColumnHints {
             let map = "{\(mapping.joined(separator: ", "))}"
             message += "; did you mean to map columns: \(map)?"
             remedy = "add `columns: \(map)` to this dataset in the manifest, or rename the \(noun) in the file"
+        }
+        return TaskError(message, remedy: remedy, code: .invalidInput)
+    }
+
+    /// The error for a `split: {group_by: COLUMN}` column the test set lacks, with the closest column
+    /// name of the file (by edit distance, ignoring case) as a suggestion.
+    ///
+    /// `Missing column "conversation" in data/x.csv, named by split.group_by (columns: text, label,
+    /// conversation_id); did you mean "conversation_id"?`
+    static func missingGroupColumn(options: LoadDataset.Options, available: [String]) -> TaskError {
+        let column = options.groupBy ?? "group"
+        let columnList = available.isEmpty ? "no columns" : "columns: \(available.joined(separator: ", "))"
+        var message = "Missing column \"\(column)\" in \(options.path), named by split.group_by (\(columnList))"
+        let remedy: String
+        if let match = Suggestion.closest(to: column, in: available) {
+            message += "; did you mean \"\(match)\"?"
+            remedy = "write `split: {group_by: \(match)}` in the manifest, or add the column \"\(column)\" to the file"
+        } else {
+            remedy = "name one of the file's columns in `split: {group_by: COLUMN}`, or add the column \"\(column)\" to the file"
         }
         return TaskError(message, remedy: remedy, code: .invalidInput)
     }

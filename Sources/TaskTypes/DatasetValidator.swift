@@ -57,7 +57,10 @@ struct DatasetValidator {
         var result = CanonicalRow(row: row)
         for (field, value) in zip(wantedFields, values) {
             guard let value, !TextField.isEmpty(value) else {
-                if requiredFields.contains(field) {
+                if field == "group" {
+                    // No silent singleton: a lost conversation id would split its conversation.
+                    problem("\(rowWord) \(row): empty \(describe(field)); give a row that stands alone a value of its own")
+                } else if requiredFields.contains(field) {
                     problem("\(rowWord) \(row): empty \(describe(field))")
                 }
                 continue
@@ -71,6 +74,7 @@ struct DatasetValidator {
             case "trace": result.trace = json(value, field: field, row: row, strict: true)
             case "session": result.session = json(value, field: field, row: row, strict: true)
             case "label": result.label = label(value, row: row)
+            case "group": result.group = value.displayText.trimmingWhitespace
             default: break
             }
         }
@@ -84,8 +88,10 @@ struct DatasetValidator {
         return result
     }
 
-    /// `"input"`, or `"input" (column "text")` when the column is mapped.
+    /// `"input"`, or `"input" (column "text")` when the column is mapped; `"conversation_id" (the
+    /// split's group_by column)` for `group`.
     func describe(_ field: String) -> String {
+        if field == "group", let column = options.groupBy { return "\"\(column)\" (the split's group_by column)" }
         let column = options.column(for: field)
         return column == field ? "\"\(field)\"" : "\"\(field)\" (column \"\(column)\")"
     }

@@ -23,22 +23,29 @@ extension LoadDataset {
         var labels: [String]
         var requireLabels: Bool
         var role: Role
+        /// The column whose value is a row's ``CanonicalRow/group`` (`split: {group_by: COLUMN}`); nil
+        /// when rows are not grouped. Read into the pseudo-field `group`, which every row must have.
+        var groupBy: String?
 
         /// The fields a row must have.
         var requiredFields: [String] {
-            inputFormat.requiredFields + (requireLabels ? ["label"] : [])
+            inputFormat.requiredFields + (requireLabels ? ["label"] : []) + (groupBy != nil ? ["group"] : [])
         }
 
         /// Every field read from the file: required, optional for the input format, `id`, the label,
-        /// and whatever `columns` maps explicitly. In ``CanonicalRow/sourceFields`` order.
+        /// and whatever `columns` maps explicitly, in ``CanonicalRow/sourceFields`` order; then `group`
+        /// when ``groupBy`` is set.
         var wantedFields: [String] {
             let wanted = Set(inputFormat.requiredFields + inputFormat.optionalFields + ["id", "label"])
                 .union(columns.keys)
-            return CanonicalRow.sourceFields.filter(wanted.contains)
+            return CanonicalRow.sourceFields.filter(wanted.contains) + (groupBy != nil ? ["group"] : [])
         }
 
-        /// The file's column for a canonical field.
-        func column(for field: String) -> String { columns[field] ?? field }
+        /// The file's column for a canonical field (``groupBy`` for `group`).
+        func column(for field: String) -> String {
+            if field == "group", let groupBy { return groupBy }
+            return columns[field] ?? field
+        }
 
         /// Reads the options from a stage's params.
         /// - Throws: ``TaskError`` naming the parameter that is wrong.
@@ -120,6 +127,13 @@ extension LoadDataset {
                 throw TaskErrors.badParameter("role", expected: "test_set or training_set", stage: stage)
             }
             self.role = role
+
+            if let value = params["group_by"] {
+                guard let column = value.stringValue, !column.isEmpty else {
+                    throw TaskErrors.badParameter("group_by", expected: "a column name", stage: stage)
+                }
+                groupBy = column
+            }
         }
 
         private static func format(fromExtensionOf path: String) -> String? {

@@ -18,6 +18,7 @@ import WorkflowModel
 /// | `labels` | the categorical labels, in index order |
 /// | `require_labels` | whether every row needs a label (default true; false for unlabelled uploads) |
 /// | `role` | `test_set` (default) or `training_set`, for the row-count recommendations |
+/// | `group_by` | a column whose value (trimmed text) becomes each row's ``CanonicalRow/group``; set only for a test set whose run has `split: {group_by}`. A file without the column fails with the closest column name; an empty value is a problem of its row |
 ///
 /// Every problem in the file is collected and reported together (the first 20 with their row
 /// numbers, then "and N more"), as a ``TaskError`` with code `invalidInput`. The file is streamed:

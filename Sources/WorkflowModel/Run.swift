@@ -21,6 +21,9 @@ public struct Run: Hashable, Sendable {
     public var register: Bool
     /// The fraction of the test set used as seeds (default 0.2); the rest are eval rows.
     public var seedFraction: Double
+    /// The test set's column whose value names a row's group (`split: {group_by: COLUMN}`): the split
+    /// keeps every row of a group on one side. Nil when the run does not group rows.
+    public var groupBy: String?
     /// Extra `exec` stages declared under `stages:`.
     public var stages: [CustomStage]
     /// Where the run is declared, for diagnostics.
@@ -29,7 +32,8 @@ public struct Run: Hashable, Sendable {
     public init(
         name: String, metric: Metric, testSet: DatasetSource, trainingSet: TrainingSet, baseModel: String = "minilm-l6",
         train: [String: JSONValue] = [:], gate: [String: JSONValue] = [:], seed: Int = 42, provider: String? = nil,
-        register: Bool = true, seedFraction: Double = 0.2, stages: [CustomStage] = [], location: SourceLocation? = nil
+        register: Bool = true, seedFraction: Double = 0.2, groupBy: String? = nil, stages: [CustomStage] = [],
+        location: SourceLocation? = nil
     ) {
         self.name = name
         self.metric = metric
@@ -42,6 +46,7 @@ public struct Run: Hashable, Sendable {
         self.provider = provider
         self.register = register
         self.seedFraction = seedFraction
+        self.groupBy = groupBy
         self.stages = stages
         self.location = location
     }

@@ -37,6 +37,15 @@ struct RunErrorTests {
             message: "seed_fraction must be strictly between 0 and 1, found 1.0",
             keyPath: "runs.r.split.seed_fraction", column: 29),
         RunMistake(
+            yaml: "    split: { group_bye: conversation }", message: "unknown key 'group_bye' in 'split'",
+            keyPath: "runs.r.split.group_bye", column: 14, hint: "did you mean 'group_by'?"),
+        RunMistake(
+            yaml: "    split: { group_by: [a, b] }", message: "expected a string, found a list",
+            keyPath: "runs.r.split.group_by", column: 24),
+        RunMistake(
+            yaml: "    split: { group_by: \"\" }", message: "expected a non-empty string",
+            keyPath: "runs.r.split.group_by", column: 24),
+        RunMistake(
             yaml: "    train: { mode: fast }", message: "unknown mode 'fast'", keyPath: "runs.r.train.mode", column: 20,
             hint: "expected one of: head, full"),
         RunMistake(

@@ -35,7 +35,7 @@ import _TestSupport
         let split = try #require(byName["split"])
         #expect(split.inputs == ["rows": .stage(id("load"), output: "rows")])
         #expect(split.outputs == ["seeds": nil, "eval": nil])
-        #expect(split.params == ["seed": 42, "seed_fraction": 0.2])
+        #expect(split.params == ["seed": 42, "seed_fraction": 0.2, "input_format": "message"])
         let train = try #require(byName["train"])
         #expect(train.inputs == [
             "rows": .stage(id("load-training"), output: "rows"), "seeds": .stage(id("split"), output: "seeds"),

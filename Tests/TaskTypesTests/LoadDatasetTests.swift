@@ -242,3 +242,57 @@ func loadError(_ text: String, file: String = "data/x.csv", params: [String: JSO
         #expect(boolean.result.summary == "loaded 200 rows from data/davidson.csv (true 176, false 24)")
     }
 }
+
+/// `group_by`: the test set's group column read into ``CanonicalRow/group``.
+@Suite struct LoadDatasetGroupTests {
+    @Test func theGroupColumnBecomesTheRowsGroup() async throws {
+        let (_, rows) = try await load(
+            "input,label,conversation_id\nhi,true, c1 \nyo,false,c2\n", params: ["group_by": "conversation_id"])
+        #expect(
+            rows == [
+                CanonicalRow(row: 2, input: "hi", label: "true", group: "c1"),
+                CanonicalRow(row: 3, input: "yo", label: "false", group: "c2"),
+            ])
+    }
+
+    @Test func jsonLinesGroupsMayBeNumbers() async throws {
+        let (_, rows) = try await load(
+            "{\"input\": \"hi\", \"label\": true, \"thread\": 17}\n", file: "data/x.jsonl", params: ["group_by": "thread"])
+        #expect(rows.map(\.group) == ["17"])
+    }
+
+    @Test func withoutGroupByTheColumnIsIgnored() async throws {
+        let (_, rows) = try await load("input,label,conversation_id\nhi,true,c1\n")
+        #expect(rows == [CanonicalRow(row: 2, input: "hi", label: "true")])
+        #expect(!rows[0].canonicalLine.contains("group"))
+    }
+
+    @Test func aMissingGroupColumnIsLocatedWithTheClosestName() async throws {
+        let error = await loadError(
+            "input,label,Conversation_ID\nhi,true,c1\n", file: "data/chats.csv", params: ["group_by": "conversation"])
+        #expect(
+            error?.message == """
+                Missing column "conversation" in data/chats.csv, named by split.group_by \
+                (columns: input, label, Conversation_ID); did you mean "Conversation_ID"?
+                """)
+        #expect(
+            error?.remedy
+                == "write `split: {group_by: Conversation_ID}` in the manifest, or add the column \"conversation\" to the file")
+        #expect(error?.code == .invalidInput)
+    }
+
+    @Test func aMissingGroupKeyInJSONLinesIsLocatedToo() async throws {
+        let error = await loadError(
+            "{\"input\": \"hi\", \"label\": true}\n", file: "data/x.jsonl", params: ["group_by": "thread"])
+        #expect(error?.message == "Missing column \"thread\" in data/x.jsonl, named by split.group_by (columns: input, label)")
+    }
+
+    @Test func anEmptyGroupValueIsAProblemOfItsRow() async throws {
+        let error = await loadError("input,label,conv\nhi,true,c1\nyo,false,\n", params: ["group_by": "conv"])
+        #expect(
+            error?.message == """
+                data/x.csv has 1 problem:
+                  row 3: empty "conv" (the split's group_by column); give a row that stands alone a value of its own
+                """)
+    }
+}
