@@ -50,11 +50,14 @@ public struct FineTuneSettings: Sendable, Equatable {
     public var threads: Int = 2
     /// Epochs without a better validation score before training stops.
     public var patience: Int = 2
+    /// Stop after this epoch (1-based) although the learning-rate schedule spans ``epochs``: the refit of
+    /// a cross-validated run reproduces the state its folds were scored in. `nil` trains every epoch.
+    public var stopAfterEpoch: Int? = nil
 
     public init(epochs: Int = 3, learningRate: Float = 5e-5, batchSize: Int = 16, maxTokens: Int = 128,
                 warmupRatio: Float = 0.1, weightDecay: Float = 0.01, maxGradientNorm: Float = 1.0, dropout: Float = 0.1,
                 pooling: Pooling = .mean, classWeights: [Float]? = nil, seed: UInt64 = 42, threads: Int = 2,
-                patience: Int = 2) {
+                patience: Int = 2, stopAfterEpoch: Int? = nil) {
         self.epochs = epochs
         self.learningRate = learningRate
         self.batchSize = batchSize
@@ -68,6 +71,7 @@ public struct FineTuneSettings: Sendable, Equatable {
         self.seed = seed
         self.threads = threads
         self.patience = patience
+        self.stopAfterEpoch = stopAfterEpoch
     }
 
     /// Checks every setting for `labels` classes.
@@ -88,6 +92,9 @@ public struct FineTuneSettings: Sendable, Equatable {
         guard dropout >= 0, dropout < 1 else { throw fail("dropout must be in 0..<1, got \(dropout)") }
         guard threads >= 1 else { throw fail("threads must be at least 1, got \(threads)") }
         guard patience >= 1 else { throw fail("patience must be at least 1, got \(patience)") }
+        if let stop = stopAfterEpoch, !(1...epochs).contains(stop) {
+            throw fail("stop after epoch must be in 1...\(epochs), got \(stop)")
+        }
         if let classWeights {
             guard classWeights.count == labels else {
                 throw fail("class weights has \(classWeights.count) values for \(labels) labels; give one per label in label order")

@@ -27,14 +27,19 @@ extension FineTuner {
         }
     }
 
-    /// Loss, accuracy and macro-F1 of the model's current weights on `examples` (dropout off).
-    func evaluate(_ model: TrainableModel, on examples: [LabelledEncoding], epoch: Int, classWeights: [Float]) throws -> EpochScore {
+    /// Loss, accuracy and macro-F1 of the model's current weights on `examples` (dropout off), and the
+    /// examples' probabilities.
+    func evaluate(_ model: TrainableModel, on examples: [LabelledEncoding], epoch: Int, classWeights: [Float]) throws
+        -> (score: EpochScore, probabilities: [[Float]])
+    {
         let (weights, head) = model.weights(template: encoder.weights)
         let current = try BertEncoder(configuration: encoder.configuration, weights: weights, tokenizer: nil,
                                       threads: settings.threads)
         let probabilities = try classify(encoder: current, head: head, pooling: settings.pooling,
                                          encodings: examples.map(\.encoding), batchSize: max(settings.batchSize, 32))
-        return Self.score(probabilities, labels: examples.map(\.label), classes: labels, classWeights: classWeights, epoch: epoch)
+        let score = Self.score(probabilities, labels: examples.map(\.label), classes: labels, classWeights: classWeights,
+                               epoch: epoch)
+        return (score, probabilities)
     }
 
     /// Class-weighted mean cross-entropy, accuracy, and the mean F1 over labels present in the truth or the predictions.

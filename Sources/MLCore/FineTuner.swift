@@ -39,7 +39,8 @@ public final class FineTuner: Sendable {
     ///   - validation: Examples scored after each epoch (may be empty: then the last epoch's weights are kept).
     ///   - progress: Called after every optimiser step.
     ///   - isCancelled: Polled before every step; when it returns true training stops with `CancellationError`.
-    /// - Returns: The best epoch's encoder weights and head, and the training curve.
+    /// - Returns: The best epoch's encoder weights and head, the training curve, and the validation
+    ///   examples' probabilities after each scored epoch.
     /// - Throws: ``MLCoreError`` `.invalidConfiguration` for bad settings, `.invalidInput` for bad examples,
     ///   `.trainingDiverged` when the loss or the gradient becomes NaN or infinite; `CancellationError`.
     public func train(_ examples: [LabelledEncoding], validation: [LabelledEncoding], progress: (TrainingProgress) -> Void,
@@ -72,7 +73,9 @@ public final class FineTuner: Sendable {
         var step = 0, examplesSeen = 0
         var trainingSeconds: Double = 0
         let clock = ContinuousClock()
-        for epoch in 1...s.epochs {
+        var validationProbabilities: [[[Float]]] = []
+        let lastEpoch = s.stopAfterEpoch ?? s.epochs, plannedSteps = stepsPerEpoch * lastEpoch
+        for epoch in 1...lastEpoch {
             let order = Self.shuffled(training.count, seed: s.seed, epoch: epoch)
             for start in stride(from: 0, to: order.count, by: s.batchSize) {
                 if isCancelled() { throw CancellationError() }
@@ -92,15 +95,16 @@ public final class FineTuner: Sendable {
                 examplesSeen += batch.count
                 curve.stepLoss.append(Float(loss))
                 trainingSeconds += Self.seconds(clock.now - began)
-                let remaining = schedule.totalSteps - step
-                progress(TrainingProgress(epoch: epoch, epochs: s.epochs, step: step, steps: schedule.totalSteps,
+                let remaining = plannedSteps - step
+                progress(TrainingProgress(epoch: epoch, epochs: lastEpoch, step: step, steps: plannedSteps,
                                           loss: Float(loss), examplesPerSecond: Double(examplesSeen) / max(trainingSeconds, 1e-9),
                                           secondsRemaining: Double(remaining) * trainingSeconds / Double(step)))
             }
             guard !held.isEmpty else { continue }
             if isCancelled() { throw CancellationError() }
-            let score = try evaluate(model, on: held, epoch: epoch, classWeights: classWeights)
+            let (score, probabilities) = try evaluate(model, on: held, epoch: epoch, classWeights: classWeights)
             curve.epochValidation.append(score)
+            validationProbabilities.append(probabilities)
             if best.map({ Self.isBetter(score, than: $0.score) }) ?? true {
                 best = (score, FloatBuffer(copying: model.parameters))
             } else if epoch - (best?.score.epoch ?? epoch) >= s.patience {
@@ -110,7 +114,8 @@ public final class FineTuner: Sendable {
         curve.bestEpoch = best?.score.epoch ?? (step + stepsPerEpoch - 1) / stepsPerEpoch
         let (weights, trainedHead) = model.layout.load(from: (best?.parameters ?? model.parameters).pointer,
                                                         template: encoder.weights, includesPooler: s.pooling == .cls)
-        return FineTuneResult(weights: weights, head: trainedHead, curve: curve)
+        return FineTuneResult(weights: weights, head: trainedHead, curve: curve,
+                              validationProbabilities: validationProbabilities)
     }
 
     /// Higher macro-F1 wins; equal macro-F1 goes to the lower loss.

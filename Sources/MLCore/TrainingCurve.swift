@@ -67,10 +67,14 @@ public struct FineTuneResult: Sendable {
     /// The classifier: `classifier.weight` `[labels, hidden]` and `classifier.bias`.
     public var head: ClassifierHead
     public var curve: TrainingCurve
+    /// The validation examples' probabilities after each scored epoch (`[epoch − 1][example][label]`);
+    /// out-of-fold predictions when the validation examples are a cross-validation fold.
+    public var validationProbabilities: [[[Float]]]
 
-    public init(weights: BertWeights, head: ClassifierHead, curve: TrainingCurve) {
+    public init(weights: BertWeights, head: ClassifierHead, curve: TrainingCurve, validationProbabilities: [[[Float]]] = []) {
         self.weights = weights
         self.head = head
         self.curve = curve
+        self.validationProbabilities = validationProbabilities
     }
 }

@@ -19,7 +19,9 @@ extension ManifestReader {
             }
             let value: JSONValue?
             switch item.key {
-            case "mode": value = choice(["head", "full"], node, path).map(JSONValue.string)
+            case "mode": value = choice(["auto", "head", "full"], node, path).map(JSONValue.string)
+            case "cv_folds": value = cvFolds(node, path)
+            case "threshold": value = thresholdPolicy(node, path)
             case "pooling": value = choice(["mean", "cls"], node, path).map(JSONValue.string)
             case "epochs", "patience": value = int(node, path, in: 1...1_000).map(JSONValue.int)
             case "batch_size": value = int(node, path, in: 1...4_096).map(JSONValue.int)
@@ -39,6 +41,32 @@ extension ManifestReader {
             if let value { settings[item.key] = value }
         }
         return settings
+    }
+
+    /// `cv_folds:` `auto`, 0 (no cross-validation) or 2…20, as the train stage takes them.
+    private func cvFolds(_ node: Node, _ keyPath: String) -> JSONValue? {
+        if node.tagName == .str, node.string == "auto" { return "auto" }
+        guard node.tagName == .int, let folds = node.int, folds == 0 || (2...20).contains(folds) else {
+            error("cv_folds must be auto, 0 (off) or an integer between 2 and 20, found \(node.string ?? node.kindDescription)",
+                  at: node, keyPath)
+            return nil
+        }
+        return .int(folds)
+    }
+
+    /// `threshold:` `macro_f1`, `f1`, `none`, `{target_precision: P}` or `{target_recall: R}` (0 < P, R ≤ 1).
+    private func thresholdPolicy(_ node: Node, _ keyPath: String) -> JSONValue? {
+        if case .scalar = node {
+            return choice(["macro_f1", "f1", "none"], node, keyPath).map(JSONValue.string)
+        }
+        guard let map = mapping(node, keyPath, allowed: ["target_precision", "target_recall"]) else { return nil }
+        guard map.entries.count == 1, let entry = map.entries.first else {
+            error("threshold takes one target: target_precision or target_recall", at: node, keyPath,
+                  hint: "e.g. threshold: {target_precision: 0.9}")
+            return nil
+        }
+        return number(entry.value, entry.keyPath, rule: "greater than 0 and at most 1", where: { $0 > 0 && $0 <= 1 })
+            .map { .object([entry.key: .double($0)]) }
     }
 
     /// `class_weights:` `auto`, `balanced`, `none`, a list of weights > 0 (one per label, in label order), or

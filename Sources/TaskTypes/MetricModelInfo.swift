@@ -18,14 +18,19 @@ import WorkflowModel
 ///   "pooling": "mean",
 ///   "rendering": {"input_format": "message", "max_tokens": 128, "template": "{input}"},
 ///   "rows": {"per_label": {"false": 120, "true": 80}, "training": 180, "validation": 20},
-///   "threshold": {"default": 0.5, "positive_label": "true", "tuned": 0.43, "tuned_f1": 0.91},
+///   "threshold": {"default": 0.5, "positive_label": "true", "tuned": 0.43,
+///                 "selection": {"chosen_on": "out_of_fold", "policy": "macro_f1", "rows": 200, "score": 0.86,
+///                               "score_at_default": 0.84, "unshrunk": 0.38}},
 ///   "training": {"batch_size": 16, "epochs": 4, …}
 /// }
 /// ```
 ///
 /// Keys are sorted and the file holds no time or path, so it is the same bytes for the same training.
-/// `threshold` is present only for boolean metrics: `default` is 0.5; `tuned` maximises the positive
-/// label's F1 on the validation slice (absent when there was no validation slice).
+/// `threshold` is present only for boolean metrics: `default` is 0.5; `tuned`, the threshold the metric
+/// uses, is chosen by the run's ``ThresholdPolicy`` on the training rows' out-of-fold predictions (or, with
+/// `validation_fraction`, on the validation slice); `selection` says on what, from how many rows, the
+/// policy's score there at `tuned` and at 0.5, and the cut before it was shrunk toward 0.5. `tuned` is
+/// absent when nothing was chosen (no cross-validation, policy `none`).
 public struct MetricModelInfo: Sendable, Equatable {
     /// The version of this file's layout.
     public static let formatVersion = 1
@@ -36,16 +41,16 @@ public struct MetricModelInfo: Sendable, Equatable {
     public struct Threshold: Sendable, Equatable {
         public var positiveLabel: String
         public var defaultValue: Double = 0.5
-        /// The threshold that maximised F1 on the validation slice.
+        /// The threshold the run's policy chose (the one the metric uses).
         public var tuned: Double?
-        /// That F1.
-        public var tunedF1: Double?
+        /// How it was chosen: `chosen_on`, `policy`, `rows`, `score`, `score_at_default`, `unshrunk`.
+        public var selection: JSONValue?
 
-        public init(positiveLabel: String, defaultValue: Double = 0.5, tuned: Double? = nil, tunedF1: Double? = nil) {
+        public init(positiveLabel: String, defaultValue: Double = 0.5, tuned: Double? = nil, selection: JSONValue? = nil) {
             self.positiveLabel = positiveLabel
             self.defaultValue = defaultValue
             self.tuned = tuned
-            self.tunedF1 = tunedF1
+            self.selection = selection
         }
     }
 
@@ -99,7 +104,7 @@ public struct MetricModelInfo: Sendable, Equatable {
                 "positive_label": .string(threshold.positiveLabel), "default": .double(threshold.defaultValue),
             ]
             if let tuned = threshold.tuned { value["tuned"] = .double(tuned) }
-            if let f1 = threshold.tunedF1 { value["tuned_f1"] = .double(f1) }
+            if let selection = threshold.selection { value["selection"] = selection }
             object["threshold"] = .object(value)
         }
         return .object(object)
@@ -136,7 +141,7 @@ public struct MetricModelInfo: Sendable, Equatable {
         if let value = json["threshold"], value != .null {
             guard let positive = value["positive_label"]?.stringValue else { throw fail("threshold.positive_label") }
             threshold = Threshold(positiveLabel: positive, defaultValue: value["default"]?.doubleValue ?? 0.5,
-                                  tuned: value["tuned"]?.doubleValue, tunedF1: value["tuned_f1"]?.doubleValue)
+                                  tuned: value["tuned"]?.doubleValue, selection: value["selection"])
         }
         self.init(metric: json["metric"] ?? .null, labels: labels, rendering: RowRendering(format: format, maxTokens: maxTokens),
                   pooling: pooling, mode: mode, threshold: threshold,

@@ -15,11 +15,16 @@ import WorkflowModel
 /// `training-curve.json`).
 ///
 /// 1. Rows are checked (every one labelled with one of the metric's labels, every label present, at
-///    least ``minimumRows``), rendered (``RowRendering``) and tokenised.
-/// 2. A stratified, seeded validation slice (`validation_fraction`) is held out.
-/// 3. `mode: head` fits a linear softmax head on frozen, memoised embeddings; `mode: full` fine-tunes
-///    every layer with ``FineTuner``.
-/// 4. For a boolean metric, the threshold that maximises F1 on the validation slice is stored beside 0.5.
+///    least ``minimumRows``), rendered (``RowRendering``) and tokenised. Training rows that repeat an
+///    eval row, or exactly repeat a seed row that is added anyway, are dropped first.
+/// 2. With `validation_fraction` (0 by default), a stratified, seeded validation slice is held out.
+/// 3. Model selection on out-of-fold predictions (``TrainJob/train()``): `mode: head` fits a linear
+///    softmax head on frozen, memoised embeddings, its L2 chosen by k-fold cross-validation; `mode: full`
+///    fine-tunes every layer with ``FineTuner``, its epoch count chosen by k-fold cross-validation within
+///    a budget; `mode: auto` (the default) cross-validates both on the same folds and keeps the better.
+///    The final model is refitted on every training row.
+/// 4. For a boolean metric, the run's ``ThresholdPolicy`` picks the threshold on the same out-of-fold
+///    predictions (or the validation slice), shrunk toward 0.5 on thin evidence; stored beside 0.5.
 ///
 /// The same rows, settings and seed give a byte-identical folder, whatever the thread count.
 /// Documented in `Train.md`.
@@ -29,7 +34,9 @@ public struct Train: TaskType {
     /// 3: a lone text's forward pass splits its products over the encoder's own threads instead of
     /// OpenBLAS's (other last bits for a one-row chunk; results no longer depend on other encoders).
     /// 4: training rows that repeat an eval row (new input `eval`) are dropped and counted
-    /// (``TrainLeakageFilter``; `rows.dropped_eval_duplicates` in `metric.json`).
+    /// (``TrainLeakageFilter``; `rows.dropped_eval_duplicates` in `metric.json`), as are training rows that
+    /// exactly repeat an included seed row; model selection by k-fold cross-validation and refit on every
+    /// row (`mode: auto`, `cv_folds`, `threshold` policies; `validation_fraction` 0 by default).
     public static let version = 4
     /// The fewest training rows (seeds included) the stage accepts.
     public static let minimumRows = 8
@@ -48,10 +55,14 @@ public struct Train: TaskType {
 
         var rows = try DatasetRows.read(from: context.input("rows"))
         let leakage = try TrainLeakageFilter.apply(to: &rows, context: context, format: metric.format)
-        let trainingCount = rows.count
-        if settings.includeSeeds, let seeds = context.inputs["seeds"] {
-            rows += try DatasetRows.read(from: seeds)
+        let seeds = try settings.includeSeeds ? context.inputs["seeds"].map(DatasetRows.read(from:)) ?? [] : []
+        let seedRepeats = TrainLeakageFilter.dropSeedRepeats(from: &rows, seeds: seeds, format: metric.format)
+        if !seedRepeats.isEmpty {
+            context.reporter.log("train: dropped \(seedRepeats.count) training rows that repeat a seed row, which is "
+                + "added to training anyway (\(TrainLeakageFilter.Report.rowList(seedRepeats)))")
         }
+        let trainingCount = rows.count
+        rows += seeds
         let labels = try metric.labelIndices(of: rows, trainingRows: trainingCount)
         try checkCounts(labels, metric: metric)
 
@@ -80,31 +91,24 @@ public struct Train: TaskType {
             trainIndices: trainIndices, validationIndices: validationIndices, classWeights: classWeights, context: context,
             embeddings: TrainEmbeddingCache(memo: context.memo, modelDigest: digest, pooling: settings.pooling,
                                             maxTokens: rendering.maxTokens))
-        let outcome = try settings.mode == .head ? job.trainHead() : job.trainFull()
-
-        var threshold: MetricModelInfo.Threshold?
-        if metric.isBoolean, let positive = metric.labels.firstIndex(of: "true") {
-            threshold = MetricModelInfo.Threshold(positiveLabel: "true")
-            if let best = TrainValidationSplit.bestF1Threshold(
-                probabilities: outcome.validationProbabilities.map { $0[positive] },
-                isPositive: validationIndices.map { labels[$0] == positive })
-            {
-                threshold?.tuned = best.threshold
-                threshold?.tunedF1 = best.f1
-            }
-        }
+        let (outcome, mode, comparison) = try job.train()
+        let threshold = chooseThreshold(outcome, settings: settings, metric: metric, labels: labels,
+                                        trainIndices: trainIndices, validationIndices: validationIndices, reporter: context.reporter)
         var perLabel: [String: JSONValue] = [:]
         for (index, name) in metric.labels.enumerated() { perLabel[name] = .int(labels.filter { $0 == index }.count) }
         var training = settings.jsonValue.objectValue ?? [:]
         if let weights = classWeights { training["resolved_class_weights"] = .array(weights.map(JSONValue.double)) }
         for (key, value) in outcome.extraSettings { training[key] = value }
+        training["cross_validation_folds"] = .int(outcome.folds)
+        if let comparison { training["auto_mode"] = comparison }
         let info = MetricModelInfo(
             metric: metric.definition, labels: metric.labels, rendering: rendering, pooling: settings.pooling,
-            mode: settings.mode, threshold: threshold, baseModelName: Self.baseModelName(of: baseFolder),
+            mode: mode, threshold: threshold, baseModelName: Self.baseModelName(of: baseFolder),
             baseModelDigest: digest.description, training: .object(training),
             rows: [
                 "training": .int(trainIndices.count), "validation": .int(validationIndices.count),
                 "per_label": .object(perLabel), "seeds_included": .int(rows.count - trainingCount),
+                "dropped_seed_repeats": .int(seedRepeats.count),
                 "dropped_eval_duplicates": leakage?.json ?? .null,
             ])
         do {
@@ -121,13 +125,42 @@ public struct Train: TaskType {
         }
         var metrics: [String: JSONValue] = [
             "training_rows": .int(trainIndices.count), "validation_rows": .int(validationIndices.count),
-            "mode": .string(settings.mode.rawValue),
+            "mode": .string(mode.rawValue),
         ]
         if let leakage { metrics["dropped_eval_duplicates"] = leakage.json }
         for (key, value) in outcome.metrics { metrics[key] = value }
         if let tuned = threshold?.tuned { metrics["threshold"] = .double(tuned) }
-        return StageResult(summary: "trained \(metric.name) (\(settings.mode.rawValue) mode) on \(trainIndices.count) rows"
+        let modeText = settings.mode == .auto ? "auto → \(mode.rawValue)" : mode.rawValue
+        return StageResult(summary: "trained \(metric.name) (\(modeText) mode) on \(trainIndices.count) rows"
                                + outcome.summarySuffix + (leakage?.summarySuffix ?? ""), metrics: metrics)
+    }
+
+    /// A boolean metric's threshold: the run's policy applied to the training rows' out-of-fold
+    /// probabilities, or to the validation slice's when there are none; `tuned` stays unset (0.5 is used)
+    /// when neither exists or the policy is `none`.
+    private func chooseThreshold(_ outcome: TrainJob.Outcome, settings: TrainSettings, metric: TrainMetric, labels: [Int],
+                                 trainIndices: [Int], validationIndices: [Int], reporter: any StageReporter)
+        -> MetricModelInfo.Threshold?
+    {
+        guard metric.isBoolean, let positive = metric.labels.firstIndex(of: "true") else { return nil }
+        var threshold = MetricModelInfo.Threshold(positiveLabel: "true")
+        let (probabilities, rows, source) = outcome.outOfFold.map { ($0, trainIndices, "out_of_fold") }
+            ?? (outcome.validationProbabilities, validationIndices, "validation")
+        guard let choice = settings.threshold.choose(
+            probabilities: probabilities.map { $0[positive] }, isPositive: rows.map { labels[$0] == positive })
+        else { return threshold }
+        threshold.tuned = choice.threshold
+        var selection: [String: JSONValue] = [
+            "chosen_on": .string(source), "policy": settings.threshold.jsonValue, "rows": .int(choice.rows),
+            "score": .double(choice.score), "score_at_default": .double(choice.scoreAtDefault), "unshrunk": .double(choice.unshrunk),
+        ]
+        if !choice.targetReached { selection["target_reached"] = false }
+        threshold.selection = .object(selection)
+        let figures = String(format: "%.3f, at 0.5: %.3f", choice.score, choice.scoreAtDefault)
+        reporter.log("train: threshold " + String(format: "%.3f", choice.threshold) + " (\(settings.threshold.jsonValue.canonicalText) "
+            + "on \(choice.rows) \(source.replacingOccurrences(of: "_", with: "-")) rows: \(figures))"
+            + (choice.targetReached ? "" : "; the target is not reached on these rows: the nearest cut is used"))
+        return threshold
     }
 
     /// Fails when a label has no rows or there are too few rows.

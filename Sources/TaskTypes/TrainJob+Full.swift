@@ -4,28 +4,79 @@ import MLCore
 import TaskInterface
 
 extension TrainJob {
-    /// `mode: full`: every encoder layer and the head trained by ``FineTuner``, early-stopped on the validation slice.
-    func trainFull() throws -> Outcome {
-        let fineTuneSettings = FineTuneSettings(
+    /// `mode: full`: every encoder layer and the head trained by ``FineTuner`` on all training rows.
+    ///
+    /// With a cross-validated `selection` it stops after the chosen epoch (the schedule still spans
+    /// `train.epochs`, as in the folds) and carries the folds' out-of-fold probabilities; with a validation
+    /// slice it keeps the best validation epoch (early stopping).
+    func trainFull(selection: FullSelection?) throws -> Outcome {
+        let result = try fineTune(trainIndices, validation: validationIndices,
+                                  settings: fineTuneSettings(stopAfterEpoch: selection?.epochs), label: "")
+        var tuned = encoder
+        let probabilities: [[Float]]
+        do {
+            try tuned.setWeights(result.weights)
+            probabilities = try classify(encoder: tuned, head: result.head, pooling: settings.pooling,
+                                         encodings: validationIndices.map { encodings[$0] }, batchSize: 32)
+        } catch let error as MLCoreError {
+            throw TaskError("scoring the validation rows failed: \(error.message)")
+        }
+        let score = Self.scores(probabilities: probabilities, truth: validationIndices.map { labels[$0] },
+                                labelCount: metric.labels.count)
+        var curve: [String: JSONValue] = [
+            "mode": "full",
+            "step_loss": .array(result.curve.stepLoss.map(JSONValue.float)),
+            "epochs": .array(result.curve.epochValidation.map {
+                Self.epochJSON(epoch: $0.epoch, loss: Double($0.loss), accuracy: Double($0.accuracy), macroF1: Double($0.macroF1))
+            }),
+            "best_epoch": .int(result.curve.bestEpoch),
+        ]
+        if let selection { curve["cross_validation"] = .array(selection.log) }
+        var metrics: [String: JSONValue] = [
+            "steps": .int(result.curve.stepLoss.count), "best_epoch": .int(result.curve.bestEpoch),
+        ]
+        if !validationIndices.isEmpty { metrics["validation_macro_f1"] = .float(Float(score.macroF1)) }
+        var suffix = validationIndices.isEmpty
+            ? "" : String(format: ", best epoch %d, validation macro-F1 %.3f", result.curve.bestEpoch, score.macroF1)
+        if let selection {
+            suffix += String(format: ", %d of %d epochs by %d-fold cross-validation (macro-F1 %.3f)",
+                             selection.epochs, settings.epochs, selection.folds, selection.scores[selection.epochs - 1])
+        }
+        return Outcome(
+            weights: result.weights, head: result.head, validationProbabilities: probabilities,
+            outOfFold: selection?.outOfFold, folds: selection?.folds ?? 0, curve: .object(curve),
+            extraSettings: ["best_epoch": .int(result.curve.bestEpoch)], metrics: metrics, summarySuffix: suffix)
+    }
+
+    /// The run's settings as ``FineTuner`` takes them.
+    func fineTuneSettings(stopAfterEpoch: Int? = nil, patience: Int? = nil) -> FineTuneSettings {
+        FineTuneSettings(
             epochs: settings.epochs, learningRate: Float(settings.learningRate), batchSize: settings.batchSize,
             maxTokens: embeddings.maxTokens, warmupRatio: Float(settings.warmupRatio), weightDecay: Float(settings.weightDecay),
             maxGradientNorm: Float(settings.maxGradientNorm), dropout: Float(settings.dropout), pooling: settings.pooling,
             classWeights: classWeights?.map { Float($0) }, seed: UInt64(bitPattern: Int64(settings.seed)),
-            threads: settings.threads, patience: settings.patience)
-        let examples = trainIndices.map { LabelledEncoding(encoding: encodings[$0], label: labels[$0]) }
-        let validation = validationIndices.map { LabelledEncoding(encoding: encodings[$0], label: labels[$0]) }
+            threads: settings.threads, patience: patience ?? settings.patience, stopAfterEpoch: stopAfterEpoch)
+    }
+
+    /// Fine-tunes on the rows at `training` (positions in ``inputs``), scoring the rows at `validation` after
+    /// each epoch; progress goes to the stage reporter (`label` prefixes it), errors become ``TaskError``s.
+    func fineTune(_ training: [Int], validation: [Int], settings fineTuneSettings: FineTuneSettings, label: String) throws
+        -> FineTuneResult
+    {
+        let examples = training.map { LabelledEncoding(encoding: encodings[$0], label: labels[$0]) }
+        let held = validation.map { LabelledEncoding(encoding: encodings[$0], label: labels[$0]) }
         let reporter = context.reporter
         var lastLoggedEpoch = 0
         let result: FineTuneResult
         do {
             let tuner = FineTuner(encoder: encoder, labels: metric.labels.count, settings: fineTuneSettings)
             result = try tuner.train(
-                examples, validation: validation,
+                examples, validation: held,
                 progress: { step in
-                    reporter.progress(completed: step.step, total: step.steps, label: Self.progressLabel(step))
+                    reporter.progress(completed: step.step, total: step.steps, label: label + Self.progressLabel(step))
                     if step.epoch != lastLoggedEpoch {
                         lastLoggedEpoch = step.epoch
-                        reporter.log("train: epoch \(step.epoch)/\(step.epochs) started (\(step.steps) steps in all)")
+                        reporter.log("train: \(label)epoch \(step.epoch)/\(step.epochs) started (\(step.steps) steps in all)")
                     }
                 },
                 isCancelled: { Task.isCancelled })
@@ -40,34 +91,7 @@ extension TrainJob {
             throw TaskError("fine-tuning diverged: the loss became NaN at step \(step + 1)",
                             remedy: "lower train.learning_rate (now \(settings.learningRate)) or train.max_gradient_norm")
         }
-        var tuned = encoder
-        let probabilities: [[Float]]
-        do {
-            try tuned.setWeights(result.weights)
-            probabilities = try classify(encoder: tuned, head: result.head, pooling: settings.pooling,
-                                         encodings: validationIndices.map { encodings[$0] }, batchSize: 32)
-        } catch let error as MLCoreError {
-            throw TaskError("scoring the validation rows failed: \(error.message)")
-        }
-        let score = Self.scores(probabilities: probabilities, truth: validationIndices.map { labels[$0] },
-                                labelCount: metric.labels.count)
-        let curve: JSONValue = [
-            "mode": "full",
-            "step_loss": .array(result.curve.stepLoss.map(JSONValue.float)),
-            "epochs": .array(result.curve.epochValidation.map {
-                Self.epochJSON(epoch: $0.epoch, loss: Double($0.loss), accuracy: Double($0.accuracy), macroF1: Double($0.macroF1))
-            }),
-            "best_epoch": .int(result.curve.bestEpoch),
-        ]
-        var metrics: [String: JSONValue] = [
-            "steps": .int(result.curve.stepLoss.count), "best_epoch": .int(result.curve.bestEpoch),
-        ]
-        if !validationIndices.isEmpty { metrics["validation_macro_f1"] = .float(Float(score.macroF1)) }
-        return Outcome(
-            weights: result.weights, head: result.head, validationProbabilities: probabilities, curve: curve,
-            extraSettings: ["best_epoch": .int(result.curve.bestEpoch)], metrics: metrics,
-            summarySuffix: validationIndices.isEmpty
-                ? "" : String(format: ", best epoch %d, validation macro-F1 %.3f", result.curve.bestEpoch, score.macroF1))
+        return result
     }
 
     /// `epoch 2/4 · loss 0.412 · 31.5 ex/s · ETA 2m05s`.

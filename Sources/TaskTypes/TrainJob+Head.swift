@@ -6,10 +6,10 @@ import TaskInterface
 extension TrainJob {
     /// `mode: head`: the encoder stays frozen; a linear softmax head is fitted on memoised embeddings.
     ///
-    /// Without `train.l2`, λ is the one of ``TrainSettings/l2Candidates`` with the lowest mean held-out
-    /// loss over 5 stratified folds of the training rows (``chooseL2(features:labels:labelCount:)``); the
-    /// head is then fitted on all training rows.
-    func trainHead() throws -> Outcome {
+    /// Without `train.l2`, λ is the one of ``TrainSettings/l2Candidates`` with the lowest pooled held-out
+    /// loss over `folds` stratified folds of the training rows (``chooseL2(features:labels:labelCount:folds:)``),
+    /// whose out-of-fold probabilities the outcome carries; the head is then fitted on all training rows.
+    func trainHead(folds: Int) throws -> Outcome {
         let started = ContinuousClock.now
         let (features, counts) = try embeddings.features(
             inputs: inputs, encodings: encodings, encoder: encoder, batchSize: max(settings.batchSize, 32)
@@ -21,7 +21,7 @@ extension TrainJob {
         let validationFeatures = validationIndices.map { features[$0] }, validationLabels = validationIndices.map { labels[$0] }
         let labelCount = metric.labels.count
 
-        let search = try chooseL2(features: trainFeatures, labels: trainLabels, labelCount: labelCount)
+        let search = try chooseL2(features: trainFeatures, labels: trainLabels, labelCount: labelCount, folds: folds)
         let fit: LinearHead.Fit
         do {
             fit = try LinearHead.train(
@@ -53,32 +53,30 @@ extension TrainJob {
         ]
         if !validationIndices.isEmpty { metrics["validation_macro_f1"] = .float(Float(score.macroF1)) }
         return Outcome(
-            weights: encoder.weights, head: best.fit.head, validationProbabilities: best.probabilities, curve: curve,
+            weights: encoder.weights, head: best.fit.head, validationProbabilities: best.probabilities,
+            outOfFold: search.outOfFold, folds: search.outOfFold == nil ? 0 : folds, curve: curve,
             extraSettings: ["chosen_l2": .double(best.l2)], metrics: metrics,
             summarySuffix: validationIndices.isEmpty ? "" : String(format: ", validation macro-F1 %.3f", score.macroF1))
     }
 }
 
 extension TrainJob {
-    /// Picks the L2 strength: `train.l2` when set; else cross-validation over ``TrainSettings/l2Candidates``.
+    /// Picks the L2 strength: `train.l2` when set; else the one of ``TrainSettings/l2Candidates`` with the
+    /// lowest pooled held-out log loss over `folds` stratified folds (``foldAssignment(labels:labelCount:folds:)``).
     ///
-    /// Folds are stratified and deterministic: the training rows of each label, in row order, are dealt
-    /// to folds in turn. `k` = min(5, rows of the smallest label); with k < 2, ``TrainSettings/defaultL2``.
-    func chooseL2(features: [[Float]], labels: [Int], labelCount: Int) throws -> (l2: Double, log: [JSONValue]) {
-        if let l2 = settings.l2 { return (l2, []) }
-        let smallest = (0..<labelCount).map { label in labels.filter { $0 == label }.count }.min() ?? 0
-        let k = min(5, smallest)
-        guard k >= 2 else { return (TrainSettings.defaultL2, []) }
-        var fold = [Int](repeating: 0, count: labels.count), dealt = [Int](repeating: 0, count: labelCount)
-        for (index, label) in labels.enumerated() {
-            fold[index] = dealt[label] % k
-            dealt[label] += 1
-        }
+    /// - Returns: The strength, the search log, and the out-of-fold probabilities of every training row at
+    ///   that strength (`nil` with fewer than 2 folds, when ``TrainSettings/defaultL2`` or `train.l2` is used
+    ///   without cross-validation).
+    func chooseL2(features: [[Float]], labels: [Int], labelCount: Int, folds k: Int) throws
+        -> (l2: Double, log: [JSONValue], outOfFold: [[Float]]?)
+    {
+        guard k >= 2 else { return (settings.l2 ?? TrainSettings.defaultL2, [], nil) }
+        let fold = Self.foldAssignment(labels: labels, labelCount: labelCount, folds: k)
         var starts = [ClassifierHead?](repeating: nil, count: k)
-        var best: (l2: Double, loss: Double)?
+        var best: (l2: Double, loss: Double, outOfFold: [[Float]])?
         var log: [JSONValue] = []
-        for l2 in TrainSettings.l2Candidates {
-            var loss = 0.0, probabilities: [[Float]] = [], truth: [Int] = []
+        for l2 in settings.l2.map({ [$0] }) ?? TrainSettings.l2Candidates {
+            var outOfFold = [[Float]](repeating: [], count: labels.count)
             for part in 0..<k {
                 let inside = labels.indices.filter { fold[$0] != part }, outside = labels.indices.filter { fold[$0] == part }
                 let fit: LinearHead.Fit
@@ -93,16 +91,12 @@ extension TrainJob {
                 }
                 starts[part] = fit.head
                 let held = LinearHead.probabilities(features: outside.map { features[$0] }, head: fit.head)
-                let score = Self.scores(probabilities: held, truth: outside.map { labels[$0] }, labelCount: labelCount)
-                loss += score.loss * Double(outside.count)
-                probabilities += held
-                truth += outside.map { labels[$0] }
+                for (position, probabilities) in zip(outside, held) { outOfFold[position] = probabilities }
             }
-            loss /= Double(labels.count)
-            let pooled = Self.scores(probabilities: probabilities, truth: truth, labelCount: labelCount)
-            log.append(["l2": .double(l2), "cv_loss": .float(Float(loss)), "cv_macro_f1": .float(Float(pooled.macroF1))])
-            if best == nil || loss < (best?.loss ?? .infinity) { best = (l2, loss) }
+            let pooled = Self.scores(probabilities: outOfFold, truth: labels, labelCount: labelCount)
+            log.append(["l2": .double(l2), "cv_loss": .float(Float(pooled.loss)), "cv_macro_f1": .float(Float(pooled.macroF1))])
+            if best == nil || pooled.loss < (best?.loss ?? .infinity) { best = (l2, pooled.loss, outOfFold) }
         }
-        return (best?.l2 ?? TrainSettings.defaultL2, log)
+        return (best?.l2 ?? TrainSettings.defaultL2, log, best?.outOfFold)
     }
 }

@@ -24,6 +24,11 @@ struct TrainJob {
         var head: ClassifierHead
         /// The validation rows' probabilities (in `validationIndices` order).
         var validationProbabilities: [[Float]]
+        /// Cross-validated probabilities of the training rows (in `trainIndices` order): each from a model
+        /// that never saw the row, with the settings the final model was trained with.
+        var outOfFold: [[Float]]?
+        /// How many folds made ``outOfFold`` (0 without cross-validation).
+        var folds: Int
         /// `training-curve.json`.
         var curve: JSONValue
         /// Values recorded under `training` in `metric.json` (what the run chose).
@@ -48,6 +53,16 @@ struct TrainJob {
         let f1 = present.map { Double(2 * tp[$0]) / Double(2 * tp[$0] + fp[$0] + fn[$0]) }
         return (Double(correct) / Double(truth.count), f1.isEmpty ? 0 : f1.reduce(0, +) / Double(f1.count),
                 loss / Double(truth.count))
+    }
+
+    /// Stratified, deterministic folds: the rows of each label, in row order, are dealt to folds in turn.
+    static func foldAssignment(labels: [Int], labelCount: Int, folds: Int) -> [Int] {
+        var fold = [Int](repeating: 0, count: labels.count), dealt = [Int](repeating: 0, count: labelCount)
+        for (index, label) in labels.enumerated() {
+            fold[index] = dealt[label] % folds
+            dealt[label] += 1
+        }
+        return fold
     }
 
     /// An epoch's validation scores as `training-curve.json` writes them.

@@ -69,6 +69,21 @@ struct TrainLeakageFilter {
         return report
     }
 
+    /// Removes the training rows that exactly repeat a seed row, label included, and returns their row
+    /// numbers: with `include_seeds` the seed is added to training anyway, so the copy would count twice
+    /// and could sit on both sides of a cross-validation fold (a training set that contains the test set).
+    static func dropSeedRepeats(from rows: inout [CanonicalRow], seeds: [CanonicalRow], format: InputFormat) -> [Int] {
+        let keys = GenerateFilter(fields: format.requiredFields + format.optionalFields, eval: [], seeds: [])
+        let seen = Set(seeds.map { [keys.exactKey($0), $0.label ?? ""] })
+        var dropped: [Int] = []
+        rows.removeAll { row in
+            guard seen.contains([keys.exactKey(row), row.label ?? ""]) else { return false }
+            dropped.append(row.row)
+            return true
+        }
+        return dropped
+    }
+
     /// Drops the training rows of `context` that repeat one of its `eval` rows, and logs what went.
     ///
     /// - Returns: what was dropped; `nil` when the stage has no `eval` input.

@@ -7,8 +7,9 @@ import TaskInterface
 /// Read from the stage's `train` parameter (an object; absent keys take the defaults). Unknown keys
 /// and values of the wrong type are errors naming the key and the fix.
 public struct TrainSettings: Sendable, Equatable {
-    /// `head`: frozen encoder, linear head on cached embeddings; `full`: every layer fine-tuned.
-    public enum Mode: String, Sendable, CaseIterable { case head, full }
+    /// `head`: frozen encoder, linear head on cached embeddings; `full`: every layer fine-tuned; `auto`:
+    /// whichever of the two scores the higher out-of-fold macro-F1 (``TrainJob``).
+    public enum Mode: String, Sendable, CaseIterable { case auto, head, full }
     /// How label imbalance is weighted in the loss.
     public enum ClassWeighting: Sendable, Equatable {
         /// `balanced` when the largest class has more than twice the rows of the smallest, else `none`.
@@ -21,7 +22,7 @@ public struct TrainSettings: Sendable, Equatable {
         case explicit([Double])
     }
 
-    public var mode: Mode = .full
+    public var mode: Mode = .auto
     public var pooling: Pooling = .mean
     public var epochs = 4
     public var learningRate = 5e-5
@@ -30,7 +31,12 @@ public struct TrainSettings: Sendable, Equatable {
     public var warmupRatio = 0.1
     public var weightDecay = 0.01
     public var classWeights: ClassWeighting = .automatic
-    public var validationFraction = 0.1
+    /// A held-out slice for early stopping (0: none; model selection is cross-validated instead).
+    public var validationFraction = 0.0
+    /// Cross-validation folds for model selection; `nil` = by size (``folds(mode:rows:smallestLabel:)``), 0 = off.
+    public var crossValidationFolds: Int?
+    /// How a boolean metric's threshold is chosen on the out-of-fold predictions.
+    public var threshold: ThresholdPolicy = .macroF1
     public var seed: Int
     public var threads: Int
     /// Epochs without a better validation score before full training stops.
@@ -46,12 +52,15 @@ public struct TrainSettings: Sendable, Equatable {
     public static let l2Candidates: [Double] = [1, 3e-1, 1e-1, 3e-2, 1e-2, 3e-3, 1e-3]
     /// The L2 strength head mode uses when there are too few rows to cross-validate.
     public static let defaultL2 = 1e-2
+    /// Full mode cross-validates by default while training rows × epochs stays within this budget
+    /// (3 folds cost about 2× the final fine-tune: ~3–7 extra minutes on 2 cores at the limit).
+    public static let fullCrossValidationBudget = 4_000
 
     /// Every key `train:` accepts.
     public static let keys = [
-        "batch_size", "class_weights", "dropout", "epochs", "include_seeds", "l2", "learning_rate", "max_gradient_norm",
-        "max_tokens", "mode", "patience", "pooling", "seed", "threads", "validation_fraction", "warmup_ratio",
-        "weight_decay",
+        "batch_size", "class_weights", "cv_folds", "dropout", "epochs", "include_seeds", "l2", "learning_rate",
+        "max_gradient_norm", "max_tokens", "mode", "patience", "pooling", "seed", "threads", "threshold",
+        "validation_fraction", "warmup_ratio", "weight_decay",
     ]
 
     /// Settings with every default; `seed` is the run's seed, `threads` from `LUNETTE_THREADS` (else 2).
@@ -91,7 +100,7 @@ public struct TrainSettings: Sendable, Equatable {
             return number
         }
         if let value = object["mode"] {
-            guard let mode = value.stringValue.flatMap(Mode.init(rawValue:)) else { throw Self.bad("mode", "head or full") }
+            guard let mode = value.stringValue.flatMap(Mode.init(rawValue:)) else { throw Self.bad("mode", "auto, head or full") }
             self.mode = mode
         }
         if let value = object["pooling"] {
@@ -111,6 +120,18 @@ public struct TrainSettings: Sendable, Equatable {
         dropout = try number("dropout", 0...0.9) ?? dropout
         maxGradientNorm = try number("max_gradient_norm", 1e-6...1e6) ?? maxGradientNorm
         l2 = try number("l2", 1e-12...1e6) ?? l2
+        if let value = object["cv_folds"], value != .string("auto") {
+            guard let folds = value.intValue, folds == 0 || (2...20).contains(folds) else {
+                throw Self.bad("cv_folds", "auto, 0 (off) or an integer from 2 to 20")
+            }
+            crossValidationFolds = folds
+        }
+        if let value = object["threshold"] {
+            guard let policy = ThresholdPolicy(json: value) else {
+                throw Self.bad("threshold", "macro_f1, f1, none, {target_precision: P} or {target_recall: R} with 0 < P, R ≤ 1")
+            }
+            threshold = policy
+        }
         if let value = object["include_seeds"] {
             guard let flag = value.boolValue else { throw Self.bad("include_seeds", "true or false") }
             includeSeeds = flag
@@ -129,6 +150,20 @@ public struct TrainSettings: Sendable, Equatable {
             default: throw Self.bad("class_weights", "balanced, none, or a list of positive numbers (one per label)")
             }
         }
+    }
+
+    /// How many folds model selection uses: `cv_folds` when set; else head mode 5 (10 under 200 rows),
+    /// full mode 3 while rows × epochs ≤ ``fullCrossValidationBudget`` and 0 past it; never more than
+    /// the smallest label's rows, and 0 (no cross-validation) below 2.
+    public func folds(mode: Mode, rows: Int, smallestLabel: Int) -> Int {
+        let wanted = crossValidationFolds ?? {
+            switch mode {
+            case .head, .auto: rows < 200 ? 10 : 5
+            case .full: rows * epochs <= Self.fullCrossValidationBudget ? 3 : 0
+            }
+        }()
+        let folds = min(wanted, smallestLabel)
+        return folds >= 2 ? folds : 0
     }
 
     /// The per-label weights for `counts` (rows per label, in label order), or `nil` for all 1.
@@ -162,7 +197,8 @@ public struct TrainSettings: Sendable, Equatable {
             "warmup_ratio": .double(warmupRatio), "weight_decay": .double(weightDecay),
             "validation_fraction": .double(validationFraction), "seed": .int(seed),
             "patience": .int(patience), "dropout": .double(dropout), "max_gradient_norm": .double(maxGradientNorm),
-            "include_seeds": .bool(includeSeeds),
+            "include_seeds": .bool(includeSeeds), "threshold": threshold.jsonValue,
+            "cv_folds": crossValidationFolds.map(JSONValue.int) ?? "auto",
         ]
         switch classWeights {
         case .automatic: object["class_weights"] = "auto"

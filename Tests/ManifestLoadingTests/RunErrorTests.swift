@@ -47,7 +47,7 @@ struct RunErrorTests {
             keyPath: "runs.r.split.group_by", column: 24),
         RunMistake(
             yaml: "    train: { mode: fast }", message: "unknown mode 'fast'", keyPath: "runs.r.train.mode", column: 20,
-            hint: "expected one of: head, full"),
+            hint: "expected one of: auto, head, full"),
         RunMistake(
             yaml: "    train: { learning_rate: fast }", message: "expected a number, found 'fast'",
             keyPath: "runs.r.train.learning_rate", column: 29),

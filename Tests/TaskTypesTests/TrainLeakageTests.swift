@@ -118,7 +118,9 @@ import Testing
         #expect(fixture.stage.reporter.logs.contains { $0.hasSuffix("1 exactly (row \(imported[4].row))") })
     }
 
-    @Test func rowsRepeatingOnlySeedRowsAreKept() async throws {
+    /// A training row that exactly repeats a seed row is not a leak, but the seed is added anyway: the
+    /// copy is dropped so the row counts once (and never sits on both sides of a cross-validation fold).
+    @Test func rowsRepeatingSeedRowsCountOnce() async throws {
         let fixture = try TrainFixture()
         defer { fixture.stage.remove() }
         let seeds = Self.rows(6, firstRow: 50, offset: 100)
@@ -126,8 +128,12 @@ import Testing
         let (result, info) = try await train(fixture, rows: rows, seeds: seeds, eval: Self.rows(8, offset: 300))
         #expect(result.metrics["dropped_eval_duplicates"] == ["exact": 0, "normalised": 0, "total": 0])
         #expect(info["rows"]?["seeds_included"] == 6)
-        #expect(info["rows"]?["per_label"] == ["true": 13, "false": 13])  // 14 + 6 + 6, none dropped
+        #expect(info["rows"]?["per_label"] == ["true": 10, "false": 10])  // 14 + the 6 seeds once
+        #expect(info["rows"]?["dropped_seed_repeats"] == 6)
         #expect(!fixture.stage.reporter.logs.contains { $0.contains("repeat an eval row") })
+        #expect(fixture.stage.reporter.logs.contains {
+            $0 == "train: dropped 6 training rows that repeat a seed row, which is added to training anyway (rows 50, 51, 52, 53, 54 and 1 more)"
+        })
         #expect(result.summary?.contains("dropped") == false)
     }
 
@@ -153,7 +159,8 @@ import Testing
         #expect(result.metrics["dropped_eval_duplicates"] == expected)
         #expect(info["rows"]?["dropped_eval_duplicates"] == expected)
         #expect(info["rows"]?["seeds_included"] == 8)
-        #expect(info["rows"]?["per_label"] == ["true": 8, "false": 8])  // the 8 seed rows, twice
+        #expect(info["rows"]?["per_label"] == ["true": 4, "false": 4])  // the 8 seed rows, once
+        #expect(info["rows"]?["dropped_seed_repeats"] == 8)
         let log = try #require(fixture.stage.reporter.logs.first { $0.contains("repeat an eval row") })
         #expect(log.hasPrefix("train: dropped 32 of 40 training rows that repeat an eval row (leakage): 32 exactly (rows "))
         #expect(log.hasSuffix(" and 27 more)"))

@@ -132,8 +132,8 @@ struct TrainFixture {
         let files = try TrainFixture.files(in: folder).keys.sorted()
         #expect(files == ["config.json", "head.safetensors", "metric.json", "model.safetensors", "tokenizer_config.json",
                           "training-curve.json", "vocab.txt"])
-        #expect(result.metrics["training_rows"] == 36)  // 40 rows (seeds included) less 4 for validation
-        #expect(result.metrics["validation_rows"] == 4)
+        #expect(result.metrics["training_rows"] == 40)  // seeds included; no validation slice: every row trains
+        #expect(result.metrics["validation_rows"] == 0)
 
         let model = try MetricModel(folder: folder, threads: 1)
         #expect(model.info.labels == ["false", "true"])
@@ -142,6 +142,10 @@ struct TrainFixture {
         #expect(model.info.rendering == RowRendering(format: .message, maxTokens: 64))
         #expect(model.info.threshold?.positiveLabel == "true")
         #expect(model.info.threshold?.tuned != nil)
+        #expect(model.info.threshold?.selection?["chosen_on"] == "out_of_fold")
+        #expect(model.info.threshold?.selection?["rows"] == 40)  // every training row, each scored by a model that never saw it
+        #expect(model.info.threshold?.selection?["policy"] == "macro_f1")
+        #expect(model.info.training["cross_validation_folds"] == 10)  // under 200 rows: 10 folds
         #expect(model.info.baseModelName == "tiny")
         #expect(model.info.baseModelDigest.hasPrefix("sha256:"))
         let predictions = try model.predictions(for: rows)
@@ -248,7 +252,12 @@ struct TrainFixture {
         #expect(typo?.message == "unknown setting train.epoch (did you mean 'epochs'?)")
 
         let badMode = await fixture.failure(rows: rows, train: ["mode": "partial"])
-        #expect(badMode?.message == "train.mode must be head or full")
+        #expect(badMode?.message == "train.mode must be auto, head or full")
+
+        let badFolds = await fixture.failure(rows: rows, train: ["mode": "head", "cv_folds": 1])
+        #expect(badFolds?.message == "train.cv_folds must be auto, 0 (off) or an integer from 2 to 20")
+        let badPolicy = await fixture.failure(rows: rows, train: ["mode": "head", "threshold": ["target_precision": 1.5]])
+        #expect(badPolicy?.message.hasPrefix("train.threshold must be macro_f1, f1, none") == true)
 
         let badWeights = await fixture.failure(rows: rows, train: ["mode": "head", "class_weights": [1, 2, 3]])
         #expect(badWeights?.message == "train.class_weights must be a list of 2 numbers, one per label (got 3)")
@@ -256,17 +265,25 @@ struct TrainFixture {
 
     @Test func settingsDefaultsAndClassWeighting() throws {
         let defaults = try TrainSettings(params: ["seed": 3], environment: ["LUNETTE_THREADS": "4"])
-        #expect(defaults.mode == .full)
+        #expect(defaults.mode == .auto)
+        #expect(defaults.threshold == .macroF1)
+        #expect(defaults.crossValidationFolds == nil)
         #expect(defaults.seed == 3)
         #expect(defaults.threads == 4)
-        #expect(defaults.validationFraction == 0.1)
+        #expect(defaults.validationFraction == 0)
+        #expect(defaults.folds(mode: .head, rows: 150, smallestLabel: 60) == 10)
+        #expect(defaults.folds(mode: .head, rows: 900, smallestLabel: 300) == 5)
+        #expect(defaults.folds(mode: .head, rows: 900, smallestLabel: 3) == 3)  // never more than the smallest label
+        #expect(defaults.folds(mode: .head, rows: 900, smallestLabel: 1) == 0)
+        #expect(defaults.folds(mode: .full, rows: 1_000, smallestLabel: 300) == 3)  // 1,000 rows × 4 epochs: within budget
+        #expect(defaults.folds(mode: .full, rows: 1_001, smallestLabel: 300) == 0)
         #expect(try defaults.resolvedClassWeights(counts: [10, 12]) == nil)  // within 2×: none
         #expect(try defaults.resolvedClassWeights(counts: [10, 30]) == [2, 2.0 / 3])  // balanced
         let none = try TrainSettings(params: ["train": ["class_weights": "none"]], environment: [:])
         #expect(try none.resolvedClassWeights(counts: [10, 30]) == nil)
     }
 
-    @Test func validationSliceIsStratifiedAndThresholdMaximisesF1() {
+    @Test func validationSliceIsStratified() {
         let labels = (0..<50).map { $0 < 40 ? 0 : 1 }
         let (training, validation) = TrainValidationSplit.split(labels: labels, labelCount: 2, fraction: 0.1, seed: 7)
         #expect(validation.filter { labels[$0] == 0 }.count == 4)
@@ -274,11 +291,6 @@ struct TrainFixture {
         #expect(Set(training).union(validation) == Set(0..<50))
         #expect(TrainValidationSplit.split(labels: labels, labelCount: 2, fraction: 0.1, seed: 7).validation == validation)
 
-        let best = TrainValidationSplit.bestF1Threshold(probabilities: [0.9, 0.8, 0.35, 0.3, 0.1],
-                                                        isPositive: [true, true, true, false, false])
-        #expect(best?.threshold == Double(Float(0.35)))
-        #expect(best?.f1 == 1)
-        #expect(TrainValidationSplit.bestF1Threshold(probabilities: [0.2], isPositive: [false]) == nil)
     }
 
     @Test func fullModeRunsTheFineTuner() async throws {
@@ -286,7 +298,8 @@ struct TrainFixture {
         defer { fixture.stage.remove() }
         let rows = TrainFixture.tinyRows(count: 24)
         let (result, folder) = try await fixture.run(
-            rows: rows, train: ["mode": "full", "epochs": 2, "batch_size": 8, "learning_rate": 1e-3], output: "full")
+            rows: rows, train: ["mode": "full", "epochs": 2, "batch_size": 8, "learning_rate": 1e-3, "validation_fraction": 0.1, "cv_folds": 0],
+            output: "full")
         #expect(result.metrics["mode"] == "full")
         let model = try MetricModel(folder: folder, threads: 1)
         #expect(model.info.mode == .full)
@@ -296,7 +309,8 @@ struct TrainFixture {
         #expect(model.artifact.encoder.weights != (try BertEncoder(modelDirectory: fixture.baseModel, threads: 1)).weights)
 
         let (_, again) = try await fixture.run(
-            rows: rows, train: ["mode": "full", "epochs": 2, "batch_size": 8, "learning_rate": 1e-3], output: "again")
+            rows: rows, train: ["mode": "full", "epochs": 2, "batch_size": 8, "learning_rate": 1e-3, "validation_fraction": 0.1, "cv_folds": 0],
+            output: "again")
         let first = try TrainFixture.files(in: folder), second = try TrainFixture.files(in: again)
         #expect(first.keys.sorted() == second.keys.sorted())
         for name in first.keys.sorted() { #expect(first[name] == second[name], "\(name) differs") }

@@ -1,0 +1,113 @@
+import Basics
+import Foundation
+import MLCore
+import TaskInterface
+
+/// Model selection on out-of-fold predictions: full fine-tuning's epoch count, and the score that
+/// compares head and full mode under `mode: auto`.
+extension TrainJob {
+    /// What cross-validating full fine-tuning found.
+    struct FullSelection {
+        /// The epochs the final fine-tune trains (under the schedule of `train.epochs`).
+        var epochs: Int
+        /// Every training row's out-of-fold probabilities after ``epochs`` (in `trainIndices` order).
+        var outOfFold: [[Float]]
+        var folds: Int
+        /// The selection score after each epoch (``selectionScore(_:truth:)``).
+        var scores: [Double]
+        /// One object per epoch for `training-curve.json`.
+        var log: [JSONValue]
+    }
+
+    /// Fine-tunes once per fold of the training rows (each fold scored after every epoch, no early
+    /// stopping), then picks the epoch count whose pooled out-of-fold score is best.
+    ///
+    /// The pick is shrunk toward `train.epochs` (the untuned choice): the last epoch is kept unless an
+    /// earlier one beats it by more than `min(0.02, 0.25 / √rows)`, about one standard error of macro-F1.
+    func crossValidateFull(folds k: Int) throws -> FullSelection {
+        let truth = trainIndices.map { labels[$0] }
+        let fold = Self.foldAssignment(labels: truth, labelCount: metric.labels.count, folds: k)
+        var byEpoch = [[[Float]]](repeating: [[Float]](repeating: [], count: truth.count), count: settings.epochs)
+        for part in 0..<k {
+            let inside = truth.indices.filter { fold[$0] != part }, outside = truth.indices.filter { fold[$0] == part }
+            context.reporter.log("train: cross-validation fold \(part + 1)/\(k): \(inside.count) rows, scoring \(outside.count)")
+            let result = try fineTune(
+                inside.map { trainIndices[$0] }, validation: outside.map { trainIndices[$0] },
+                settings: fineTuneSettings(patience: settings.epochs), label: "fold \(part + 1)/\(k) · ")
+            for (epoch, probabilities) in result.validationProbabilities.enumerated() {
+                for (position, row) in zip(outside, probabilities) { byEpoch[epoch][position] = row }
+            }
+        }
+        let scores = byEpoch.map { selectionScore($0, truth: truth) }
+        let best = scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) } ?? 0
+        let tolerance = min(0.02, 0.25 / Double(truth.count).squareRoot())
+        let chosen = scores[best] > scores[scores.count - 1] + tolerance ? best : scores.count - 1
+        let log: [JSONValue] = byEpoch.indices.map { epoch in
+            let pooled = Self.scores(probabilities: byEpoch[epoch], truth: truth, labelCount: metric.labels.count)
+            return ["epoch": .int(epoch + 1), "cv_loss": .float(Float(pooled.loss)),
+                    "cv_macro_f1": .float(Float(scores[epoch]))]
+        }
+        return FullSelection(epochs: chosen + 1, outOfFold: byEpoch[chosen], folds: k, scores: scores, log: log)
+    }
+
+    /// Macro-F1 of probabilities as the metric would use them: a boolean metric at the threshold its
+    /// policy picks on these same rows, others at the arg max.
+    func selectionScore(_ probabilities: [[Float]], truth: [Int]) -> Double {
+        let labelCount = metric.labels.count
+        guard metric.isBoolean, let positive = metric.labels.firstIndex(of: "true"),
+            let choice = settings.threshold.choose(
+                probabilities: probabilities.map { $0[positive] }, isPositive: truth.map { $0 == positive })
+        else { return Self.scores(probabilities: probabilities, truth: truth, labelCount: labelCount).macroF1 }
+        let predicted = probabilities.map { Double($0[positive]) >= choice.threshold ? positive : 1 - positive }
+        return Self.macroF1(predicted: predicted, truth: truth, labelCount: labelCount)
+    }
+
+    /// The mean F1 over labels present in the truth or the predictions.
+    static func macroF1(predicted: [Int], truth: [Int], labelCount: Int) -> Double {
+        var tp = [Int](repeating: 0, count: labelCount), fp = tp, fn = tp
+        for (guess, label) in zip(predicted, truth) {
+            if guess == label { tp[label] += 1 } else { fp[guess] += 1; fn[label] += 1 }
+        }
+        let present = (0..<labelCount).filter { tp[$0] + fp[$0] + fn[$0] > 0 }
+        guard !present.isEmpty else { return 0 }
+        return present.map { Double(2 * tp[$0]) / Double(2 * tp[$0] + fp[$0] + fn[$0]) }.reduce(0, +) / Double(present.count)
+    }
+}
+
+extension TrainJob {
+    /// Trains in the run's mode; `auto` cross-validates head and full mode on the same folds and trains
+    /// the one with the higher out-of-fold score (``selectionScore(_:truth:)``; a tie goes to full).
+    ///
+    /// `auto` trains full mode without comparing when full mode cannot be cross-validated (rows ×
+    /// epochs past ``TrainSettings/fullCrossValidationBudget``, where fine-tuning won on every measured
+    /// example, or a label with fewer than 2 rows).
+    /// - Returns: The outcome, the mode it was trained in, and the comparison for `metric.json`.
+    func train() throws -> (outcome: Outcome, mode: TrainSettings.Mode, comparison: JSONValue?) {
+        let truth = trainIndices.map { labels[$0] }
+        let smallest = (0..<metric.labels.count).map { label in truth.filter { $0 == label }.count }.min() ?? 0
+        let fullFolds = settings.folds(mode: .full, rows: truth.count, smallestLabel: smallest)
+        switch settings.mode {
+        case .head:
+            return (try trainHead(folds: settings.folds(mode: .head, rows: truth.count, smallestLabel: smallest)), .head, nil)
+        case .full:
+            return (try trainFull(selection: fullFolds >= 2 ? crossValidateFull(folds: fullFolds) : nil), .full, nil)
+        case .auto:
+            guard fullFolds >= 2 else {
+                context.reporter.log("train: auto mode: full (too many rows × epochs to cross-validate fine-tuning, or too few rows per label)")
+                return (try trainFull(selection: nil), .full, ["chosen": "full", "reason": "not cross-validated"])
+            }
+            let head = try trainHead(folds: fullFolds)
+            let headScore = head.outOfFold.map { selectionScore($0, truth: truth) } ?? 0
+            let full = try crossValidateFull(folds: fullFolds)
+            let fullScore = full.scores[full.epochs - 1]
+            let chosen: TrainSettings.Mode = headScore > fullScore ? .head : .full
+            context.reporter.log(String(format: "train: auto mode: out-of-fold macro-F1 head %.3f, full %.3f", headScore, fullScore)
+                + " → \(chosen.rawValue)")
+            let comparison: JSONValue = [
+                "chosen": .string(chosen.rawValue), "folds": .int(fullFolds),
+                "head_macro_f1": .float(Float(headScore)), "full_macro_f1": .float(Float(fullScore)),
+            ]
+            return chosen == .head ? (head, .head, comparison) : (try trainFull(selection: full), .full, comparison)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Basics
+import Foundation
+import Testing
+
+@testable import TaskTypes
+
+/// Model selection on out-of-fold predictions (issue 13): full mode's epochs, `mode: auto`, the threshold,
+/// and the refit on every training row.
+@Suite struct TrainSelectionTests {
+    static let full: JSONValue = ["mode": "full", "epochs": 3, "batch_size": 8, "learning_rate": 1e-3]
+
+    @Test func fullModeChoosesItsEpochsByCrossValidationThenRefitsOnEveryRow() async throws {
+        let fixture = try TrainFixture()
+        defer { fixture.stage.remove() }
+        let rows = TrainFixture.tinyRows(count: 24)
+        let (result, folder) = try await fixture.run(rows: rows, train: Self.full, output: "cv")
+        let model = try MetricModel(folder: folder, threads: 1)
+        #expect(model.info.rows["training"] == 24)
+        #expect(model.info.rows["validation"] == 0)
+        #expect(model.info.training["cross_validation_folds"] == 3)  // 24 rows × 3 epochs: within the budget
+        #expect(model.info.threshold?.selection?["chosen_on"] == "out_of_fold")
+        #expect(model.info.threshold?.selection?["rows"] == 24)
+
+        let curve = try JSONValue.parse(Data(contentsOf: folder.appendingPathComponent("training-curve.json")))
+        let folds = try #require(curve["cross_validation"]?.arrayValue)
+        #expect(folds.map { $0["epoch"] } == [1, 2, 3])
+        #expect(folds.allSatisfy { ($0["cv_macro_f1"]?.doubleValue ?? -1) >= 0 })
+        let epochs = try #require(result.metrics["best_epoch"]?.intValue)
+        #expect((1...3).contains(epochs))
+        #expect(curve["step_loss"]?.arrayValue?.count == 3 * epochs)  // 24 rows / batch 8, stopped after the chosen epoch
+        #expect(result.summary?.contains("of 3 epochs by 3-fold cross-validation") == true)
+
+        let (_, again) = try await fixture.run(rows: rows, train: Self.full, output: "cv-again")
+        let first = try TrainFixture.files(in: folder), second = try TrainFixture.files(in: again)
+        for name in first.keys.sorted() { #expect(first[name] == second[name], "\(name) differs") }
+    }
+
+    @Test func autoModeTrainsTheModeWithTheBetterOutOfFoldScore() async throws {
+        let fixture = try TrainFixture()
+        defer { fixture.stage.remove() }
+        let rows = TrainFixture.tinyRows(count: 24)
+        var settings = Self.full.objectValue ?? [:]
+        settings["mode"] = "auto"
+        let (result, folder) = try await fixture.run(rows: rows, train: .object(settings), output: "auto")
+        let model = try MetricModel(folder: folder, threads: 1)
+        let comparison = try #require(model.info.training["auto_mode"])
+        let head = try #require(comparison["head_macro_f1"]?.doubleValue), full = try #require(comparison["full_macro_f1"]?.doubleValue)
+        let chosen = head > full ? "head" : "full"
+        #expect(comparison["chosen"]?.stringValue == chosen)
+        #expect(comparison["folds"] == 3)
+        #expect(model.info.mode.rawValue == chosen)
+        #expect(result.metrics["mode"]?.stringValue == chosen)
+        #expect(result.summary?.contains("(auto → \(chosen) mode)") == true)
+    }
+
+    @Test func autoModeFineTunesWithoutComparingPastTheBudget() async throws {
+        let fixture = try TrainFixture()
+        defer { fixture.stage.remove() }
+        let rows = TrainFixture.tinyRows(count: 24)
+        let (_, folder) = try await fixture.run(
+            rows: rows, train: ["mode": "auto", "epochs": 1, "batch_size": 8, "learning_rate": 1e-3, "cv_folds": 0], output: "big")
+        let model = try MetricModel(folder: folder, threads: 1)
+        #expect(model.info.mode == .full)
+        #expect(model.info.training["auto_mode"]?["reason"] == "not cross-validated")
+        #expect(model.info.threshold?.tuned == nil)  // no out-of-fold rows, no slice: 0.5
+        #expect(model.defaultThreshold == 0.5)
+    }
+
+    @Test func thresholdPolicyNoneKeepsOneHalf() async throws {
+        let fixture = try TrainFixture()
+        defer { fixture.stage.remove() }
+        let (_, folder) = try await fixture.run(rows: TrainFixture.tinyRows(count: 30), train: ["mode": "head", "threshold": "none"])
+        let model = try MetricModel(folder: folder, threads: 1)
+        #expect(model.info.threshold?.tuned == nil)
+        #expect(model.info.training["threshold"] == "none")
+    }
+}
