@@ -11,13 +11,14 @@ import TaskInterface
 /// The baseline is the untuned base model: a nearest-centroid classifier over the frozen, mean-pooled
 /// embeddings of the seed rows (probabilities: softmax of 20 × cosine similarity to each label's
 /// centroid). Boolean metrics are scored at the decision threshold the registered metric will use
-/// (tuned on the training validation slice), with the scores at 0.5 kept beside them. Macro-F1,
+/// (chosen by the train stage on out-of-fold predictions), with the scores at 0.5 kept beside them. Macro-F1,
 /// accuracy and AUC-ROC carry seeded 95 % bootstrap intervals (``ScoreIntervals``).
 public struct EvaluateModel: TaskType {
     public static let id = "evaluate"
     /// 2: a lone text's forward pass splits its products over the encoder's own threads instead of
     /// OpenBLAS's (other last bits for a batch of one row). 3: bootstrap intervals in the report.
-    public static let version = 3
+    /// 4: the train stage's model selection (`selection`) in the report.
+    public static let version = 4
     /// How sharply the baseline turns cosine similarities into probabilities.
     static let centroidScale: Float = 20
 
@@ -94,7 +95,7 @@ public struct EvaluateModel: TaskType {
             metric: context.params["metric"]?["name"]?.stringValue ?? "metric",
             output: context.params["metric"]?["output"]?.stringValue ?? (labels == ["false", "true"] ? "boolean" : "categorical"),
             scores: scores, scoresAtHalf: atHalf, baselines: baselines, trainingCurve: curve, mistakes: mistakes,
-            digests: digests, intervals: intervals)
+            digests: digests, intervals: intervals, selection: model.info.selectionSummary)
 
         let folder = try context.output("report")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -18,6 +18,10 @@ public struct EvaluationReport: Codable, Hashable, Sendable {
     public var baselines: [Baseline]
     /// Loss per step and validation scores per epoch, when the model folder had them.
     public var trainingCurve: JSONValue?
+    /// What the train stage chose and on what evidence (``MetricModelInfo/selectionSummary``): `mode`,
+    /// `cross_validation_folds`, `chosen_l2` / `best_epoch`, `auto_mode`, `threshold` (`nil` in reports
+    /// written before evaluate version 4).
+    public var selection: JSONValue?
     /// The most confident mistakes (at most 20).
     public var mistakes: [Mistake]
     /// Digests of what was evaluated: model, eval rows, seed rows.
@@ -43,9 +47,10 @@ public struct EvaluationReport: Codable, Hashable, Sendable {
     public init(
         project: String, run: String, metric: String, output: String, scores: ClassificationMetrics,
         scoresAtHalf: ClassificationMetrics?, baselines: [Baseline], trainingCurve: JSONValue?, mistakes: [Mistake],
-        digests: [String: String], intervals: ScoreIntervals? = nil
+        digests: [String: String], intervals: ScoreIntervals? = nil, selection: JSONValue? = nil
     ) {
         self.intervals = intervals
+        self.selection = selection
         self.project = project
         self.run = run
         self.metric = metric

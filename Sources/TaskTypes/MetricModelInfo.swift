@@ -84,6 +84,22 @@ public struct MetricModelInfo: Sendable, Equatable {
         self.rows = rows
     }
 
+    /// What training chose and on what evidence, for the report: the mode trained, the folds, the
+    /// chosen L2 or epoch count, `auto_mode`'s comparison, and the threshold with its `selection`.
+    public var selectionSummary: JSONValue {
+        var object: [String: JSONValue] = ["mode": .string(mode.rawValue)]
+        for key in ["cross_validation_folds", "chosen_l2", "best_epoch", "auto_mode", "epochs"] {
+            if let value = training[key], value != .null { object[key] = value }
+        }
+        if let threshold {
+            var value: [String: JSONValue] = ["default": .double(threshold.defaultValue)]
+            if let tuned = threshold.tuned { value["tuned"] = .double(tuned) }
+            if let selection = threshold.selection { value["selection"] = selection }
+            object["threshold"] = .object(value)
+        }
+        return .object(object)
+    }
+
     /// Whether the metric is boolean (its output is `boolean`).
     public var isBoolean: Bool { metric["output"]?.stringValue == MetricOutput.boolean.rawValue }
 

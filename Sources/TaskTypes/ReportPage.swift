@@ -17,6 +17,7 @@ public enum ReportPage {
             \(pill("calibration error", s.expectedCalibrationError, lowerIsBetter: true))
             </section>
             """
+        if let selection = report.selection { body += "<section><h2>Model selection</h2><p>" + selectionText(selection) + "</p></section>" }
         body += "<section><h2>Against baselines</h2>" + baselineTable(report) + "</section>"
         body += figures(report)
         body += "<section><h2>The \(report.mistakes.count) most confident mistakes</h2>" + mistakesTable(report) + "</section>"
@@ -27,6 +28,32 @@ public enum ReportPage {
             <style>\(style)</style></head><body>\(body)</body></html>
 
             """
+    }
+
+    /// One sentence on what the train stage chose and from how many out-of-fold rows, escaped.
+    static func selectionText(_ selection: JSONValue) -> String {
+        var parts: [String] = []
+        let mode = selection["mode"]?.stringValue ?? "?"
+        let folds = selection["cross_validation_folds"]?.intValue ?? 0
+        if let auto = selection["auto_mode"], let head = auto["head_macro_f1"]?.doubleValue, let full = auto["full_macro_f1"]?.doubleValue {
+            parts.append("mode auto → \(mode): out-of-fold macro F1 head \(format(head, 3)), full \(format(full, 3)) (\(folds) folds)")
+        } else {
+            parts.append("mode \(mode)" + (folds >= 2 ? ", \(folds)-fold cross-validation" : ", not cross-validated"))
+        }
+        if let l2 = selection["chosen_l2"]?.doubleValue { parts.append("L2 \(format(l2, 3))") }
+        if mode == "full", let epoch = selection["best_epoch"]?.intValue, let epochs = selection["epochs"]?.intValue {
+            parts.append("\(epoch) of \(epochs) epochs")
+        }
+        if let threshold = selection["threshold"] {
+            if let tuned = threshold["tuned"]?.doubleValue, let chosen = threshold["selection"] {
+                let on = chosen["chosen_on"]?.stringValue == "out_of_fold" ? "out-of-fold" : "validation"
+                parts.append("threshold \(format(tuned, 3)) for \(chosen["policy"]?.canonicalText ?? "?") on \(chosen["rows"]?.intValue ?? 0) "
+                    + "\(on) rows (\(format(chosen["score"]?.doubleValue ?? 0, 3)) there, \(format(chosen["score_at_default"]?.doubleValue ?? 0, 3)) at 0.5)")
+            } else {
+                parts.append("threshold 0.5 (not tuned)")
+            }
+        }
+        return escape(parts.joined(separator: " · "))
     }
 
     /// The report's plots as one `<section class="grid">` of figures (confusion matrix, per-class

@@ -69,6 +69,15 @@ struct EvaluateModelTests {
         #expect(!fetchable.contains("http://") && !fetchable.contains("https://"))
         #expect(!html.contains("<script") && !html.contains("<link") && !html.contains(" src="))
         #expect(result.summary?.hasPrefix("macro F1 ") == true)
+
+        // What training chose, and from how many out-of-fold rows, is in the report and on the page.
+        let selection = try #require(report.selection)
+        #expect(selection["mode"] == "head")
+        #expect(selection["cross_validation_folds"] == 10)
+        #expect(selection["threshold"]?["selection"]?["rows"] == 40)
+        #expect(selection["threshold"]?["tuned"]?.doubleValue == report.scores.threshold)
+        #expect(html.contains("<h2>Model selection</h2><p>mode head, 10-fold cross-validation · L2 "))
+        #expect(html.contains("on 40 out-of-fold rows"))
     }
 
     @Test("with a judge provider, the LLM judge's own F1 is a baseline")
