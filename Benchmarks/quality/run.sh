@@ -5,8 +5,8 @@
 #
 # For each example project in examples/workflows/ (davidson, do-not-answer, factual-summaries,
 # fine-foods) it:
-#   1. runs the project with `lunette run -C examples PROJECT` (each metric's head-mode run and its
-#      `-full` run; stages already in examples/cache are reused: FORCE=1 re-runs them, for timings);
+#   1. runs the project with `lunette run -C examples PROJECT` (each metric's run with the default
+#      training and its `-head` run; stages already in examples/cache are reused: FORCE=1 re-runs them, for timings);
 #   2. writes each run's report (`lunette report`), which holds the macro-F1 on the eval rows;
 #   3. fits the TF-IDF + logistic regression baseline (Benchmarks/quality/baseline.py) on exactly the
 #      run's training rows (uploaded rows + seed rows) and scores it on exactly its eval rows, both
@@ -93,17 +93,17 @@ import json, re, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 by_metric = {}
 for r in rows:
-    base = r["run"][:-5] if r["run"].endswith("-full") else r["run"]
-    by_metric.setdefault(base, {})["full" if r["run"].endswith("-full") else "head"] = r
+    base = r["run"][:-5] if r["run"].endswith("-head") else r["run"]
+    by_metric.setdefault(base, {})["head" if r["run"].endswith("-head") else "default"] = r
 def f(x): return "–" if x is None else f"{x:.3f}"
 def s(x): return "–" if x is None else f"{x:.0f} s"
-print("| run | train / eval rows | head | full | TF-IDF + LR | head train | full train | baseline fit |")
+print("| run | train / eval rows | defaults | head | TF-IDF + LR | defaults train | head train | baseline fit |")
 print("|---|---|---|---|---|---|---|---|")
 for name in sorted(by_metric):
-    h, fu = by_metric[name].get("head"), by_metric[name].get("full")
+    h, fu = by_metric[name].get("head"), by_metric[name].get("default")
     any_ = h or fu
-    print(f"| {name} | {any_['train_rows']} / {any_['eval_rows']} | {f(h and h['lunette_macro_f1'])} | "
-          f"{f(fu and fu['lunette_macro_f1'])} | {f(any_['baseline_macro_f1'])} | {s(h and h['train_seconds'])} | "
-          f"{s(fu and fu['train_seconds'])} | {s(any_['seconds'])} |")
+    print(f"| {name} | {any_['train_rows']} / {any_['eval_rows']} | {f(fu and fu['lunette_macro_f1'])} | "
+          f"{f(h and h['lunette_macro_f1'])} | {f(any_['baseline_macro_f1'])} | {s(fu and fu['train_seconds'])} | "
+          f"{s(h and h['train_seconds'])} | {s(any_['seconds'])} |")
 PY
 cat "$WORK/results-quality.md"
