@@ -19,8 +19,16 @@ from transformers import AutoModel, AutoModelForSequenceClassification, AutoToke
 
 
 def probabilities(folder, inputs):
-    # The snippet documented in Train.md, generalised to pairs.
+    """The snippet documented in Train.md; a seed ensemble (metric.json "ensemble") averages its members."""
     meta = json.load(open(f"{folder}/metric.json"))
+    members = meta.get("ensemble", {}).get("members", 1)
+    folders = [folder] + [f"{folder}/{meta['ensemble']['folder']}/{index}" for index in range(2, members + 1)]
+    scored = [member_probabilities(member, meta, inputs) for member in folders]
+    return [[sum(values) / len(values) for values in zip(*rows)] for rows in zip(*scored)]
+
+
+def member_probabilities(folder, meta, inputs):
+    # One model folder, generalised to pairs.
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModel.from_pretrained(folder).eval()
     head = load_file(f"{folder}/head.safetensors")

@@ -28,6 +28,7 @@ extension ManifestReader {
             case "threads": value = int(node, path, in: 1...256).map(JSONValue.int)
             case "max_tokens": value = int(node, path, in: 8...512).map(JSONValue.int)
             case "seed": value = int(node, path).map(JSONValue.int)
+            case "seeds": value = int(node, path, in: 1...10).map(JSONValue.int)
             case "learning_rate": value = within(1e-9...1, "between 1.0e-9 and 1")
             case "warmup_ratio": value = within(0...1, "between 0 and 1")
             case "validation_fraction": value = within(0...0.5, "between 0 and 0.5")
@@ -39,6 +40,10 @@ extension ManifestReader {
             default: value = classWeights(item, labels: labels)
             }
             if let value { settings[item.key] = value }
+        }
+        if settings["mode"] == "head", let seeds = settings["seeds"]?.intValue, seeds > 1, let entry = map["seeds"] {
+            error("seeds: \(seeds) needs mode full or auto: head mode's fit does not depend on the seed", at: entry.value,
+                  entry.keyPath, hint: "remove seeds, or set mode to full or auto")
         }
         return settings
     }

@@ -18,7 +18,7 @@ enum ManifestSchema {
     static let trainKeys = [
         "mode", "pooling", "epochs", "learning_rate", "batch_size", "max_tokens", "warmup_ratio", "weight_decay",
         "class_weights", "validation_fraction", "seed", "threads", "include_seeds", "l2", "patience", "dropout",
-        "max_gradient_norm", "cv_folds", "threshold",
+        "max_gradient_norm", "cv_folds", "threshold", "seeds",
     ]
     static let gateKeys = ["min_f1", "min_auc", "min_accuracy", "min_precision", "min_recall"]
     static let splitKeys = ["seed_fraction", "group_by"]

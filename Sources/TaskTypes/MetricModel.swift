@@ -29,6 +29,8 @@ public struct MetricModel: Sendable {
     public let info: MetricModelInfo
     /// The encoder and head.
     public let artifact: ModelArtifact
+    /// A seed ensemble's other members (`members/2/`, …), whose probabilities are averaged with ``artifact``'s.
+    public let members: [ModelArtifact]
     /// Inputs per forward pass.
     public var batchSize: Int
 
@@ -39,6 +41,11 @@ public struct MetricModel: Sendable {
         info = try MetricModelInfo(folder: folder)
         do {
             artifact = try ModelArtifact.load(from: folder, threads: threads)
+            members = try stride(from: 2, through: info.members, by: 1).map { index in
+                try ModelArtifact.load(
+                    from: folder.appendingPathComponent(MetricModelInfo.membersFolder).appendingPathComponent(String(index)),
+                    threads: threads)
+            }
         } catch let error as MLCoreError {
             throw TaskError("cannot load the model in \(folder.path): \(error.message)",
                             remedy: "rerun the train stage that wrote it")
@@ -66,8 +73,16 @@ public struct MetricModel: Sendable {
     /// One probability vector per already tokenised input.
     public func probabilities(for encodings: [Encoding]) throws -> [[Float]] {
         do {
-            return try classify(encoder: artifact.encoder, head: artifact.head, pooling: info.pooling, encodings: encodings,
-                                batchSize: batchSize)
+            var mean = try classify(encoder: artifact.encoder, head: artifact.head, pooling: info.pooling, encodings: encodings,
+                                    batchSize: batchSize)
+            guard !members.isEmpty else { return mean }
+            for member in members {
+                let scored = try classify(encoder: member.encoder, head: member.head, pooling: info.pooling, encodings: encodings,
+                                          batchSize: batchSize)
+                for row in mean.indices { for label in mean[row].indices { mean[row][label] += scored[row][label] } }
+            }
+            let count = Float(members.count + 1)
+            return mean.map { $0.map { $0 / count } }
         } catch let error as MLCoreError {
             throw TaskError("scoring failed: \(error.message)")
         }

@@ -69,9 +69,16 @@ public struct MetricModelInfo: Sendable, Equatable {
     public var training: JSONValue
     /// Row counts: `training`, `validation`, `per_label`.
     public var rows: JSONValue
+    /// How many fine-tuned models the metric averages (`train.seeds`): the folder's own, then
+    /// `members/2/`, `members/3/`, … (each a model folder of the same layout, without `metric.json`).
+    public var members: Int
+    /// The folder inside a model folder that holds the other members of a seed ensemble.
+    public static let membersFolder = "members"
 
     public init(metric: JSONValue, labels: [String], rendering: RowRendering, pooling: Pooling, mode: TrainSettings.Mode,
-                threshold: Threshold?, baseModelName: String, baseModelDigest: String, training: JSONValue, rows: JSONValue) {
+                threshold: Threshold?, baseModelName: String, baseModelDigest: String, training: JSONValue, members: Int = 1,
+                rows: JSONValue) {
+        self.members = members
         self.metric = metric
         self.labels = labels
         self.rendering = rendering
@@ -115,6 +122,7 @@ public struct MetricModelInfo: Sendable, Equatable {
             "base_model": ["name": .string(baseModelName), "digest": .string(baseModelDigest)],
             "training": training, "rows": rows,
         ]
+        if members > 1 { object["ensemble"] = ["members": .int(members), "folder": .string(Self.membersFolder)] }
         if let threshold {
             var value: [String: JSONValue] = [
                 "positive_label": .string(threshold.positiveLabel), "default": .double(threshold.defaultValue),
@@ -163,7 +171,8 @@ public struct MetricModelInfo: Sendable, Equatable {
                   pooling: pooling, mode: mode, threshold: threshold,
                   baseModelName: json["base_model"]?["name"]?.stringValue ?? "",
                   baseModelDigest: json["base_model"]?["digest"]?.stringValue ?? "",
-                  training: json["training"] ?? .null, rows: json["rows"] ?? .null)
+                  training: json["training"] ?? .null, members: json["ensemble"]?["members"]?.intValue ?? 1,
+                  rows: json["rows"] ?? .null)
     }
 }
 

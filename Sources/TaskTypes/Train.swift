@@ -104,7 +104,7 @@ public struct Train: TaskType {
         let info = MetricModelInfo(
             metric: metric.definition, labels: metric.labels, rendering: rendering, pooling: settings.pooling,
             mode: mode, threshold: threshold, baseModelName: Self.baseModelName(of: baseFolder),
-            baseModelDigest: digest.description, training: .object(training),
+            baseModelDigest: digest.description, training: .object(training), members: outcome.members.count + 1,
             rows: [
                 "training": .int(trainIndices.count), "validation": .int(validationIndices.count),
                 "per_label": .object(perLabel), "seeds_included": .int(rows.count - trainingCount),
@@ -120,6 +120,12 @@ public struct Train: TaskType {
                     MetricModelInfo.fileName: Data(info.jsonValue.prettyText.utf8),
                     "training-curve.json": Data(outcome.curve.prettyText.utf8),
                 ])
+            for (index, member) in outcome.members.enumerated() {
+                try ModelArtifact.write(
+                    to: output.appendingPathComponent(MetricModelInfo.membersFolder).appendingPathComponent(String(index + 2)),
+                    weights: member.weights, head: member.head, pooling: settings.pooling, labels: metric.labels,
+                    baseModelDirectory: baseFolder)
+            }
         } catch let error as MLCoreError {
             throw TaskError("cannot write the model folder: \(error.message)")
         }

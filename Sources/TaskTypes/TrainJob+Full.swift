@@ -8,16 +8,30 @@ extension TrainJob {
     ///
     /// With a cross-validated `selection` it stops after the chosen epoch (the schedule still spans
     /// `train.epochs`, as in the folds) and carries the folds' out-of-fold probabilities; with a validation
-    /// slice it keeps the best validation epoch (early stopping).
+    /// slice it keeps the best validation epoch (early stopping). With `train.seeds: N` it fine-tunes N
+    /// models (seeds `seed`, `seed + 1`, …; the same selection for each), whose probabilities the metric averages.
     func trainFull(selection: FullSelection?) throws -> Outcome {
-        let result = try fineTune(trainIndices, validation: validationIndices,
-                                  settings: fineTuneSettings(stopAfterEpoch: selection?.epochs), label: "")
-        var tuned = encoder
-        let probabilities: [[Float]]
+        let result = try fineTune(trainIndices, validation: validationIndices, label: "",
+                                  settings: fineTuneSettings(stopAfterEpoch: selection?.epochs))
+        var members: [(weights: BertWeights, head: ClassifierHead)] = []
+        for member in 1..<settings.seeds {
+            let label = "member \(member + 1)/\(settings.seeds) · "
+            context.reporter.log("train: \(label)seed \(settings.seed + member)")
+            let extra = try fineTune(trainIndices, validation: validationIndices, label: label,
+                                     settings: fineTuneSettings(stopAfterEpoch: selection?.epochs, seed: settings.seed + member))
+            members.append((extra.weights, extra.head))
+        }
+        var probabilities = [[Float]](repeating: [Float](repeating: 0, count: metric.labels.count), count: validationIndices.count)
         do {
-            try tuned.setWeights(result.weights)
-            probabilities = try classify(encoder: tuned, head: result.head, pooling: settings.pooling,
-                                         encodings: validationIndices.map { encodings[$0] }, batchSize: 32)
+            for (weights, head) in [(result.weights, result.head)] + members {
+                var tuned = encoder
+                try tuned.setWeights(weights)
+                let scored = try classify(encoder: tuned, head: head, pooling: settings.pooling,
+                                          encodings: validationIndices.map { encodings[$0] }, batchSize: 32)
+                for (row, values) in scored.enumerated() {
+                    for label in values.indices { probabilities[row][label] += values[label] / Float(members.count + 1) }
+                }
+            }
         } catch let error as MLCoreError {
             throw TaskError("scoring the validation rows failed: \(error.message)")
         }
@@ -44,23 +58,24 @@ extension TrainJob {
         }
         return Outcome(
             weights: result.weights, head: result.head, validationProbabilities: probabilities,
-            outOfFold: selection?.outOfFold, folds: selection?.folds ?? 0, curve: .object(curve),
-            extraSettings: ["best_epoch": .int(result.curve.bestEpoch)], metrics: metrics, summarySuffix: suffix)
+            outOfFold: selection?.outOfFold, folds: selection?.folds ?? 0, members: members, curve: .object(curve),
+            extraSettings: ["best_epoch": .int(result.curve.bestEpoch)], metrics: metrics,
+            summarySuffix: suffix + (members.isEmpty ? "" : ", \(members.count + 1) seeds averaged"))
     }
 
     /// The run's settings as ``FineTuner`` takes them.
-    func fineTuneSettings(stopAfterEpoch: Int? = nil, patience: Int? = nil) -> FineTuneSettings {
+    func fineTuneSettings(stopAfterEpoch: Int? = nil, patience: Int? = nil, seed: Int? = nil) -> FineTuneSettings {
         FineTuneSettings(
             epochs: settings.epochs, learningRate: Float(settings.learningRate), batchSize: settings.batchSize,
             maxTokens: embeddings.maxTokens, warmupRatio: Float(settings.warmupRatio), weightDecay: Float(settings.weightDecay),
             maxGradientNorm: Float(settings.maxGradientNorm), dropout: Float(settings.dropout), pooling: settings.pooling,
-            classWeights: classWeights?.map { Float($0) }, seed: UInt64(bitPattern: Int64(settings.seed)),
+            classWeights: classWeights?.map { Float($0) }, seed: UInt64(bitPattern: Int64(seed ?? settings.seed)),
             threads: settings.threads, patience: patience ?? settings.patience, stopAfterEpoch: stopAfterEpoch)
     }
 
     /// Fine-tunes on the rows at `training` (positions in ``inputs``), scoring the rows at `validation` after
     /// each epoch; progress goes to the stage reporter (`label` prefixes it), errors become ``TaskError``s.
-    func fineTune(_ training: [Int], validation: [Int], settings fineTuneSettings: FineTuneSettings, label: String) throws
+    func fineTune(_ training: [Int], validation: [Int], label: String, settings fineTuneSettings: FineTuneSettings) throws
         -> FineTuneResult
     {
         let examples = training.map { LabelledEncoding(encoding: encodings[$0], label: labels[$0]) }

@@ -32,8 +32,8 @@ extension TrainJob {
             let inside = truth.indices.filter { fold[$0] != part }, outside = truth.indices.filter { fold[$0] == part }
             context.reporter.log("train: cross-validation fold \(part + 1)/\(k): \(inside.count) rows, scoring \(outside.count)")
             let result = try fineTune(
-                inside.map { trainIndices[$0] }, validation: outside.map { trainIndices[$0] },
-                settings: fineTuneSettings(patience: settings.epochs), label: "fold \(part + 1)/\(k) · ")
+                inside.map { trainIndices[$0] }, validation: outside.map { trainIndices[$0] }, label: "fold \(part + 1)/\(k) · ",
+                settings: fineTuneSettings(patience: settings.epochs))
             for (epoch, probabilities) in result.validationProbabilities.enumerated() {
                 for (position, row) in zip(outside, probabilities) { byEpoch[epoch][position] = row }
             }

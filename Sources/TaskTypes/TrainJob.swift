@@ -29,6 +29,8 @@ struct TrainJob {
         var outOfFold: [[Float]]?
         /// How many folds made ``outOfFold`` (0 without cross-validation).
         var folds: Int
+        /// `train.seeds`' other fine-tuned models (seeds `seed + 1`, …), averaged with the first.
+        var members: [(weights: BertWeights, head: ClassifierHead)] = []
         /// `training-curve.json`.
         var curve: JSONValue
         /// Values recorded under `training` in `metric.json` (what the run chose).

@@ -47,6 +47,8 @@ public struct TrainSettings: Sendable, Equatable {
     public var l2: Double?
     /// Whether the 20% seed rows of the test set are added to the training rows.
     public var includeSeeds = true
+    /// Full mode: fine-tunes this many models (seeds `seed`, `seed + 1`, …) whose probabilities are averaged.
+    public var seeds = 1
 
     /// The L2 strengths head mode tries when ``l2`` is not set (strongest first; each fit warm-starts from the previous).
     public static let l2Candidates: [Double] = [1, 3e-1, 1e-1, 3e-2, 1e-2, 3e-3, 1e-3]
@@ -59,7 +61,7 @@ public struct TrainSettings: Sendable, Equatable {
     /// Every key `train:` accepts.
     public static let keys = [
         "batch_size", "class_weights", "cv_folds", "dropout", "epochs", "include_seeds", "l2", "learning_rate",
-        "max_gradient_norm", "max_tokens", "mode", "patience", "pooling", "seed", "threads", "threshold",
+        "max_gradient_norm", "max_tokens", "mode", "patience", "pooling", "seed", "seeds", "threads", "threshold",
         "validation_fraction", "warmup_ratio", "weight_decay",
     ]
 
@@ -120,6 +122,11 @@ public struct TrainSettings: Sendable, Equatable {
         dropout = try number("dropout", 0...0.9) ?? dropout
         maxGradientNorm = try number("max_gradient_norm", 1e-6...1e6) ?? maxGradientNorm
         l2 = try number("l2", 1e-12...1e6) ?? l2
+        seeds = try int("seeds", 1...10) ?? seeds
+        if seeds > 1, mode == .head {
+            throw TaskError("train.seeds: \(seeds) needs mode full or auto: head mode's fit does not depend on the seed",
+                            remedy: "remove train.seeds, or set train.mode to full or auto", code: .invalidInput)
+        }
         if let value = object["cv_folds"], value != .string("auto") {
             guard let folds = value.intValue, folds == 0 || (2...20).contains(folds) else {
                 throw Self.bad("cv_folds", "auto, 0 (off) or an integer from 2 to 20")
@@ -197,7 +204,7 @@ public struct TrainSettings: Sendable, Equatable {
             "warmup_ratio": .double(warmupRatio), "weight_decay": .double(weightDecay),
             "validation_fraction": .double(validationFraction), "seed": .int(seed),
             "patience": .int(patience), "dropout": .double(dropout), "max_gradient_norm": .double(maxGradientNorm),
-            "include_seeds": .bool(includeSeeds), "threshold": threshold.jsonValue,
+            "include_seeds": .bool(includeSeeds), "threshold": threshold.jsonValue, "seeds": .int(seeds),
             "cv_folds": crossValidationFolds.map(JSONValue.int) ?? "auto",
         ]
         switch classWeights {

@@ -28,7 +28,7 @@ struct TrainSettingsAgreementTests {
         ("l2", ["0", "1.0e-13", "1.0e-12", "1.0e+6", "2.0e+6"]),
         ("max_gradient_norm", ["0", "1.0e-7", "1.0e-6", "1.0e+6", "2.0e+6"]),
         ("mode", ["auto", "head", "full", "fast"]), ("pooling", ["mean", "cls", "max"]),
-        ("cv_folds", ["auto", "0", "1", "2", "20", "21", "-1", "three"]),
+        ("cv_folds", ["auto", "0", "1", "2", "20", "21", "-1", "three"]), ("seeds", ["0", "1", "10", "11", "two"]),
         ("threshold", ["macro_f1", "f1", "none", "best", "{ target_precision: 0.9 }", "{ target_recall: 1 }",
                        "{ target_recall: 0 }", "{ target_precision: 1.5 }", "{ target_precision: 0.9, target_recall: 0.5 }",
                        "{ target_f1: 0.5 }", "0.5"]),

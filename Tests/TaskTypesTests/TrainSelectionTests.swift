@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import MLCore
 import Testing
 
 @testable import TaskTypes
@@ -64,6 +65,42 @@ import Testing
         #expect(model.info.training["auto_mode"]?["reason"] == "not cross-validated")
         #expect(model.info.threshold?.tuned == nil)  // no out-of-fold rows, no slice: 0.5
         #expect(model.defaultThreshold == 0.5)
+    }
+
+    @Test func seedsAverageSeveralFineTunedModelsIntoOneMetric() async throws {
+        let fixture = try TrainFixture()
+        defer { fixture.stage.remove() }
+        let rows = TrainFixture.tinyRows(count: 24)
+        let settings: JSONValue = ["mode": "full", "epochs": 2, "batch_size": 8, "learning_rate": 1e-3, "seeds": 2, "cv_folds": 0]
+        let (result, folder) = try await fixture.run(rows: rows, train: settings, output: "ensemble")
+        #expect(result.summary?.hasSuffix(", 2 seeds averaged") == true)
+        let model = try MetricModel(folder: folder, threads: 1)
+        #expect(model.info.members == 2)
+        #expect(model.members.count == 1)
+        #expect(model.members[0].encoder.weights != model.artifact.encoder.weights)  // seed 8 is another model than seed 7
+
+        // The metric's probabilities are the mean of its members', as a Python user averaging them would get.
+        let encodings = try rows.map { try model.info.rendering.encode($0, tokenizer: try #require(model.artifact.encoder.tokenizer)) }
+        let first = try classify(encoder: model.artifact.encoder, head: model.artifact.head, pooling: .mean, encodings: encodings, batchSize: 8)
+        let second = try classify(encoder: model.members[0].encoder, head: model.members[0].head, pooling: .mean,
+                                  encodings: encodings, batchSize: 8)
+        let averaged = try model.probabilities(for: rows)
+        for row in rows.indices {
+            for label in 0..<2 { #expect(abs(averaged[row][label] - (first[row][label] + second[row][label]) / 2) < 1e-6) }
+        }
+        let metricJSON = try JSONValue.parse(Data(contentsOf: folder.appendingPathComponent("metric.json")))
+        #expect(metricJSON["ensemble"] == ["members": 2, "folder": "members"])
+
+        // Deterministic, members included.
+        let (_, again) = try await fixture.run(rows: rows, train: settings, output: "ensemble-again")
+        for sub in ["", "members/2"] {
+            let one = try TrainFixture.files(in: folder.appendingPathComponent(sub))
+            let two = try TrainFixture.files(in: again.appendingPathComponent(sub))
+            for name in one.keys.sorted() { #expect(one[name] == two[name], "\(sub)/\(name) differs") }
+        }
+
+        let head = await fixture.failure(rows: rows, train: ["mode": "head", "seeds": 3])
+        #expect(head?.message == "train.seeds: 3 needs mode full or auto: head mode's fit does not depend on the seed")
     }
 
     @Test func thresholdPolicyNoneKeepsOneHalf() async throws {
