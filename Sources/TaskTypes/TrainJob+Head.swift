@@ -62,7 +62,7 @@ extension TrainJob {
 
 extension TrainJob {
     /// Picks the L2 strength: `train.l2` when set; else the one of ``TrainSettings/l2Candidates`` with the
-    /// lowest pooled held-out log loss over `folds` stratified folds (``foldAssignment(labels:labelCount:folds:)``).
+    /// lowest pooled held-out log loss over `folds` stratified, grouped folds (``foldAssignment(folds:)``).
     ///
     /// - Returns: The strength, the search log, and the out-of-fold probabilities of every training row at
     ///   that strength (`nil` with fewer than 2 folds, when ``TrainSettings/defaultL2`` or `train.l2` is used
@@ -71,7 +71,7 @@ extension TrainJob {
         -> (l2: Double, log: [JSONValue], outOfFold: [[Float]]?)
     {
         guard k >= 2 else { return (settings.l2 ?? TrainSettings.defaultL2, [], nil) }
-        let fold = Self.foldAssignment(labels: labels, labelCount: labelCount, folds: k)
+        let fold = foldAssignment(folds: k)
         var starts = [ClassifierHead?](repeating: nil, count: k)
         var best: (l2: Double, loss: Double, outOfFold: [[Float]])?
         var log: [JSONValue] = []

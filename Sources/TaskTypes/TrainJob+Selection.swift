@@ -26,7 +26,7 @@ extension TrainJob {
     /// earlier one beats it by more than `min(0.02, 0.25 / √rows)`, about one standard error of macro-F1.
     func crossValidateFull(folds k: Int) throws -> FullSelection {
         let truth = trainIndices.map { labels[$0] }
-        let fold = Self.foldAssignment(labels: truth, labelCount: metric.labels.count, folds: k)
+        let fold = foldAssignment(folds: k)
         var byEpoch = [[[Float]]](repeating: [[Float]](repeating: [], count: truth.count), count: settings.epochs)
         for part in 0..<k {
             let inside = truth.indices.filter { fold[$0] != part }, outside = truth.indices.filter { fold[$0] == part }
@@ -84,11 +84,11 @@ extension TrainJob {
     /// - Returns: The outcome, the mode it was trained in, and the comparison for `metric.json`.
     func train() throws -> (outcome: Outcome, mode: TrainSettings.Mode, comparison: JSONValue?) {
         let truth = trainIndices.map { labels[$0] }
-        let smallest = (0..<metric.labels.count).map { label in truth.filter { $0 == label }.count }.min() ?? 0
-        let fullFolds = settings.folds(mode: .full, rows: truth.count, smallestLabel: smallest)
+        let smallest = fewestGroupsPerLabel
+        let fullFolds = usableFolds(settings.folds(mode: .full, rows: truth.count, smallestLabel: smallest))
         switch settings.mode {
         case .head:
-            return (try trainHead(folds: settings.folds(mode: .head, rows: truth.count, smallestLabel: smallest)), .head, nil)
+            return (try trainHead(folds: usableFolds(settings.folds(mode: .head, rows: truth.count, smallestLabel: smallest))), .head, nil)
         case .full:
             return (try trainFull(selection: fullFolds >= 2 ? crossValidateFull(folds: fullFolds) : nil), .full, nil)
         case .auto:

@@ -57,14 +57,67 @@ struct TrainJob {
                 loss / Double(truth.count))
     }
 
-    /// Stratified, deterministic folds: the rows of each label, in row order, are dealt to folds in turn.
-    static func foldAssignment(labels: [Int], labelCount: Int, folds: Int) -> [Int] {
-        var fold = [Int](repeating: 0, count: labels.count), dealt = [Int](repeating: 0, count: labelCount)
-        for (index, label) in labels.enumerated() {
-            fold[index] = dealt[label] % folds
-            dealt[label] += 1
+    /// Rows that share an input, by first occurrence: rows whose first text (the message; for a pair, the
+    /// input or the context) is the same once normalised as ``GenerateFilter/normalise(_:)`` does, such as a
+    /// prompt with several responses or the two summaries of one source sentence. Cross-validation keeps
+    /// each group in one fold, so no fold is scored on a row whose twin it trained on.
+    /// - Returns: Groups of positions in `texts`.
+    static func groups(texts: [String]) -> [[Int]] {
+        var groups: [[Int]] = [], slot: [String: Int] = [:]
+        for (position, text) in texts.enumerated() {
+            let normalised = GenerateFilter.normalise(text)
+            let key = normalised.isEmpty ? "\u{0}\(position)" : normalised  // no letters or digits: a group of its own
+            if let existing = slot[key] { groups[existing].append(position) } else { slot[key] = groups.count; groups.append([position]) }
+        }
+        return groups
+    }
+
+    /// Stratified, grouped, deterministic folds: each group (``groups(texts:)``) counts under its majority
+    /// label (ties to the lower label) and goes, in order of first occurrence, to the fold holding the fewest
+    /// rows of that label so far (ties to the lower fold): rows in turn when every group is one row.
+    /// - Returns: The fold of each row.
+    static func foldAssignment(texts: [String], labels: [Int], labelCount: Int, folds: Int) -> [Int] {
+        var fold = [Int](repeating: 0, count: labels.count)
+        var filled = [[Int]](repeating: [Int](repeating: 0, count: folds), count: labelCount)
+        for group in groups(texts: texts) {
+            var counts = [Int](repeating: 0, count: labelCount)
+            for position in group { counts[labels[position]] += 1 }
+            let label = counts.indices.max { (counts[$0], $1) < (counts[$1], $0) } ?? 0
+            let target = filled[label].indices.min { (filled[label][$0], $0) < (filled[label][$1], $1) } ?? 0
+            for position in group { fold[position] = target }
+            filled[label][target] += group.count
         }
         return fold
+    }
+
+    /// ``foldAssignment(texts:labels:labelCount:folds:)`` over the training rows (positions in `trainIndices`).
+    func foldAssignment(folds: Int) -> [Int] {
+        Self.foldAssignment(texts: trainIndices.map { inputs[$0].text }, labels: trainIndices.map { labels[$0] },
+                            labelCount: metric.labels.count, folds: folds)
+    }
+
+    /// The fewest groups of training rows holding a row of any one label: more folds than this would
+    /// leave a fold without that label's rows to train on.
+    var fewestGroupsPerLabel: Int {
+        var counts = [Int](repeating: 0, count: metric.labels.count)
+        for group in Self.groups(texts: trainIndices.map { inputs[$0].text }) {
+            for label in Set(group.map { labels[trainIndices[$0]] }) { counts[label] += 1 }
+        }
+        return counts.min() ?? 0
+    }
+
+    /// `folds`, or fewer until every fold's complement holds every label (0 when even 2 folds do not).
+    func usableFolds(_ folds: Int) -> Int {
+        var k = folds
+        while k >= 2 {
+            let fold = foldAssignment(folds: k)
+            let covered = (0..<k).allSatisfy { part in
+                Set(trainIndices.indices.filter { fold[$0] != part }.map { labels[trainIndices[$0]] }).count == metric.labels.count
+            }
+            if covered { return k }
+            k -= 1
+        }
+        return 0
     }
 
     /// An epoch's validation scores as `training-curve.json` writes them.

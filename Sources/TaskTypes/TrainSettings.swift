@@ -161,7 +161,8 @@ public struct TrainSettings: Sendable, Equatable {
 
     /// How many folds model selection uses: `cv_folds` when set; else head mode 5 (10 under 200 rows),
     /// full mode 3 while rows × epochs ≤ ``fullCrossValidationBudget`` and 0 past it; never more than
-    /// the smallest label's rows, and 0 (no cross-validation) below 2.
+    /// `smallestLabel` (the fewest rows, or groups of rows sharing an input, of any label), and 0 (no
+    /// cross-validation) below 2.
     public func folds(mode: Mode, rows: Int, smallestLabel: Int) -> Int {
         let wanted = crossValidationFolds ?? {
             switch mode {

@@ -73,10 +73,10 @@ struct EvaluateModelTests {
         // What training chose, and from how many out-of-fold rows, is in the report and on the page.
         let selection = try #require(report.selection)
         #expect(selection["mode"] == "head")
-        #expect(selection["cross_validation_folds"] == 10)
+        #expect(selection["cross_validation_folds"] == 7)  // 10 wanted, 7 groups of rows sharing an input per label
         #expect(selection["threshold"]?["selection"]?["rows"] == 40)
         #expect(selection["threshold"]?["tuned"]?.doubleValue == report.scores.threshold)
-        #expect(html.contains("<h2>Model selection</h2><p>mode head, 10-fold cross-validation · L2 "))
+        #expect(html.contains("<h2>Model selection</h2><p>mode head, 7-fold cross-validation · L2 "))
         #expect(html.contains("on 40 out-of-fold rows"))
     }
 

@@ -103,6 +103,19 @@ import Testing
         #expect(head?.message == "train.seeds: 3 needs mode full or auto: head mode's fit does not depend on the seed")
     }
 
+    @Test func foldsKeepRowsSharingAnInputTogetherAndStayStratified() {
+        // Pairs: each context twice (a supported and an unsupported summary); messages that differ only by punctuation.
+        let texts = ["Paris is in France.", "paris is in france", "It rains.", "It rains", "Dogs bark!", "dogs bark", "?", "!"]
+        let labels = [1, 0, 1, 0, 1, 0, 1, 0]
+        let fold = TrainJob.foldAssignment(texts: texts, labels: labels, labelCount: 2, folds: 2)
+        #expect(fold[0] == fold[1] && fold[2] == fold[3] && fold[4] == fold[5])
+        #expect(TrainJob.groups(texts: texts).count == 5)
+        // One row per group: rows dealt to the folds in turn within each label, as before grouping.
+        let single = TrainJob.foldAssignment(texts: (0..<9).map { "row \($0)" }, labels: [0, 0, 0, 1, 1, 1, 0, 1, 0],
+                                             labelCount: 2, folds: 3)
+        #expect(single == [0, 1, 2, 0, 1, 2, 0, 0, 1])
+    }
+
     @Test func thresholdPolicyNoneKeepsOneHalf() async throws {
         let fixture = try TrainFixture()
         defer { fixture.stage.remove() }
