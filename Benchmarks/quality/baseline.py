@@ -8,7 +8,9 @@ Usage: baseline.py WORKSPACE PROJECT/RUN
 Reads, from the workspace's content cache, the very rows the run used:
   - eval rows:     the split's `eval` output (digest in cache/reports/<project>/<run>/report.json)
   - training rows: the `load-training` output (digest in workflows/<project>.lock) plus the split's
-                   `seeds` output, as Lunette's train stage does (include_seeds defaults to true)
+                   `seeds` output, as Lunette's train stage does (include_seeds defaults to true), less
+                   what train drops: rows repeating an eval row (exact, or by normalised text over the
+                   format's fields) and rows exactly repeating a seed row (label included)
 and the metric's input format and labels from the lock's train parameters. Fits a scikit-learn
 pipeline: word 1-2-gram TF-IDF (sublinear tf) and a class-balanced logistic regression (liblinear;
 one-vs-rest for more than two labels) whose C is
@@ -46,6 +48,31 @@ def lock_entry(workspace, project, stage_id):
     return fields
 
 
+FIELDS = {"message": ["input"], "output": ["output"], "input_output": ["input", "output"],
+          "rag": ["documents", "input", "output"], "tools": ["tools", "input", "output"]}
+
+
+def normalise(text):
+    """Lower-cased, every run of characters other than letters and digits one space (GenerateFilter.normalise)."""
+    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def field_text(value):
+    return " ".join(value) if isinstance(value, list) else value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def lunette_training_rows(uploaded, seeds, eval_rows, fmt):
+    """The rows Lunette's train stage trains on (TrainLeakageFilter, then the seed-repeat drop, then + seeds)."""
+    fields = FIELDS[fmt]
+    exact = lambda r: json.dumps({f: r[f] for f in fields if f in r}, sort_keys=True)
+    loose = lambda r: normalise(" ".join(field_text(r[f]) for f in fields if f in r))
+    eval_exact, eval_loose = {exact(r) for r in eval_rows}, {loose(r) for r in eval_rows}
+    seed_keys = {(exact(r), str(r.get("label"))) for r in seeds}
+    kept = [r for r in uploaded if exact(r) not in eval_exact and loose(r) not in eval_loose]
+    kept = [r for r in kept if (exact(r), str(r.get("label"))) not in seed_keys]
+    return kept + seeds
+
+
 def side_texts(rows, fmt):
     if fmt == "message":
         return [[r["input"] for r in rows]]
@@ -67,9 +94,9 @@ def main():
     eval_rows = cached_rows(workspace, report["digests"]["eval"])
     seeds = cached_rows(workspace, report["digests"]["seeds"])
     training = lock_entry(workspace, project, f"{run_id}/load-training")["outputs"]
-    train_rows = cached_rows(workspace, training["rows"]["digest"]) + seeds
     metric = lock_entry(workspace, project, f"{run_id}/train")["params"]["metric"]
     fmt = metric.get("input", "message")
+    train_rows = lunette_training_rows(cached_rows(workspace, training["rows"]["digest"]), seeds, eval_rows, fmt)
     labels = metric.get("labels") or ["false", "true"]
 
     def norm(label):  # boolean labels come as true/false strings in canonical rows

@@ -138,7 +138,8 @@ public struct Train: TaskType {
         if let tuned = threshold?.tuned { metrics["threshold"] = .double(tuned) }
         let modeText = settings.mode == .auto ? "auto → \(mode.rawValue)" : mode.rawValue
         return StageResult(summary: "trained \(metric.name) (\(modeText) mode) on \(trainIndices.count) rows"
-                               + outcome.summarySuffix + (leakage?.summarySuffix ?? ""), metrics: metrics)
+                               + outcome.summarySuffix + (leakage?.summarySuffix ?? ""),
+                           warnings: leakage?.sharedInputWarning.map { [$0] } ?? [], metrics: metrics)
     }
 
     /// A boolean metric's threshold: the run's policy applied to the training rows' out-of-fold

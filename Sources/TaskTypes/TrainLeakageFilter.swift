@@ -21,12 +21,25 @@ struct TrainLeakageFilter {
         var normalised: [Int] = []
         /// The number of training rows before dropping.
         var checked = 0
+        /// Pair formats: kept training rows whose input (the first field: input, documents, tools) is an eval
+        /// row's too. Not dropped (another output of the same input is a fair training row), but a model can
+        /// learn the input's label instead of judging the pair, so the stage warns.
+        var sharedInput = 0
+
+        /// The stage's warning about ``sharedInput``, if any.
+        var sharedInputWarning: String? {
+            guard sharedInput > 0 else { return nil }
+            return "\(sharedInput) training \(sharedInput == 1 ? "row shares its" : "rows share their") input with an eval row: "
+                + "a model can learn an input's label instead of judging the pair, and score wrongly on that input's other "
+                + "outputs; keep each input on one side (a training set without the test set's inputs, and split: {group_by: …})"
+        }
 
         var total: Int { exact.count + normalised.count }
 
         /// `rows.dropped_eval_duplicates` of `metric.json` and the stage metric of the same name.
         var json: JSONValue {
-            ["exact": .int(exact.count), "normalised": .int(normalised.count), "total": .int(total)]
+            ["exact": .int(exact.count), "normalised": .int(normalised.count), "total": .int(total),
+             "shared_input": .int(sharedInput)]
         }
 
         /// Appended to the stage's summary line; empty when nothing was dropped.
@@ -49,13 +62,22 @@ struct TrainLeakageFilter {
     }
 
     private let keys: GenerateFilter
+    /// Pair formats: the first field's keys, and the eval rows' normalised first fields.
+    private let inputs: (keys: GenerateFilter, eval: Set<String>)?
 
     /// A filter against `eval`, comparing the fields a row of `format` holds.
     init(format: InputFormat, eval: [CanonicalRow]) {
         keys = GenerateFilter(fields: format.requiredFields + format.optionalFields, eval: eval, seeds: [])
+        if format.requiredFields.count > 1, let field = format.requiredFields.first {
+            let first = GenerateFilter(fields: [field], eval: [], seeds: [])
+            inputs = (first, Set(eval.map(first.normalisedKey)))
+        } else {
+            inputs = nil
+        }
     }
 
-    /// Removes the rows that repeat an eval row from `rows`, keeping the others in order.
+    /// Removes the rows that repeat an eval row from `rows`, keeping the others in order, and counts the
+    /// kept rows of a pair format whose first field is an eval row's first field.
     func drop(from rows: inout [CanonicalRow]) -> Report {
         var report = Report(checked: rows.count)
         rows.removeAll { row in
@@ -66,6 +88,7 @@ struct TrainLeakageFilter {
             }
             return true
         }
+        if let inputs { report.sharedInput = rows.filter { inputs.eval.contains(inputs.keys.normalisedKey($0)) }.count }
         return report
     }
 
@@ -93,6 +116,7 @@ struct TrainLeakageFilter {
     static func apply(to rows: inout [CanonicalRow], context: StageContext, format: InputFormat) throws -> Report? {
         guard let evalFile = context.inputs["eval"] else { return nil }
         let report = TrainLeakageFilter(format: format, eval: try DatasetRows.read(from: evalFile)).drop(from: &rows)
+        if let warning = report.sharedInputWarning { context.reporter.log("train: warning: " + warning) }
         guard report.total > 0 else { return report }
         context.reporter.log("train: dropped \(report.total) of \(report.checked) training rows that repeat an eval row "
             + "(leakage): \(report.description)")

@@ -61,7 +61,7 @@ import Testing
                                  label: "true"))
         let (result, info) = try await train(fixture, rows: rows, eval: eval)
 
-        let expected: JSONValue = ["exact": 3, "normalised": 2, "total": 5]
+        let expected: JSONValue = ["exact": 3, "normalised": 2, "total": 5, "shared_input": 0]
         #expect(result.metrics["dropped_eval_duplicates"] == expected)
         #expect(info["rows"]?["dropped_eval_duplicates"] == expected)
         #expect(info["rows"]?["per_label"] == ["true": 12, "false": 13])  // 30 rows less 5
@@ -85,12 +85,14 @@ import Testing
             CanonicalRow(row: 5, input: rows[3].input! + " ?", output: rows[3].output!.uppercased(), label: "false"),
         ]
         let (result, info) = try await train(fixture, rows: rows, eval: eval, metric: Self.pairMetric)
-        let expected: JSONValue = ["exact": 1, "normalised": 1, "total": 2]
+        // The row sharing only its input with an eval row is kept, and the stage warns about it.
+        let expected: JSONValue = ["exact": 1, "normalised": 1, "total": 2, "shared_input": 1]
         #expect(result.metrics["dropped_eval_duplicates"] == expected)
         #expect(info["rows"]?["dropped_eval_duplicates"] == expected)
         #expect(fixture.stage.reporter.logs.contains {
             $0.hasSuffix("1 exactly (row 2), 1 by normalised text (row 5)")
         })
+        #expect(result.warnings.first?.hasPrefix("1 training row shares its input with an eval row: ") == true)
     }
 
     @Test func importedTracesGoThroughTheSameFilter() async throws {
@@ -114,7 +116,7 @@ import Testing
         #expect(imported.count == 12)
         let eval = [CanonicalRow(row: 9, input: imported[4].input, output: imported[4].output, label: "true")]
         let (result, _) = try await train(fixture, rows: imported, eval: eval, metric: Self.pairMetric)
-        #expect(result.metrics["dropped_eval_duplicates"] == ["exact": 1, "normalised": 0, "total": 1])
+        #expect(result.metrics["dropped_eval_duplicates"] == ["exact": 1, "normalised": 0, "total": 1, "shared_input": 0])
         #expect(fixture.stage.reporter.logs.contains { $0.hasSuffix("1 exactly (row \(imported[4].row))") })
     }
 
@@ -126,7 +128,7 @@ import Testing
         let seeds = Self.rows(6, firstRow: 50, offset: 100)
         let rows = Self.rows(14) + seeds
         let (result, info) = try await train(fixture, rows: rows, seeds: seeds, eval: Self.rows(8, offset: 300))
-        #expect(result.metrics["dropped_eval_duplicates"] == ["exact": 0, "normalised": 0, "total": 0])
+        #expect(result.metrics["dropped_eval_duplicates"] == ["exact": 0, "normalised": 0, "total": 0, "shared_input": 0])
         #expect(info["rows"]?["seeds_included"] == 6)
         #expect(info["rows"]?["per_label"] == ["true": 10, "false": 10])  // 14 + the 6 seeds once
         #expect(info["rows"]?["dropped_seed_repeats"] == 6)
@@ -155,7 +157,7 @@ import Testing
         #expect(eval.count == 32)
 
         let (result, info) = try await train(fixture, rows: loaded, seeds: seeds, eval: eval)
-        let expected: JSONValue = ["exact": 32, "normalised": 0, "total": 32]
+        let expected: JSONValue = ["exact": 32, "normalised": 0, "total": 32, "shared_input": 0]
         #expect(result.metrics["dropped_eval_duplicates"] == expected)
         #expect(info["rows"]?["dropped_eval_duplicates"] == expected)
         #expect(info["rows"]?["seeds_included"] == 8)
@@ -200,7 +202,7 @@ import Testing
         let (result, info) = try await train(
             fixture, rows: rows, seeds: Self.rows(4, offset: 100), eval: [rows[1], rows[2]],
             train: ["mode": "head", "include_seeds": false])
-        #expect(result.metrics["dropped_eval_duplicates"] == ["exact": 2, "normalised": 0, "total": 2])
+        #expect(result.metrics["dropped_eval_duplicates"] == ["exact": 2, "normalised": 0, "total": 2, "shared_input": 0])
         #expect(info["rows"]?["seeds_included"] == 0)
         #expect(info["rows"]?["per_label"] == ["true": 9, "false": 9])
     }
