@@ -51,6 +51,7 @@ extension ManifestReader {
 
         var train = defaults.train
         if let item = map["train"] { train.merge(readTrain(item, labels: metric?.labels)) { _, run in run } }
+        checkSeedsAndMode(train, at: map["train"]?.keyNode ?? entry.keyNode, entry.keyPath.appendingKey("train.seeds"))
         if let weights = train["class_weights"], let labels = metric?.labels {
             train["class_weights"] = classWeightList(
                 weights, labels: labels, at: map["train"]?.keyNode ?? entry.keyNode,

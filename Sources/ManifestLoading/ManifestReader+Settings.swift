@@ -41,11 +41,15 @@ extension ManifestReader {
             }
             if let value { settings[item.key] = value }
         }
-        if settings["mode"] == "head", let seeds = settings["seeds"]?.intValue, seeds > 1, let entry = map["seeds"] {
-            error("seeds: \(seeds) needs mode full or auto: head mode's fit does not depend on the seed", at: entry.value,
-                  entry.keyPath, hint: "remove seeds, or set mode to full or auto")
-        }
         return settings
+    }
+
+    /// Refuses `seeds` > 1 with `mode: head` in a run's merged `train:` (either may come from `defaults`),
+    /// pointing at the run's `train:` key (or the run).
+    func checkSeedsAndMode(_ train: [String: JSONValue], at node: Node, _ keyPath: String) {
+        guard train["mode"] == "head", let seeds = train["seeds"]?.intValue, seeds > 1 else { return }
+        error("seeds: \(seeds) needs mode full or auto: head mode's fit does not depend on the seed", at: node,
+              keyPath, hint: "remove seeds, or set mode to full or auto")
     }
 
     /// `cv_folds:` `auto`, 0 (no cross-validation) or 2…20, as the train stage takes them.

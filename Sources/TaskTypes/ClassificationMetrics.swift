@@ -117,25 +117,6 @@ public struct ClassificationMetrics: Codable, Hashable, Sendable {
         return best
     }
 
-    /// The threshold on the positive class's probability that maximises F1 on these rows (ties: the
-    /// one closest to 0.5), for boolean metrics.
-    public static func bestThreshold(truth: [Int], positiveProbabilities: [Double]) -> Double {
-        let candidates = Set(positiveProbabilities).union([0.5]).sorted()
-        var best = (f1: -1.0, threshold: 0.5)
-        for threshold in candidates {
-            var tp = 0.0, fp = 0.0, fn = 0.0
-            for (t, p) in zip(truth, positiveProbabilities) {
-                let predictedPositive = p >= threshold
-                if predictedPositive && t == 1 { tp += 1 } else if predictedPositive { fp += 1 } else if t == 1 { fn += 1 }
-            }
-            let f1 = tp == 0 ? 0 : 2 * tp / (2 * tp + fp + fn)
-            if f1 > best.f1 + 1e-12 || (abs(f1 - best.f1) <= 1e-12 && abs(threshold - 0.5) < abs(best.threshold - 0.5)) {
-                best = (f1, threshold)
-            }
-        }
-        return best.threshold
-    }
-
     /// ROC and PR curves of one class, with AUC (trapezoids, ties handled together) and average precision.
     static func rankCurve(scores: [Double], positives: [Bool])
         -> (auc: Double, averagePrecision: Double, roc: [CurvePoint], pr: [CurvePoint])

@@ -64,7 +64,8 @@ struct GenerateFilter {
     /// The train stage drops such rows from every kind of training set (``TrainLeakageFilter``).
     func evalDuplicate(_ row: CanonicalRow) -> Drop? {
         if evalExact.contains(exactKey(row)) { return .evalExact }
-        if evalNormalised.contains(normalisedKey(row)) { return .evalNormalised }
+        let normalised = normalisedKey(row)  // text without letters or digits ("👍", "???") matches only exactly
+        if !normalised.isEmpty, evalNormalised.contains(normalised) { return .evalNormalised }
         return nil
     }
 

@@ -73,18 +73,22 @@ public struct MetricModel: Sendable {
     /// One probability vector per already tokenised input.
     public func probabilities(for encodings: [Encoding]) throws -> [[Float]] {
         do {
-            var mean = try classify(encoder: artifact.encoder, head: artifact.head, pooling: info.pooling, encodings: encodings,
-                                    batchSize: batchSize)
-            guard !members.isEmpty else { return mean }
-            for member in members {
-                let scored = try classify(encoder: member.encoder, head: member.head, pooling: info.pooling, encodings: encodings,
-                                          batchSize: batchSize)
-                for row in mean.indices { for label in mean[row].indices { mean[row][label] += scored[row][label] } }
-            }
-            let count = Float(members.count + 1)
-            return mean.map { $0.map { $0 / count } }
+            return Self.mean(try ([artifact] + members).map { member in
+                try classify(encoder: member.encoder, head: member.head, pooling: info.pooling, encodings: encodings,
+                             batchSize: batchSize)
+            })
         } catch let error as MLCoreError {
             throw TaskError("scoring failed: \(error.message)")
+        }
+    }
+
+    /// The element-wise mean of several models' probabilities for the same rows (a seed ensemble's
+    /// prediction; one model's probabilities are returned as they are).
+    static func mean(_ models: [[[Float]]]) -> [[Float]] {
+        guard let first = models.first, models.count > 1 else { return models.first ?? [] }
+        let count = Float(models.count)
+        return first.indices.map { row in
+            first[row].indices.map { label in models.reduce(0) { $0 + $1[row][label] } / count }
         }
     }
 

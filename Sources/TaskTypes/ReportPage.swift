@@ -47,7 +47,8 @@ public enum ReportPage {
         if let threshold = selection["threshold"] {
             if let tuned = threshold["tuned"]?.doubleValue, let chosen = threshold["selection"] {
                 let on = chosen["chosen_on"]?.stringValue == "out_of_fold" ? "out-of-fold" : "validation"
-                parts.append("threshold \(format(tuned, 3)) for \(chosen["policy"]?.canonicalText ?? "?") on \(chosen["rows"]?.intValue ?? 0) "
+                let policy = chosen["policy"].map { $0.stringValue ?? $0.canonicalText } ?? "?"
+                parts.append("threshold \(format(tuned, 3)) for \(policy) on \(chosen["rows"]?.intValue ?? 0) "
                     + "\(on) rows (\(format(chosen["score"]?.doubleValue ?? 0, 3)) there, \(format(chosen["score_at_default"]?.doubleValue ?? 0, 3)) at 0.5)")
             } else {
                 parts.append("threshold 0.5 (not tuned)")

@@ -14,7 +14,7 @@ import WorkflowModel
 /// | `seed` | integer, default 42 |
 /// | `seed_fraction` | default 0.2, strictly between 0 and 1 |
 /// | `input_format` | an `InputFormat` raw value: which fields make a row's text for the duplicate check (default: every text field a row has) |
-/// | `group_by` | the test set's column named by `split: {group_by}`, for messages; the groups themselves are the rows' ``CanonicalRow/group`` values, which `load` reads |
+/// | `group_by` | the test set's column named by `split: {group_by}` (any input format); the groups themselves are the rows' ``CanonicalRow/group`` values, which `load` reads |
 ///
 /// **Units.** Rows are first joined into units that move together: rows with the same
 /// ``CanonicalRow/group``, and duplicate rows, those whose fields (the metric's fields, for a pair

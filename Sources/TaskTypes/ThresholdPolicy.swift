@@ -70,7 +70,7 @@ public enum ThresholdPolicy: Sendable, Equatable {
     /// Chooses the threshold on labelled probabilities.
     ///
     /// Candidate cuts are the midpoints between adjacent distinct probabilities (so a cut never sits on a
-    /// row's probability), plus 0.5. For `macro_f1` and `f1` the best cut is pulled toward 0.5 by
+    /// row's probability), 0 (every row positive) and 0.5. For `macro_f1` and `f1` the best cut is pulled toward 0.5 by
     /// ``shrinkRows`` (thin evidence moves the threshold little), and 0.5 is kept when the pulled cut
     /// scores below it on the same rows. Ties go to the cut nearest 0.5.
     /// - Returns: `nil` for ``none`` or when the rows lack a positive or a negative.
@@ -78,7 +78,7 @@ public enum ThresholdPolicy: Sendable, Equatable {
         let positives = isPositive.filter { $0 }.count, negatives = isPositive.count - positives
         guard self != .none, positives > 0, negatives > 0 else { return nil }
         let distinct = Array(Set(probabilities.map(Double.init))).sorted()
-        var cuts = [0.5]
+        var cuts = [0.5, 0]
         for (low, high) in zip(distinct, distinct.dropFirst()) { cuts.append((low + high) / 2) }
         let confusion = Self.counts(probabilities: probabilities, isPositive: isPositive)
         func score(_ cut: Double) -> Double { Self.score(self, confusion(cut), positives: positives, negatives: negatives) }
@@ -132,9 +132,11 @@ public enum ThresholdPolicy: Sendable, Equatable {
     private static func counts(probabilities: [Float], isPositive: [Bool]) -> (Double) -> (tp: Int, fp: Int) {
         let order = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
         var truePositives = [0], falsePositives = [0]  // after taking the first i rows of `order`
+        var tp = 0, fp = 0
         for index in order {
-            truePositives.append(truePositives.last! + (isPositive[index] ? 1 : 0))
-            falsePositives.append(falsePositives.last! + (isPositive[index] ? 0 : 1))
+            if isPositive[index] { tp += 1 } else { fp += 1 }
+            truePositives.append(tp)
+            falsePositives.append(fp)
         }
         let sorted = order.map { Double(probabilities[$0]) }
         return { cut in

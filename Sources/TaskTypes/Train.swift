@@ -164,7 +164,8 @@ public struct Train: TaskType {
         if !choice.targetReached { selection["target_reached"] = false }
         threshold.selection = .object(selection)
         let figures = String(format: "%.3f, at 0.5: %.3f", choice.score, choice.scoreAtDefault)
-        reporter.log("train: threshold " + String(format: "%.3f", choice.threshold) + " (\(settings.threshold.jsonValue.canonicalText) "
+        let policy = settings.threshold.jsonValue.stringValue ?? settings.threshold.jsonValue.canonicalText
+        reporter.log("train: threshold " + String(format: "%.3f", choice.threshold) + " (\(policy) "
             + "on \(choice.rows) \(source.replacingOccurrences(of: "_", with: "-")) rows: \(figures))"
             + (choice.targetReached ? "" : "; the target is not reached on these rows: the nearest cut is used"))
         return threshold

@@ -7,31 +7,30 @@ extension TrainJob {
     /// `mode: full`: every encoder layer and the head trained by ``FineTuner`` on all training rows.
     ///
     /// With a cross-validated `selection` it stops after the chosen epoch (the schedule still spans
-    /// `train.epochs`, as in the folds) and carries the folds' out-of-fold probabilities; with a validation
-    /// slice it keeps the best validation epoch (early stopping). With `train.seeds: N` it fine-tunes N
+    /// `train.epochs`, as in the folds) and carries the folds' out-of-fold probabilities; a validation slice
+    /// is then only scored. Without one, a validation slice early-stops training (best validation epoch). With `train.seeds: N` it fine-tunes N
     /// models (seeds `seed`, `seed + 1`, …; the same selection for each), whose probabilities the metric averages.
     func trainFull(selection: FullSelection?) throws -> Outcome {
-        let result = try fineTune(trainIndices, validation: validationIndices, label: "",
+        let stopping = selection == nil ? validationIndices : []  // the folds chose the epoch: no early stopping
+        let result = try fineTune(trainIndices, validation: stopping, label: "",
                                   settings: fineTuneSettings(stopAfterEpoch: selection?.epochs))
         var members: [(weights: BertWeights, head: ClassifierHead)] = []
         for member in 1..<settings.seeds {
             let label = "member \(member + 1)/\(settings.seeds) · "
             context.reporter.log("train: \(label)seed \(settings.seed + member)")
-            let extra = try fineTune(trainIndices, validation: validationIndices, label: label,
+            let extra = try fineTune(trainIndices, validation: stopping, label: label,
                                      settings: fineTuneSettings(stopAfterEpoch: selection?.epochs, seed: settings.seed + member))
             members.append((extra.weights, extra.head))
         }
-        var probabilities = [[Float]](repeating: [Float](repeating: 0, count: metric.labels.count), count: validationIndices.count)
+        let probabilities: [[Float]]
         do {
-            for (weights, head) in [(result.weights, result.head)] + members {
+            let scored = try ([(result.weights, result.head)] + members).map { weights, head in
                 var tuned = encoder
                 try tuned.setWeights(weights)
-                let scored = try classify(encoder: tuned, head: head, pooling: settings.pooling,
-                                          encodings: validationIndices.map { encodings[$0] }, batchSize: 32)
-                for (row, values) in scored.enumerated() {
-                    for label in values.indices { probabilities[row][label] += values[label] / Float(members.count + 1) }
-                }
+                return try classify(encoder: tuned, head: head, pooling: settings.pooling,
+                                    encodings: validationIndices.map { encodings[$0] }, batchSize: 32)
             }
+            probabilities = MetricModel.mean(scored)
         } catch let error as MLCoreError {
             throw TaskError("scoring the validation rows failed: \(error.message)")
         }

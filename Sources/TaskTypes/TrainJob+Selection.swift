@@ -22,8 +22,7 @@ extension TrainJob {
     /// Fine-tunes once per fold of the training rows (each fold scored after every epoch, no early
     /// stopping), then picks the epoch count whose pooled out-of-fold score is best.
     ///
-    /// The pick is shrunk toward `train.epochs` (the untuned choice): the last epoch is kept unless an
-    /// earlier one beats it by more than `min(0.02, 0.25 / √rows)`, about one standard error of macro-F1.
+    /// The pick is shrunk toward `train.epochs` (the untuned choice): ``chosenEpoch(scores:rows:)``.
     func crossValidateFull(folds k: Int) throws -> FullSelection {
         let truth = trainIndices.map { labels[$0] }
         let fold = foldAssignment(folds: k)
@@ -39,15 +38,23 @@ extension TrainJob {
             }
         }
         let scores = byEpoch.map { selectionScore($0, truth: truth) }
-        let best = scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) } ?? 0
-        let tolerance = min(0.02, 0.25 / Double(truth.count).squareRoot())
-        let chosen = scores[best] > scores[scores.count - 1] + tolerance ? best : scores.count - 1
+        let chosen = Self.chosenEpoch(scores: scores, rows: truth.count) - 1
         let log: [JSONValue] = byEpoch.indices.map { epoch in
             let pooled = Self.scores(probabilities: byEpoch[epoch], truth: truth, labelCount: metric.labels.count)
             return ["epoch": .int(epoch + 1), "cv_loss": .float(Float(pooled.loss)),
                     "cv_macro_f1": .float(Float(scores[epoch]))]
         }
         return FullSelection(epochs: chosen + 1, outOfFold: byEpoch[chosen], folds: k, scores: scores, log: log)
+    }
+
+    /// The 1-based epoch count to train, from each epoch's pooled out-of-fold score: the last epoch (the
+    /// untuned choice) unless an earlier one beats it by more than `max(0.02, 0.5 / √rows)`, about one
+    /// standard error of a proportion measured on `rows` rows; then the best (ties to the fewer epochs).
+    static func chosenEpoch(scores: [Double], rows: Int) -> Int {
+        guard let last = scores.last else { return 1 }
+        let best = scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) } ?? 0
+        let tolerance = max(0.02, 0.5 / Double(max(rows, 1)).squareRoot())
+        return scores[best] > last + tolerance ? best + 1 : scores.count
     }
 
     /// Macro-F1 of probabilities as the metric would use them: a boolean metric at the threshold its
@@ -58,19 +65,8 @@ extension TrainJob {
             let choice = settings.threshold.choose(
                 probabilities: probabilities.map { $0[positive] }, isPositive: truth.map { $0 == positive })
         else { return Self.scores(probabilities: probabilities, truth: truth, labelCount: labelCount).macroF1 }
-        let predicted = probabilities.map { Double($0[positive]) >= choice.threshold ? positive : 1 - positive }
-        return Self.macroF1(predicted: predicted, truth: truth, labelCount: labelCount)
-    }
-
-    /// The mean F1 over labels present in the truth or the predictions.
-    static func macroF1(predicted: [Int], truth: [Int], labelCount: Int) -> Double {
-        var tp = [Int](repeating: 0, count: labelCount), fp = tp, fn = tp
-        for (guess, label) in zip(predicted, truth) {
-            if guess == label { tp[label] += 1 } else { fp[guess] += 1; fn[label] += 1 }
-        }
-        let present = (0..<labelCount).filter { tp[$0] + fp[$0] + fn[$0] > 0 }
-        guard !present.isEmpty else { return 0 }
-        return present.map { Double(2 * tp[$0]) / Double(2 * tp[$0] + fp[$0] + fn[$0]) }.reduce(0, +) / Double(present.count)
+        return ThresholdPolicy.macroF1Value(probabilities: probabilities.map { $0[positive] },
+                                            isPositive: truth.map { $0 == positive }, cut: choice.threshold)
     }
 }
 
@@ -93,7 +89,9 @@ extension TrainJob {
             return (try trainFull(selection: fullFolds >= 2 ? crossValidateFull(folds: fullFolds) : nil), .full, nil)
         case .auto:
             guard fullFolds >= 2 else {
-                context.reporter.log("train: auto mode: full (too many rows × epochs to cross-validate fine-tuning, or too few rows per label)")
+                let why = settings.crossValidationFolds == 0
+                    ? "cv_folds: 0" : "too many rows × epochs to cross-validate fine-tuning, or too few rows per label"
+                context.reporter.log("train: auto mode: full, not compared (\(why))")
                 return (try trainFull(selection: nil), .full, ["chosen": "full", "reason": "not cross-validated"])
             }
             let head = try trainHead(folds: fullFolds)

@@ -106,13 +106,15 @@ struct TrainJob {
         return counts.min() ?? 0
     }
 
-    /// `folds`, or fewer until every fold's complement holds every label (0 when even 2 folds do not).
+    /// `folds`, or fewer until every fold holds rows and every fold's complement holds every label (0 when
+    /// even 2 folds do not).
     func usableFolds(_ folds: Int) -> Int {
         var k = folds
         while k >= 2 {
             let fold = foldAssignment(folds: k)
             let covered = (0..<k).allSatisfy { part in
-                Set(trainIndices.indices.filter { fold[$0] != part }.map { labels[trainIndices[$0]] }).count == metric.labels.count
+                fold.contains(part)
+                    && Set(trainIndices.indices.filter { fold[$0] != part }.map { labels[trainIndices[$0]] }).count == metric.labels.count
             }
             if covered { return k }
             k -= 1

@@ -70,7 +70,7 @@ struct TrainLeakageFilter {
         keys = GenerateFilter(fields: format.requiredFields + format.optionalFields, eval: eval, seeds: [])
         if format.requiredFields.count > 1, let field = format.requiredFields.first {
             let first = GenerateFilter(fields: [field], eval: [], seeds: [])
-            inputs = (first, Set(eval.map(first.normalisedKey)))
+            inputs = (first, Set(eval.map(first.normalisedKey).filter { !$0.isEmpty }))
         } else {
             inputs = nil
         }

@@ -43,7 +43,7 @@ public struct TrainSettings: Sendable, Equatable {
     public var patience = 2
     public var dropout = 0.1
     public var maxGradientNorm = 1.0
-    /// Head mode: the L2 strength; `nil` picks it from ``l2Candidates`` by 5-fold cross-validation on the training rows.
+    /// Head mode: the L2 strength; `nil` picks it from ``l2Candidates`` by k-fold cross-validation on the training rows.
     public var l2: Double?
     /// Whether the 20% seed rows of the test set are added to the training rows.
     public var includeSeeds = true
@@ -160,14 +160,14 @@ public struct TrainSettings: Sendable, Equatable {
     }
 
     /// How many folds model selection uses: `cv_folds` when set; else head mode 5 (10 under 200 rows),
-    /// full mode 3 while rows × epochs ≤ ``fullCrossValidationBudget`` and 0 past it; never more than
+    /// full and auto mode 3 while rows × epochs ≤ ``fullCrossValidationBudget`` and 0 past it; never more than
     /// `smallestLabel` (the fewest rows, or groups of rows sharing an input, of any label), and 0 (no
     /// cross-validation) below 2.
     public func folds(mode: Mode, rows: Int, smallestLabel: Int) -> Int {
         let wanted = crossValidationFolds ?? {
             switch mode {
-            case .head, .auto: rows < 200 ? 10 : 5
-            case .full: rows * epochs <= Self.fullCrossValidationBudget ? 3 : 0
+            case .head: rows < 200 ? 10 : 5
+            case .full, .auto: rows * epochs <= Self.fullCrossValidationBudget ? 3 : 0
             }
         }()
         let folds = min(wanted, smallestLabel)

@@ -49,6 +49,10 @@ struct RunErrorTests {
             yaml: "    train: { mode: fast }", message: "unknown mode 'fast'", keyPath: "runs.r.train.mode", column: 20,
             hint: "expected one of: auto, head, full"),
         RunMistake(
+            yaml: "    train: { mode: head, seeds: 3 }",
+            message: "seeds: 3 needs mode full or auto: head mode's fit does not depend on the seed",
+            keyPath: "runs.r.train.seeds", column: 5, hint: "remove seeds, or set mode to full or auto"),
+        RunMistake(
             yaml: "    train: { learning_rate: fast }", message: "expected a number, found 'fast'",
             keyPath: "runs.r.train.learning_rate", column: 29),
         // The train stage's own limits (TrainSettings), refused at load (see TrainSettingsAgreementTests).

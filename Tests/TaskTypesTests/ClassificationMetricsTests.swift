@@ -72,14 +72,4 @@ struct ClassificationMetricsTests {
         #expect(metrics.reliability[9].accuracy == 1)
         #expect(metrics.reliability.count == 10)
     }
-
-    @Test("the F1-maximising threshold separates the classes, and prefers values near 0.5 on ties")
-    func threshold() {
-        let best = ClassificationMetrics.bestThreshold(truth: [0, 0, 1, 1], positiveProbabilities: [0.1, 0.2, 0.3, 0.4])
-        #expect(best == 0.3)
-        let metrics = ClassificationMetrics.compute(
-            labels: boolean, truth: [0, 0, 1, 1], probabilities: [0.1, 0.2, 0.3, 0.4].map { [1 - $0, $0] }, threshold: best)
-        #expect(metrics.accuracy == 1)
-        #expect(ClassificationMetrics.bestThreshold(truth: [0, 1], positiveProbabilities: [0.5, 0.5]) == 0.5)
-    }
 }

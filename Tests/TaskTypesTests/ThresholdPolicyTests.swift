@@ -50,6 +50,10 @@ import Testing
         let recall = try #require(ThresholdPolicy.targetRecall(1).choose(probabilities: probabilities, isPositive: isPositive))
         #expect(recall.threshold > 0.3 && recall.threshold < 0.4)  // the highest cut keeping all 5 positives
         #expect(recall.score == 1)
+        // The lowest row is a positive: only a cut under every probability keeps them all.
+        let lowest = try #require(ThresholdPolicy.targetRecall(1).choose(probabilities: [0.9, 0.6, 0.3, 0.1],
+                                                                          isPositive: [true, false, false, true]))
+        #expect(lowest.targetReached && lowest.threshold < 0.1 && lowest.score == 1)
         let impossible = try #require(ThresholdPolicy.targetPrecision(1).choose(probabilities: [0.9, 0.8], isPositive: [false, true]))
         #expect(!impossible.targetReached)
     }

@@ -206,4 +206,17 @@ import Testing
         #expect(info["rows"]?["seeds_included"] == 0)
         #expect(info["rows"]?["per_label"] == ["true": 9, "false": 9])
     }
+
+    /// Rows without letters or digits ("👍", "???") normalise to nothing: they match an eval row only exactly.
+    @Test func rowsWithoutLettersMatchOnlyExactly() async throws {
+        let fixture = try TrainFixture()
+        defer { fixture.stage.remove() }
+        let rows = Self.rows(20) + [
+            CanonicalRow(row: 30, input: "👍", label: "true"), CanonicalRow(row: 31, input: "???", label: "false"),
+            CanonicalRow(row: 32, input: "!!", label: "false"),
+        ]
+        let eval = [CanonicalRow(row: 9, input: "!!", label: "true")]
+        let (result, _) = try await train(fixture, rows: rows, eval: eval)
+        #expect(result.metrics["dropped_eval_duplicates"] == ["exact": 1, "normalised": 0, "total": 1, "shared_input": 0])
+    }
 }

@@ -116,6 +116,15 @@ import Testing
         #expect(single == [0, 1, 2, 0, 1, 2, 0, 0, 1])
     }
 
+    @Test func epochCountIsShrunkTowardTheLastEpoch() {
+        // 400 rows: tolerance max(0.02, 0.5/20) = 0.025.
+        #expect(TrainJob.chosenEpoch(scores: [0.70, 0.80, 0.78, 0.77], rows: 400) == 2)  // 0.03 better: taken
+        #expect(TrainJob.chosenEpoch(scores: [0.70, 0.79, 0.78, 0.77], rows: 400) == 4)  // 0.02 better: within noise
+        #expect(TrainJob.chosenEpoch(scores: [0.70, 0.80, 0.78, 0.77], rows: 100) == 4)  // 100 rows: 0.05 needed
+        #expect(TrainJob.chosenEpoch(scores: [0.9, 0.9, 0.8], rows: 10_000) == 1)  // a tie goes to fewer epochs
+        #expect(TrainJob.chosenEpoch(scores: [0.5], rows: 10) == 1)
+    }
+
     @Test func thresholdPolicyNoneKeepsOneHalf() async throws {
         let fixture = try TrainFixture()
         defer { fixture.stage.remove() }
