@@ -20,6 +20,9 @@
 #   PYTHON          a Python with scikit-learn (default: Benchmarks/.build/torch-venv/bin/python when
 #                   present, else a venv made in Benchmarks/.build/quality-venv with scikit-learn from PyPI)
 #   FORCE=1         re-run every stage (`lunette run --force`) so the times are fresh
+#   TORCH=1         also fine-tune with PyTorch + transformers (finetune_baseline.py: 3 epochs, 5e-5, mean
+#                   pooling, arg max) on the same rows, for each run with the default training; needs
+#                   Benchmarks/.build/torch-venv (made here when missing: torch==2.13.0+cpu, transformers)
 #
 # Times are the train and evaluate stages' own durations as recorded in the workspace's store
 # (`lunette show`), so a reused stage reports the time of the run that made it.
@@ -65,6 +68,12 @@ if [[ -z "${PYTHON:-}" ]]; then
     fi
 fi
 "$PYTHON" -c 'import sklearn' || die "$PYTHON has no scikit-learn (set PYTHON)"
+TORCH_PYTHON="$ROOT/Benchmarks/.build/torch-venv/bin/python"
+if [[ "${TORCH:-}" == 1 && ! -x "$TORCH_PYTHON" ]]; then
+    say "making $ROOT/Benchmarks/.build/torch-venv (torch CPU, transformers, scikit-learn)"
+    python3 -m venv "$ROOT/Benchmarks/.build/torch-venv"
+    "$TORCH_PYTHON" -m pip install -q "torch==2.13.0+cpu" transformers safetensors scikit-learn
+fi
 
 RESULTS="$WORK/results-quality.jsonl"
 : > "$RESULTS"
@@ -81,6 +90,14 @@ for project in "${PROJECTS[@]}"; do
         eval_s=$(printf '%s\n' "$show" | awk '/^  evaluate \[evaluate\]/ { getline; for (i = 1; i <= NF; i++) if ($i == "in") { sub(/s:?$/, "", $(i+1)); print $(i+1); exit } }')
         say "baseline for $run"
         line=$("$PYTHON" "$HERE/baseline.py" "$EXAMPLES" "$run")
+        if [[ "${TORCH:-}" == 1 && "$run" != *-head ]]; then
+            say "PyTorch fine-tune for $run"
+            torch_line=$("$TORCH_PYTHON" "$HERE/finetune_baseline.py" "$EXAMPLES" "$run" "$LUNETTE_MODELS/minilm-l6" 2>/dev/null | tail -1)
+            line=$(printf '%s\n%s\n' "$line" "$torch_line" | "$PYTHON" -c '
+import json, sys
+a, b = (json.loads(l) for l in sys.stdin.read().splitlines()[:2]); a.update({k: b[k] for k in ("torch_macro_f1", "torch_seconds")})
+print(json.dumps(a, sort_keys=True))')
+        fi
         printf '%s\n' "$line" | "$PYTHON" -c '
 import json, sys
 row = json.loads(sys.stdin.read()); row["train_seconds"] = float(sys.argv[1] or "nan"); row["evaluate_seconds"] = float(sys.argv[2] or "nan")
@@ -97,13 +114,14 @@ for r in rows:
     by_metric.setdefault(base, {})["head" if r["run"].endswith("-head") else "default"] = r
 def f(x): return "–" if x is None else f"{x:.3f}"
 def s(x): return "–" if x is None else f"{x:.0f} s"
-print("| run | train / eval rows | defaults | head | TF-IDF + LR | defaults train | head train | baseline fit |")
-print("|---|---|---|---|---|---|---|---|")
+print("| run | train / eval rows | defaults | head | TF-IDF + LR | PyTorch fine-tune | defaults train | head train | baseline fit | PyTorch |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for name in sorted(by_metric):
     h, fu = by_metric[name].get("head"), by_metric[name].get("default")
     any_ = h or fu
     print(f"| {name} | {any_['train_rows']} / {any_['eval_rows']} | {f(fu and fu['lunette_macro_f1'])} | "
-          f"{f(h and h['lunette_macro_f1'])} | {f(any_['baseline_macro_f1'])} | {s(fu and fu['train_seconds'])} | "
-          f"{s(h and h['train_seconds'])} | {s(any_['seconds'])} |")
+          f"{f(h and h['lunette_macro_f1'])} | {f(any_['baseline_macro_f1'])} | {f(fu and fu.get('torch_macro_f1'))} | "
+          f"{s(fu and fu['train_seconds'])} | {s(h and h['train_seconds'])} | {s(any_['seconds'])} | "
+          f"{s(fu and fu.get('torch_seconds'))} |")
 PY
 cat "$WORK/results-quality.md"
