@@ -45,18 +45,21 @@ struct GenerateFilter {
     }
 
     /// Why `row` must go, or `nil` after recording it as seen.
+    ///
+    /// Text without letters or digits ("👍", "???") normalises to nothing, so it is compared exactly only.
     mutating func admit(_ row: CanonicalRow) -> Drop? {
         let exact = exactKey(row)
         let normalised = normalisedKey(row)
+        let loose = !normalised.isEmpty
         if evalExact.contains(exact) { return .evalExact }
-        if evalNormalised.contains(normalised) { return .evalNormalised }
+        if loose, evalNormalised.contains(normalised) { return .evalNormalised }
         if isNearEval(normalised) { return .evalNear }
         if seedExact.contains(exact) { return .seedExact }
-        if seedNormalised.contains(normalised) { return .seedNormalised }
+        if loose, seedNormalised.contains(normalised) { return .seedNormalised }
         if seenExact.contains(exact) { return .duplicateExact }
-        if seenNormalised.contains(normalised) { return .duplicateNormalised }
+        if loose, seenNormalised.contains(normalised) { return .duplicateNormalised }
         seenExact.insert(exact)
-        seenNormalised.insert(normalised)
+        if loose { seenNormalised.insert(normalised) }
         return nil
     }
 
