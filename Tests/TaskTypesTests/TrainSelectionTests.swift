@@ -103,6 +103,27 @@ import Testing
         #expect(head?.message == "train.seeds: 3 needs mode full or auto: head mode's fit does not depend on the seed")
     }
 
+    /// With cross-validation the folds choose the epoch: a validation slice is then only scored, never
+    /// early-stopped on, and every member of a seed ensemble stops after the same chosen epoch.
+    @Test func crossValidatedFineTunesStopAtTheChosenEpochWithASliceOrSeveralSeeds() async throws {
+        let fixture = try TrainFixture()
+        defer { fixture.stage.remove() }
+        let rows = TrainFixture.tinyRows(count: 24)
+        let settings: JSONValue = ["mode": "full", "epochs": 3, "batch_size": 8, "learning_rate": 1e-3, "seeds": 2,
+                                   "validation_fraction": 0.25]
+        let (result, folder) = try await fixture.run(rows: rows, train: settings, output: "cv-slice")
+        let model = try MetricModel(folder: folder, threads: 1)
+        #expect(model.info.rows["validation"] == 6)
+        #expect(model.info.training["cross_validation_folds"] == 3)
+        #expect(model.info.threshold?.selection?["chosen_on"] == "out_of_fold")
+        #expect(model.members.count == 1)
+        let curve = try JSONValue.parse(Data(contentsOf: folder.appendingPathComponent("training-curve.json")))
+        #expect(curve["epochs"] == [])  // the final fine-tune was not scored per epoch: no early stopping
+        let epochs = try #require(result.metrics["best_epoch"]?.intValue)
+        #expect(curve["step_loss"]?.arrayValue?.count == 3 * epochs)  // 18 rows / batch 8 = 3 steps per epoch
+        #expect(result.metrics["validation_macro_f1"] != nil)  // the slice is still scored, by the averaged members
+    }
+
     @Test func foldsKeepRowsSharingAnInputTogetherAndStayStratified() {
         // Pairs: each context twice (a supported and an unsupported summary); messages that differ only by punctuation.
         let texts = ["Paris is in France.", "paris is in france", "It rains.", "It rains", "Dogs bark!", "dogs bark", "?", "!"]
