@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import ContentCache
 import Foundation
 import Workspace
@@ -14,11 +15,16 @@ struct CacheCommand: AsyncParsableCommand {
             abstract: "Remove cached results that no lock and no invocation of the last 14 days reaches.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Only say what would be removed.") var dryRun = false
+        @Flag(help: "Print JSON: what was (or would be) removed, item by item (docs/json-output.md).") var json = false
 
         func run() async throws {
             do {
                 let report = try global.workspace().collectGarbage(dryRun: dryRun) { holder in
                     printError("waiting for \(holder) to finish…")
+                }
+                if json {
+                    print(Self.jsonValue(report).prettyText)
+                    return
                 }
                 let verb = dryRun ? "would remove" : "removed"
                 print("kept \(report.kept.count) items (\(bytes(report.keptBytes))): reached from a lock or a recent invocation")
@@ -31,6 +37,24 @@ struct CacheCommand: AsyncParsableCommand {
                 throw CommandFailure.report(error)
             }
         }
+
+        /// `cache gc --json`'s one shape (see docs/json-output.md).
+        static func jsonValue(_ report: GarbageReport) -> JSONValue {
+            .object([
+                "dry_run": .bool(report.isDryRun), "kept_count": .int(report.kept.count), "kept_bytes": .int(Int(report.keptBytes)),
+                "removed_count": .int(report.removed.count), "removed_bytes": .int(Int(report.removedBytes)),
+                "removed": .array(report.removed.map { item in
+                    .object([
+                        "kind": .string(item.kind.rawValue), "path": .string(item.path), "bytes": .int(Int(item.bytes)),
+                        "reason": .string(item.reason),
+                    ])
+                }),
+                "removed_by_reason": .array(report.removedByReason.map { group in
+                    .object(["reason": .string(group.reason), "count": .int(group.count), "bytes": .int(Int(group.bytes))])
+                }),
+                "shared_with": .array(report.sharedWith.map(JSONValue.string)),
+            ])
+        }
     }
 
     struct Verify: AsyncParsableCommand {
@@ -38,10 +62,16 @@ struct CacheCommand: AsyncParsableCommand {
             commandName: "verify",
             abstract: "Re-hash every cached object and registered model folder; quarantine or restore what is corrupt.")
         @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON (docs/json-output.md); exit 1 still means something was corrupt.") var json = false
 
         func run() async throws {
             do {
                 let report = try global.workspace().verifyCache()
+                if json {
+                    print(Self.jsonValue(report).prettyText)
+                    if !report.isClean { throw ExitCode.failure }
+                    return
+                }
                 print("checked \(report.objectsChecked) objects (\(bytes(report.bytesChecked)))")
                 for digest in report.corrupt { print("corrupt: \(digest) (moved to quarantine)") }
                 if !report.droppedRecords.isEmpty {
@@ -56,6 +86,25 @@ struct CacheCommand: AsyncParsableCommand {
             } catch {
                 throw CommandFailure.report(error)
             }
+        }
+
+        /// `cache verify --json`'s one shape (see docs/json-output.md).
+        static func jsonValue(_ report: VerifyReport) -> JSONValue {
+            .object([
+                "clean": .bool(report.isClean), "objects_checked": .int(report.objectsChecked),
+                "bytes_checked": .int(Int(report.bytesChecked)),
+                "corrupt": .array(report.corrupt.map { .string($0.description) }),
+                "dropped_records": .array(report.droppedRecords.map { .string($0.description) }),
+                "stray_files": .array(report.strayFiles.map(JSONValue.string)),
+                "folders_checked": .int(report.foldersChecked),
+                "damaged_folders": .array(report.damagedFolders.map { folder in
+                    .object([
+                        "path": .string(folder.path), "problem": .string(folder.problem),
+                        "repaired": .bool(folder.unrepaired == nil), "unrepaired": folder.unrepaired.map(JSONValue.string) ?? .null,
+                    ])
+                }),
+                "removed_folders": .array(report.removedFolders.map(JSONValue.string)),
+            ])
         }
     }
 }

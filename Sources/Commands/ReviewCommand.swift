@@ -15,6 +15,11 @@ struct ReviewCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The run: project/run, or run when the name is unique.") var run: String
     @Option(help: "Feedback on the generated rows; regenerates them with it.") var reject: String?
+    @Flag(help: "Print the sample as JSON: {\"rows\": [...], \"feedback\": [...]} (docs/json-output.md).") var json = false
+
+    func validate() throws {
+        if json && reject != nil { throw ValidationError("--json prints the sample; --reject regenerates it: give one") }
+    }
 
     func run() async throws {
         do {
@@ -32,6 +37,10 @@ struct ReviewCommand: AsyncParsableCommand {
                 return
             }
             let (rows, feedback) = try workspace.reviewSample(run: run)
+            if json {
+                print(JSONValue.object(["rows": .array(rows), "feedback": .array(feedback.map(JSONValue.string))]).prettyText)
+                return
+            }
             for (index, row) in rows.enumerated() {
                 let label = row["label"]?.displayText ?? "?"
                 let text = ["input", "output"].compactMap { row[$0]?.displayText }.joined(separator: " ⟶ ")

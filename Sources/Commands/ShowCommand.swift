@@ -13,10 +13,15 @@ struct ShowCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The run: project/run, or run when the name is unique.") var run: String
+    @Flag(help: "Print JSON (see docs/json-output.md).") var json = false
 
     func run() async throws {
         do {
             let details = try global.workspace().show(run: run)
+            if json {
+                print(Self.jsonValue(details).prettyText)
+                return
+            }
             print(Self.render(details), terminator: "")
         } catch {
             throw CommandFailure.report(error)
@@ -52,5 +57,52 @@ struct ShowCommand: AsyncParsableCommand {
             }
         }
         return out
+    }
+
+    /// `show --json`'s one shape (see docs/json-output.md).
+    static func jsonValue(_ details: RunDetails) -> JSONValue {
+        let run = details.run
+        let trainingSet: JSONValue
+        switch run.trainingSet {
+        case .upload(let source, let labelled):
+            trainingSet = ["kind": "upload", "path": .string(source.path), "labelled": .bool(labelled), "settings": .null]
+        case .generate(let settings):
+            trainingSet = ["kind": "generate", "path": .null, "labelled": .bool(true), "settings": .object(settings)]
+        case .importTraces(let source):
+            trainingSet = ["kind": "import", "path": .string(source.path), "labelled": .bool(false), "settings": .null]
+        }
+        let stages: [JSONValue] = details.stages.map { stage in
+            let planned = stage.planned
+            var outputs: [String: JSONValue] = [:]
+            for (name, output) in planned.knownOutputs ?? [:] {
+                outputs[name] = [
+                    "digest": .string(output.digest.description), "size": .int(Int(output.size)), "kind": .string(output.kind),
+                ]
+            }
+            let last: JSONValue = stage.lastExecution.map { last in
+                .object([
+                    "outcome": .string(last.outcome), "started_at": JSONOutput.date(last.startedAt),
+                    "duration_seconds": last.duration.map(JSONValue.double) ?? .null,
+                    "summary": last.summary.map(JSONValue.string) ?? .null, "error": last.error.map(JSONValue.string) ?? .null,
+                ])
+            } ?? .null
+            return .object([
+                "id": .string(planned.id.description), "stage": .string(planned.id.stage), "task": .string(planned.task),
+                "action": .string(planned.action.rawValue), "reason": .string(planned.reason.text),
+                "outputs": .object(outputs), "last": last,
+            ])
+        }
+        return .object([
+            "project": .string(details.project.name), "run": .string(run.name),
+            "status": .string(details.status.rawValue), "status_reason": details.statusReason.map(JSONValue.string) ?? .null,
+            "metric": [
+                "name": .string(run.metric.name), "output": .string(run.metric.output.rawValue),
+                "labels": .array(run.metric.labels.map(JSONValue.string)), "step": .string(run.metric.step.rawValue),
+                "input": .string(run.metric.input.rawValue),
+            ],
+            "test_set": ["path": .string(run.testSet.path), "seed_fraction": .double(run.seedFraction)],
+            "seed": .int(run.seed), "training_set": trainingSet, "base_model": .string(run.baseModel),
+            "train": .object(run.train), "gate": .object(run.gate), "stages": .array(stages),
+        ])
     }
 }
