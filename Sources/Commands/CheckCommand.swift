@@ -11,7 +11,7 @@ struct CheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Check that every manifest is valid and every committed lock matches a fresh plan.",
         discussion: """
-            Needs no cache: keys are recomputed from the files and the locks. Exit 0 when everything is up to date, 1 when a stage is stale (each is named, with why), 2 when a manifest is invalid, 4 when the check itself could not be made (an unreadable file or store: the message says which).
+            Needs no cache and no base model: keys are recomputed from the files and the locks, and a base model that is not installed counts with the digest its lock records (a warning says so). Exit 0 when everything is up to date, 1 when a stage is stale (each is named, with why), 2 when a manifest is invalid, 4 when the check itself could not be made (an unreadable file or store: the message says which).
 
             --format github prints a GitHub Actions annotation (`::error file=…,line=…,col=…,title=…::…`) for each manifest diagnostic and each stale stage (on the manifest line that declares it), then the summary line. --format json (or --json) prints one object {"result", "exit_code", "checked", "diagnostics", "stale", "not_checked", "error"} on standard output, also for an invalid manifest; the exit codes stay the same. docs/json-output.md describes every key.
             """)

@@ -22,16 +22,25 @@ public struct ManifestLoader: Sendable {
     public let modelsDirectory: URL?
     /// The content cache's folder when it is not `cache/` (`$LUNETTE_CACHE`), which no output may touch.
     public let cacheDirectory: URL?
+    /// How a base model missing from ``modelsDirectory`` is reported: an error (the default: `run`,
+    /// `plan` and `verify` need its files), or a warning for `lunette check`, which takes the model's
+    /// digest from the lock.
+    public let missingModelSeverity: Diagnostic.Severity
 
     /// - Parameters:
     ///   - workspaceRoot: The absolute workspace folder.
     ///   - modelsDirectory: Where base models are installed (`<models>/<folder>/<required files>`), or nil
     ///     to skip the "base model is not installed" check.
     ///   - cacheDirectory: The content cache's folder (`$LUNETTE_CACHE`), when it is not `cache/`.
-    public init(workspaceRoot: URL, modelsDirectory: URL?, cacheDirectory: URL? = nil) {
+    ///   - missingModelSeverity: `.error` (the default) or `.warning` for a base model that is not installed.
+    public init(
+        workspaceRoot: URL, modelsDirectory: URL?, cacheDirectory: URL? = nil,
+        missingModelSeverity: Diagnostic.Severity = .error
+    ) {
         self.workspaceRoot = workspaceRoot.standardizedFileURL
         self.modelsDirectory = modelsDirectory
         self.cacheDirectory = cacheDirectory
+        self.missingModelSeverity = missingModelSeverity
     }
 
     /// The parts of the workspace that no custom stage may declare as an output (their own path, a folder
@@ -172,7 +181,7 @@ public struct ManifestLoader: Sendable {
         }
         let reader = ManifestReader(
             source: source, paths: PathResolver(workspaceRoot: workspaceRoot, manifestPath: relativePath),
-            modelsDirectory: modelsDirectory, protectedPaths: protectedPaths)
+            modelsDirectory: modelsDirectory, protectedPaths: protectedPaths, missingModelSeverity: missingModelSeverity)
         let project = reader.readProject(root)
         result.diagnostics = reader.finishedDiagnostics()
         result.project = result.diagnostics.hasErrors ? nil : project

@@ -92,7 +92,8 @@ extension ManifestReader {
         return name
     }
 
-    /// Reports a base model whose files are missing from the models folder, once per model.
+    /// Reports a base model whose files are missing from the models folder, once per model: an error,
+    /// or for `lunette check` a warning that says its digest is taken from the lock.
     func checkInstalled(_ name: String, at node: Node?, _ keyPath: String) {
         guard let modelsDirectory, let model = BaseModel.named(name), checkedModels.insert(name).inserted else {
             return
@@ -102,7 +103,14 @@ extension ManifestReader {
             !FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
         }
         guard !missing.isEmpty else { return }
-        error("base model '\(name)' is not installed", at: node, keyPath,
-              hint: "install it with: \(model.installCommand)")
+        if missingModelSeverity == .error {
+            error("base model '\(name)' is not installed", at: node, keyPath,
+                  hint: "install it with: \(model.installCommand)")
+        } else {
+            report(missingModelSeverity, "base model '\(name)' is not installed: its digest is taken from the lock",
+                   at: node?.mark, keyPath: keyPath,
+                   hint: "to run or verify stages, install it with: \(model.installCommand) "
+                       + "(or set LUNETTE_MODELS to the folder that holds it)")
+        }
     }
 }

@@ -31,11 +31,18 @@ final class ManifestReader {
     /// Base models already checked for installation, so each is reported once.
     var checkedModels: Set<String> = []
 
-    init(source: ManifestSource, paths: PathResolver, modelsDirectory: URL?, protectedPaths: [ProtectedPath] = []) {
+    /// How a base model that is not installed is reported (see ``ManifestLoader/missingModelSeverity``).
+    let missingModelSeverity: Diagnostic.Severity
+
+    init(
+        source: ManifestSource, paths: PathResolver, modelsDirectory: URL?, protectedPaths: [ProtectedPath] = [],
+        missingModelSeverity: Diagnostic.Severity = .error
+    ) {
         self.source = source
         self.paths = paths
         self.modelsDirectory = modelsDirectory
         self.protectedPaths = protectedPaths
+        self.missingModelSeverity = missingModelSeverity
     }
 
     // MARK: Diagnostics

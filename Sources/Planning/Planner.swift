@@ -9,7 +9,9 @@ import WorkflowModel
 ///
 /// A stage's key can only be computed when every input's digest is known. Inputs from upstream
 /// stages are known when the upstream stage is up to date (its outputs are in the cache) — or,
-/// under `lunette check`, when its key matches the lock. A stage downstream of one that will run
+/// under `lunette check`, when its key matches the lock. Under `lunette check` a base model that is
+/// not installed takes the digest the lock records for it (see ``PlanInputs/trustLock``), so a CI
+/// runner without the model can check. A stage downstream of one that will run
 /// says so ("upstream stage load will re-run"), and the executor computes its key once the
 /// upstream outputs exist, so an upstream re-run that produces identical bytes still lets it skip.
 public struct Planner: Sendable {
@@ -43,6 +45,7 @@ public struct Planner: Sendable {
                 remedy: "remove one of these dependencies")
         }
         let (selected, named) = try TargetSelection.select(inputs.targets, among: blueprints)
+        let recordedModels = inputs.trustLock ? Self.recordedModelDigests(blueprints: blueprints, locks: inputs.locks) : [:]
 
         var known: [StageID: [String: LockedOutput]] = [:]
         var willRun: Set<StageID> = []
@@ -53,7 +56,7 @@ public struct Planner: Sendable {
             guard let blueprint = blueprints[id] else { continue }
             let stage = planStage(
                 blueprint, inputs: inputs, force: inputs.force && named.contains(id), known: known, willRun: willRun,
-                causes: followers)
+                causes: followers, recordedModels: recordedModels[id.project] ?? [:])
             if stage.action == .run { willRun.insert(id) }
             if case .upstreamWillRun = stage.reason { followers[id] = true }
             if let outputs = stage.knownOutputs { known[id] = outputs }
@@ -64,7 +67,7 @@ public struct Planner: Sendable {
 
     private func planStage(
         _ blueprint: StageBlueprint, inputs: PlanInputs, force: Bool, known: [StageID: [String: LockedOutput]],
-        willRun: Set<StageID>, causes: [StageID: Bool]
+        willRun: Set<StageID>, causes: [StageID: Bool], recordedModels: [String: Set<ContentHash>]
     ) -> PlannedStage {
         var stage = PlannedStage(blueprint: blueprint, version: inputs.taskVersions[blueprint.task])
         guard let version = stage.version else {
@@ -74,14 +77,19 @@ public struct Planner: Sendable {
         }
         var digests: [String: ContentHash] = [:]
         var missing: [String] = []
+        var missingModels: [String] = []
         var pending: [StageID] = []
         for (name, source) in blueprint.inputs.sorted(by: { $0.key < $1.key }) {
             switch source {
             case .file(let path):
                 if let digest = inputs.fileDigests[path] { digests[name] = digest } else { missing.append(path) }
             case .baseModel(let model):
-                if let digest = inputs.modelDigests[model] { digests[name] = digest } else {
-                    missing.append("base model \(model)")
+                if let digest = inputs.modelDigests[model] {
+                    digests[name] = digest
+                } else if let recorded = recordedModels[model], recorded.count == 1, let digest = recorded.first {
+                    digests[name] = digest  // not installed here: trust the digest the lock records (check only)
+                } else {
+                    missingModels.append(Self.notInstalled(model, recorded: recordedModels[model] ?? [], trustLock: inputs.trustLock))
                 }
             case .stage(let upstream, let output):
                 if let digest = known[upstream]?[output]?.digest {
@@ -99,9 +107,9 @@ public struct Planner: Sendable {
             stage.reason = .upstreamWillRun((causes.isEmpty ? pending : causes)[0])
             return stage
         }
-        if !missing.isEmpty {
+        if !missing.isEmpty || !missingModels.isEmpty {
             stage.action = .run
-            stage.reason = .changed(missing.map { "input \($0) is missing" })
+            stage.reason = .changed(missing.map { "input \($0) is missing" } + missingModels)
             return stage
         }
         let parts = ActionKeyParts(task: blueprint.task, version: version, params: blueprint.params, inputs: digests)
@@ -135,6 +143,40 @@ public struct Planner: Sendable {
         return stage
     }
 
+    /// The base model digests each project's lock records, by project then model name: the digest of
+    /// every stage input that is a base model, gathered over the project's stages. One digest per name
+    /// is what a consistent lock holds; more than one means the lock cannot say which is right.
+    /// - Complexity: O(*S* · *I*) for *S* stages of *I* inputs each.
+    static func recordedModelDigests(
+        blueprints: [StageID: StageBlueprint], locks: [String: Lockfile]
+    ) -> [String: [String: Set<ContentHash>]] {
+        var recorded: [String: [String: Set<ContentHash>]] = [:]
+        for (id, blueprint) in blueprints {
+            guard let entry = locks[id.project]?.stages[id] else { continue }
+            for (name, source) in blueprint.inputs {
+                if case .baseModel(let model) = source, let digest = entry.inputs[name] {
+                    recorded[id.project, default: [:]][model, default: []].insert(digest)
+                }
+            }
+        }
+        return recorded
+    }
+
+    /// Why a stage reading base model `model`, which is not installed, has no key.
+    private static func notInstalled(_ model: String, recorded: Set<ContentHash>, trustLock: Bool) -> String {
+        let lock: String
+        if !trustLock {
+            lock = ""
+        } else if recorded.isEmpty {
+            lock = " and the lock records no digest for it"
+        } else {
+            lock = " and the lock records \(recorded.count) different digests for it"
+        }
+        let install = BaseModel.named(model)?.installCommand ?? "scripts/install-model \(model)"
+        return "base model \(model) is not installed\(lock), so this stage's key cannot be computed: "
+            + "install it with `\(install)`, or set LUNETTE_MODELS to the folder that holds it"
+    }
+
     /// Rewrites "input rows changed (content)" for stage inputs as "upstream stage load re-ran (rows changed)".
     private func describe(_ changes: [String], _ blueprint: StageBlueprint) -> [String] {
         changes.map { change in
@@ -155,7 +197,7 @@ public struct PlanInputs: Sendable {
     public var taskVersions: [String: Int]
     /// Workspace-relative path → content digest, for every file input (see ``RunPlan/requiredPaths(for:)``).
     public var fileDigests: [String: ContentHash]
-    /// Base model name → digest of its installed weights.
+    /// Base model name → digest of its installed weights; a model that is not installed has none.
     public var modelDigests: [String: ContentHash]
     /// Each project's committed lock, by project name.
     public var locks: [String: Lockfile]
@@ -167,7 +209,9 @@ public struct PlanInputs: Sendable {
     /// upstream of them are reused when up to date.
     public var force: Bool
     /// Count a stage whose key matches the lock as up to date even without cached outputs
-    /// (`lunette check` in a clean clone).
+    /// (`lunette check` in a clean clone). A base model missing from ``modelDigests`` (not
+    /// installed) then takes the digest its project's lock records for that model name, when the
+    /// lock records exactly one; otherwise its stages say the model is not installed.
     public var trustLock: Bool
 
     public init(

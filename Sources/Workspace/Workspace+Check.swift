@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import ManifestLoading
 import Planning
 import WorkflowModel
 
@@ -9,9 +10,15 @@ extension Workspace {
     /// Keys are recomputed from the files and the lock alone (a stage whose key matches its lock
     /// entry passes its locked output digests downstream), so a clean clone with no cache can be
     /// checked. Stages whose task type is not part of this build are reported, not counted as stale.
+    ///
+    /// A base model that is not installed is a warning here, not an error: its digest is taken from
+    /// the lock (the one digest the project's lock records for that model name), as the lock's output
+    /// digests are, so a CI runner without the model can check. A stage that needs the model when its
+    /// project's lock records no digest for it (or two) is stale, its reason saying the model is not
+    /// installed and how to install it.
     /// - Throws: ``WorkspaceError`` `invalidManifests` (exit 2).
     public func check(targets: [String] = []) throws -> CheckResult {
-        let (projects, warnings) = try loadProjects()
+        let (projects, warnings) = try loadProjectsForCheck()
         let store = try openStore(readOnly: true)
         let plan = try makePlan(projects: projects, targets: targets, force: false, trustLock: true, store: store, cache: nil)
         var stale: [PlannedStage] = []
@@ -29,6 +36,18 @@ extension Workspace {
             }
         }
         return CheckResult(plan: plan, stale: stale, unavailable: unavailable, warnings: warnings)
+    }
+
+    /// ``loadProjects()`` with a base model that is not installed reported as a warning.
+    private func loadProjectsForCheck() throws -> (projects: [Project], warnings: [Diagnostic]) {
+        let result = ManifestLoader(
+            workspaceRoot: root, modelsDirectory: modelsDirectory, cacheDirectory: cacheDirectory,
+            missingModelSeverity: .warning
+        ).loadAll()
+        if result.diagnostics.hasErrors {
+            throw WorkspaceError(.invalidManifests, "invalid manifests", diagnostics: result.diagnostics)
+        }
+        return (applyingFeedback(result.projects), result.diagnostics)
     }
 }
 

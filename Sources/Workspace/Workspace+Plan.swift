@@ -34,12 +34,15 @@ extension Workspace {
         for path in RunPlan.requiredPaths(for: projects) {
             if let digest = digester.digest(of: path) { fileDigests[path] = digest }
         }
+        // A model that is not installed (a file the loader requires is missing) gets no digest: `check`
+        // then takes the one its lock records (see `PlanInputs.trustLock`).
         var modelDigests: [String: ContentHash] = [:]
         for model in RunPlan.requiredModels(for: projects) {
-            let folder = BaseModel.named(model)?.folder ?? model
-            if let digest = digester.digest(of: modelsDirectory.appendingPathComponent(folder).path) {
-                modelDigests[model] = digest
-            }
+            let folder = modelsDirectory.appendingPathComponent(BaseModel.named(model)?.folder ?? model)
+            let required = BaseModel.named(model)?.requiredFiles ?? []
+            guard required.allSatisfy({ FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) })
+            else { continue }
+            if let digest = digester.digest(of: folder.path) { modelDigests[model] = digest }
         }
         let registry = self.registry
         let metrics = StoreRegistry(store: store, root: root, now: now)
