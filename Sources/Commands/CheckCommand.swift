@@ -56,12 +56,15 @@ struct CheckCommand: AsyncParsableCommand {
         let stale = result.stale.map { Self.StaleStage($0, lockFile: Self.lockFile(for: $0, global: global)) }
         let summary = result.isUpToDate
             ? "ok: \(result.plan.stages.count - result.unavailable.count) stages match their locks"
-            : "\(result.stale.count) stale stage\(result.stale.count == 1 ? "" : "s"): run `lunette run` and commit the lock"
+            : result.stale.isEmpty
+                ? "\(result.staleFiles.count) stale file\(result.staleFiles.count == 1 ? "" : "s"): run `lunette run` and commit it"
+                : "\(result.stale.count) stale stage\(result.stale.count == 1 ? "" : "s"): run `lunette run` and commit the lock"
         switch format {
         case .text:
             for warning in result.warnings { printError(warning.rendered()) }
             for stage in notes { print("note: \(stage.id): \(stage.reason.text); not checked") }
             for stage in stale { print("stale: \(stage.stage.id): \(stage.stage.reason.text)") }
+            for file in result.staleFiles { print("stale: \(file.path): \(file.reason)") }
             print(summary)
         case .github:
             for warning in JSONOutput.sorted(result.warnings) { print(GitHubAnnotation(warning).rendered) }
@@ -69,10 +72,14 @@ struct CheckCommand: AsyncParsableCommand {
                 print(GitHubAnnotation(level: .notice, title: "not-checked", message: "\(stage.id): \(stage.reason.text); not checked").rendered)
             }
             for stage in stale { print(stage.annotation.rendered) }
+            for file in result.staleFiles {
+                print(GitHubAnnotation(level: .error, file: file.path, line: nil, column: nil, title: "stale-file", message: file.reason).rendered)
+            }
             print(summary)
         case .json:
             print(Self.json(
-                exitCode: result.isUpToDate ? 0 : 1, diagnostics: result.warnings, stale: stale, notChecked: result.unavailable,
+                exitCode: result.isUpToDate ? 0 : 1, diagnostics: result.warnings, stale: stale, staleFiles: result.staleFiles,
+                notChecked: result.unavailable,
                 checked: result.plan.stages.count - result.unavailable.count).prettyText)
         }
         if !result.isUpToDate { throw ExitCode.failure }
@@ -123,7 +130,8 @@ struct CheckCommand: AsyncParsableCommand {
 
     /// `check --json`'s one shape (see docs/json-output.md).
     static func json(
-        exitCode: Int32, diagnostics: [Diagnostic], stale: [StaleStage] = [], notChecked: [PlannedStage] = [], checked: Int = 0,
+        exitCode: Int32, diagnostics: [Diagnostic], stale: [StaleStage] = [], staleFiles: [StaleFile] = [],
+        notChecked: [PlannedStage] = [], checked: Int = 0,
         error: JSONValue = .null
     ) -> JSONValue {
         let result: String
@@ -137,6 +145,7 @@ struct CheckCommand: AsyncParsableCommand {
             "result": .string(result), "exit_code": .int(Int(exitCode)), "checked": .int(checked),
             "diagnostics": .array(JSONOutput.sorted(diagnostics).map(JSONOutput.diagnostic)),
             "stale": .array(stale.map(\.jsonValue)),
+            "stale_files": .array(staleFiles.map { .object(["file": .string($0.path), "reason": .string($0.reason)]) }),
             "not_checked": .array(notChecked.map { stage in
                 .object(["id": .string(stage.id.description), "task": .string(stage.task), "reason": .string(stage.reason.text)])
             }),

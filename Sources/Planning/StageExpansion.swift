@@ -114,6 +114,7 @@ public enum StageExpansion {
                     params: [
                         "metric": metric, "gate": .object(run.gate), "project": .string(project.name),
                         "run": .string(run.name), "manifest": .string(project.manifestPath),
+                        "base_model": .string(run.baseModel),
                     ],
                     inputs: [
                         "model": .stage(id("train"), output: "model"), "report": .stage(id("evaluate"), output: "report"),

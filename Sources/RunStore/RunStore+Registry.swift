@@ -84,6 +84,34 @@ extension RunStore {
         }
     }
 
+    /// Replaces every registered version and alias with `metrics` (each with its `aliases`), in one
+    /// transaction: how the store is rebuilt from the committed registry file.
+    /// - Throws: ``StoreError`` when `metrics` names a version twice or one model twice under a name
+    ///   (the registry file's checks catch both first).
+    public func replaceRegistry(with metrics: [RegisteredMetric], at date: Date) throws {
+        try write("rebuild the registry from the registry file") { db in
+            try db.execute(sql: "DELETE FROM metric_alias")
+            try db.execute(sql: "DELETE FROM registered_metric")
+            for metric in metrics {
+                try db.execute(
+                    sql: """
+                        INSERT INTO registered_metric
+                        (name, version, model_digest, report_digest, project, run, manifest_digest, summary, registered_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        metric.name, metric.version, metric.modelDigest, metric.reportDigest, metric.project, metric.run,
+                        metric.manifestDigest, metric.summary, metric.registeredAt,
+                    ])
+                for alias in metric.aliases {
+                    try db.execute(
+                        sql: "INSERT INTO metric_alias (name, alias, version, updated_at) VALUES (?, ?, ?, ?)",
+                        arguments: [metric.name, alias, metric.version, date])
+                }
+            }
+        }
+    }
+
     static func metric(_ row: Row, _ db: Database) throws -> RegisteredMetric {
         let name: String = row["name"]
         let version: Int = row["version"]

@@ -177,44 +177,6 @@ public struct MetricModelInfo: Sendable, Equatable {
 }
 
 extension JSONValue {
-    /// The value as indented JSON (two spaces, keys sorted, numbers as in ``canonicalText``), ending in a newline.
-    var prettyText: String {
-        var out = ""
-        writePretty(to: &out, indent: "")
-        return out + "\n"
-    }
-
-    private func writePretty(to out: inout String, indent: String) {
-        let inner = indent + "  "
-        switch self {
-        case .array(let items) where !items.isEmpty:
-            if items.allSatisfy({ $0.arrayValue == nil && $0.objectValue == nil }) {  // short scalar lists on one line
-                writeCanonical(to: &out)
-                return
-            }
-            out += "[\n"
-            for (index, item) in items.enumerated() {
-                out += inner
-                item.writePretty(to: &out, indent: inner)
-                out += index + 1 < items.count ? ",\n" : "\n"
-            }
-            out += indent + "]"
-        case .object(let members) where !members.isEmpty:
-            out += "{\n"
-            let keys = members.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-            for (index, key) in keys.enumerated() {
-                out += inner
-                JSONValue.writeEscaped(key, to: &out)
-                out += ": "
-                members[key]?.writePretty(to: &out, indent: inner)
-                out += index + 1 < keys.count ? ",\n" : "\n"
-            }
-            out += indent + "}"
-        default:
-            writeCanonical(to: &out)
-        }
-    }
-
     /// A Float as the JSON number of its shortest decimal form (`0.1`, not `0.10000000149011612`).
     static func float(_ value: Float) -> JSONValue {
         .double(Double("\(value)") ?? Double(value))

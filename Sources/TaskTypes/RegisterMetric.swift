@@ -1,12 +1,13 @@
 import Basics
 import Foundation
 import TaskInterface
+import WorkflowModel
 
 /// The `register` task type: checks the run's gate against its evaluation report and records the
 /// fine-tuned model in the registry as the next version of the metric.
 ///
 /// Params: `metric` (its `name` is the registry name), `gate` (`min_f1`, `min_auc`, `min_accuracy`,
-/// `min_precision`, `min_recall`; macro averages), `project`, `run`, `manifest`. Inputs: `model`
+/// `min_precision`, `min_recall`; macro averages), `project`, `run`, `manifest`, `base_model` (its name). Inputs: `model`
 /// (the model folder) and `report` (the evaluate stage's folder). Output `entry`: the registered
 /// `name@version` as JSON. A run below its gate fails with "gate not met: macro F1 0.74 < 0.80" and
 /// is not registered. Registering the same model again returns the same version.
@@ -52,6 +53,7 @@ public struct RegisterMetric: TaskType {
             "macro_f1": .double(report.scores.macroF1), "accuracy": .double(report.scores.accuracy),
         ]
         if let auc = report.scores.aucROC { summary["auc_roc"] = .double(auc) }
+        if let baseModel = context.params["base_model"]?.stringValue { summary["base_model"] = .string(baseModel) }
         let result = try registry.register(
             RegistrationRequest(
                 name: name, modelDigest: modelDigest, reportDigest: context.inputDigests["report"],
@@ -68,26 +70,20 @@ public struct RegisterMetric: TaskType {
             metrics: ["version": .int(result.version)])
     }
 
-    /// "macro F1 0.74 < 0.80" for every threshold the scores miss.
+    /// "macro F1 0.74 < 0.80" for every threshold the scores miss (``GateCheck``'s rule).
     static func gateFailures(_ gate: [String: JSONValue], scores: ClassificationMetrics) -> [String] {
-        let macroPrecision = scores.perClass.map(\.precision).reduce(0, +) / Double(max(1, scores.perClass.count))
-        let macroRecall = scores.perClass.map(\.recall).reduce(0, +) / Double(max(1, scores.perClass.count))
-        let checks: [(String, String, Double?)] = [
-            ("min_f1", "macro F1", scores.macroF1), ("min_auc", "AUC-ROC", scores.aucROC),
-            ("min_accuracy", "accuracy", scores.accuracy), ("min_precision", "macro precision", macroPrecision),
-            ("min_recall", "macro recall", macroRecall),
-        ]
-        var failures: [String] = []
-        for (key, label, value) in checks {
-            guard let minimum = gate[key]?.doubleValue else { continue }
-            guard let value else {
-                failures.append("\(label) is undefined on these eval rows (a class is missing) < \(format(minimum))")
-                continue
-            }
-            if value < minimum { failures.append("\(label) \(format(value)) < \(format(minimum))") }
-        }
-        return failures
+        GateCheck.failures(gate, scores: gateScores(scores))
     }
 
-    static func format(_ value: Double) -> String { String(format: "%.2f", value) }
+    /// The scores a gate can bound, by ``GateCheck`` name.
+    static func gateScores(_ scores: ClassificationMetrics) -> [String: Double] {
+        let count = Double(max(1, scores.perClass.count))
+        var values: [String: Double] = [
+            "macro_f1": scores.macroF1, "accuracy": scores.accuracy,
+            "macro_precision": scores.perClass.map(\.precision).reduce(0, +) / count,
+            "macro_recall": scores.perClass.map(\.recall).reduce(0, +) / count,
+        ]
+        values["auc_roc"] = scores.aucROC
+        return values
+    }
 }

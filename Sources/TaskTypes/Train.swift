@@ -117,8 +117,8 @@ public struct Train: TaskType {
                 to: output, weights: outcome.weights, head: outcome.head, pooling: settings.pooling, labels: metric.labels,
                 baseModelDirectory: baseFolder,
                 extraFiles: [
-                    MetricModelInfo.fileName: Data(info.jsonValue.prettyText.utf8),
-                    "training-curve.json": Data(outcome.curve.prettyText.utf8),
+                    MetricModelInfo.fileName: Data(info.jsonValue.indentedText.utf8),
+                    "training-curve.json": Data(outcome.curve.indentedText.utf8),
                 ])
             for (index, member) in outcome.members.enumerated() {
                 try ModelArtifact.write(

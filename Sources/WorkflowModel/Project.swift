@@ -36,6 +36,10 @@ public struct Project: Hashable, Sendable {
         return base + ".lock"
     }
 
+    /// Workspace-relative path of the committed scores file beside the lock
+    /// (`workflows/<project>.scores.json`), which `lunette run` writes and `lunette metrics` reads.
+    public var scoresPath: String { String(lockPath.dropLast(5)) + ".scores.json" }
+
     /// The run with this name.
     public func run(named name: String) -> Run? { runs.first { $0.name == name } }
 }

@@ -33,7 +33,8 @@ extension Workspace {
             if let key = ContentHash(parsing: text) { keep.insert(key) }
         }
         var registered: Set<ContentHash> = shared.objects
-        for metric in try store.registeredMetrics() {
+        // The store's versions and the registry file's (which may name more after a `git pull`).
+        for metric in try store.registeredMetrics() + ((try? registryFile())??.metrics ?? []) {
             for digest in [metric.modelDigest, metric.reportDigest].compactMap({ $0 }) {
                 if let hash = ContentHash(parsing: digest) { registered.insert(hash) }
             }
@@ -60,7 +61,7 @@ extension Workspace {
         }
         guard !names.isEmpty else { return report }
         let metrics = Dictionary(
-            try openStore().registeredMetrics().map { ("\($0.name)@\($0.version)", $0) }, uniquingKeysWith: { a, _ in a })
+            try registeredMetrics().map { ("\($0.name)@\($0.version)", $0) }, uniquingKeysWith: { a, _ in a })
         for name in names.sorted() {
             let folder = registryFolder.appendingPathComponent(name)
             guard let metric = metrics[name], let digest = ContentHash(parsing: metric.modelDigest) else {

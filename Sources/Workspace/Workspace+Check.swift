@@ -16,9 +16,16 @@ extension Workspace {
     /// digests are, so a CI runner without the model can check. A stage that needs the model when its
     /// project's lock records no digest for it (or two) is stale, its reason saying the model is not
     /// installed and how to install it.
-    /// - Throws: ``WorkspaceError`` `invalidManifests` (exit 2).
+    /// It also checks the committed files beside the locks: each scores file must hold the scores of
+    /// the evaluation reports its lock records (else it is listed in ``CheckResult/staleFiles``), and
+    /// the registry file must parse with no version or alias named twice.
+    /// - Throws: ``WorkspaceError`` `invalidManifests` (exit 2), for the manifests or the registry file.
     public func check(targets: [String] = []) throws -> CheckResult {
         let (projects, warnings) = try loadProjectsForCheck()
+        let registryProblems = registryFileDiagnostics()
+        if registryProblems.hasErrors {
+            throw WorkspaceError(.invalidManifests, "invalid registry file", diagnostics: registryProblems + warnings)
+        }
         let store = try openStore(readOnly: true)
         let plan = try makePlan(projects: projects, targets: targets, force: false, trustLock: true, store: store, cache: nil)
         var stale: [PlannedStage] = []
@@ -35,7 +42,9 @@ extension Workspace {
                 stale.append(stage)
             }
         }
-        return CheckResult(plan: plan, stale: stale, unavailable: unavailable, warnings: warnings)
+        let selected = Set(plan.stages.map(\.id.project))
+        let staleFiles = try staleScoresFiles(projects: projects.filter { selected.contains($0.name) }, locks: try readLocks(projects))
+        return CheckResult(plan: plan, stale: stale, unavailable: unavailable, warnings: warnings, staleFiles: staleFiles)
     }
 
     /// ``loadProjects()`` with a base model that is not installed reported as a warning.
@@ -59,6 +68,20 @@ public struct CheckResult: Sendable {
     /// Stages that cannot be checked because their task type is not in this build.
     public var unavailable: [PlannedStage]
     public var warnings: [Diagnostic]
+    /// Committed files that disagree with their lock (a scores file `lunette run` did not rewrite).
+    public var staleFiles: [StaleFile] = []
 
-    public var isUpToDate: Bool { stale.isEmpty }
+    public var isUpToDate: Bool { stale.isEmpty && staleFiles.isEmpty }
+}
+
+/// A committed file that does not match its lock: what is wrong, and the file.
+public struct StaleFile: Sendable, Hashable {
+    /// Workspace-relative path.
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
 }

@@ -6,17 +6,27 @@ import RunStore
 import WorkflowModel
 
 extension Workspace {
-    /// Every registered metric version, sorted by name then version.
+    /// Every registered metric version, sorted by name then version: the committed registry file's
+    /// (``RegistryFile``) when there is one, else the store's.
+    /// - Throws: ``WorkspaceError`` `invalidManifests` (exit 2) when the registry file has errors.
     public func registeredMetrics() throws -> [RegisteredMetric] {
-        try openStore(readOnly: true).registeredMetrics()
+        if let file = try registryFile() { return file.metrics }
+        return try openStore(readOnly: true).registeredMetrics()
     }
 
     /// Resolves `name`, `name@version` or `name@alias`.
     /// - Throws: ``WorkspaceError`` `unknownRun` with a did-you-mean when nothing matches.
     public func registeredMetric(_ reference: String) throws -> RegisteredMetric {
-        let store = try openStore(readOnly: true)
-        if let metric = try store.resolveMetric(reference) { return metric }
-        let names = Set(try store.registeredMetrics().map(\.name)).sorted()
+        let metrics: [RegisteredMetric]
+        if let file = try registryFile() {
+            if let metric = file.resolve(reference) { return metric }
+            metrics = file.metrics
+        } else {
+            let store = try openStore(readOnly: true)
+            if let metric = try store.resolveMetric(reference) { return metric }
+            metrics = try store.registeredMetrics()
+        }
+        let names = Set(metrics.map(\.name)).sorted()
         let name = String(reference.split(separator: "@").first ?? "")
         throw WorkspaceError(
             .unknownRun, "no registered metric '\(reference)'",
@@ -25,14 +35,64 @@ extension Workspace {
                     : "registered: " + names.joined(separator: ", ")))
     }
 
-    /// Points `alias` at `name@version`; scoring servers pick the move up without a restart.
+    /// Points `alias` at `name@version` in the store and the registry file; scoring servers pick
+    /// the move up without a restart.
     public func setAlias(_ alias: String, for reference: String) throws -> RegisteredMetric {
         let metric = try registeredMetric(reference)
         guard Int(alias) == nil, !alias.isEmpty, !alias.contains("@") else {
             throw WorkspaceError(.unknownRun, "'\(alias)' cannot be an alias", remedy: "use a name such as champion or staging")
         }
-        try openStore().setAlias(alias, name: metric.name, version: metric.version, at: now())
+        let store = try openStore()
+        try syncRegistry(store)
+        try store.setAlias(alias, name: metric.name, version: metric.version, at: now())
+        _ = try updateRegistryFile(store: store)
         return try registeredMetric("\(metric.name)@\(metric.version)")
+    }
+
+    // MARK: - The registry file
+
+    /// The committed registry file, parsed; `nil` when the workspace has none.
+    /// - Throws: ``WorkspaceError`` `invalidManifests` (exit 2) with every problem (line and column)
+    ///   when it has errors: a merge left two lines for one version, conflict markers, a malformed line.
+    public func registryFile() throws -> RegistryFile? {
+        guard let data = FileManager.default.contents(atPath: root.appendingPathComponent(RegistryFile.path).path) else {
+            return nil
+        }
+        let (file, diagnostics) = RegistryFile.parse(String(decoding: data, as: UTF8.self))
+        if diagnostics.hasErrors {
+            throw WorkspaceError(.invalidManifests, "invalid registry file", diagnostics: diagnostics)
+        }
+        return file
+    }
+
+    /// The registry file's problems (none when there is no file), for `lunette check`.
+    func registryFileDiagnostics() -> [Diagnostic] {
+        guard let data = FileManager.default.contents(atPath: root.appendingPathComponent(RegistryFile.path).path) else {
+            return []
+        }
+        return RegistryFile.parse(String(decoding: data, as: UTF8.self)).diagnostics
+    }
+
+    /// Makes the store's registry tables mirror the registry file (the file wins: it is what git
+    /// has), when there is a file and they differ; called with the store open for writing before a
+    /// run registers or an alias moves.
+    func syncRegistry(_ store: RunStore) throws {
+        guard let file = try registryFile() else { return }
+        if RegistryFile(metrics: try store.registeredMetrics()).rendered != file.rendered {
+            try store.replaceRegistry(with: file.metrics, at: now())
+        }
+    }
+
+    /// Writes the registry file from the store when its text would change (atomically); writes no
+    /// empty file where there is none.
+    /// - Returns: the file's workspace-relative path when it changed, else nothing.
+    func updateRegistryFile(store: RunStore) throws -> [String] {
+        let text = RegistryFile(metrics: try store.registeredMetrics()).rendered
+        let path = root.appendingPathComponent(RegistryFile.path).path
+        let existing = FileManager.default.contents(atPath: path)
+        guard existing != Data(text.utf8), existing != nil || !text.isEmpty else { return [] }
+        try AtomicFile.write(Data(text.utf8), to: path)
+        return [RegistryFile.path]
     }
 
     /// The folder of a registered metric's model, materialised from the cache into

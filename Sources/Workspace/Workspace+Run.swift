@@ -8,7 +8,7 @@ import TaskInterface
 import WorkflowModel
 
 extension Workspace {
-    /// Runs the stale stages of `request.targets` and updates the locks.
+    /// Runs the stale stages of `request.targets` and updates the locks, the scores files and the registry file.
     ///
     /// Holds the workspace lock while it runs (waiting for another invocation, or failing at once
     /// with `wait: false`). Records the invocation and every stage in the store. Rewrites a
@@ -24,6 +24,7 @@ extension Workspace {
         defer { cacheLock?.unlock() }
         recordInCache()
         let store = try openStore()
+        try syncRegistry(store)
         _ = try store.markInterrupted(at: now())
         reapInterruptedStages()
         let cache = try openCache()
@@ -50,7 +51,10 @@ extension Workspace {
         var updated: [String] = []
         if report.failed.isEmpty && !report.wasCancelled {
             updated = try updateLocks(projects: projects, outcomes: report.outcomes, existing: locks)
+            updated += try updateScoresFiles(projects: projects, locks: try readLocks(projects), cache: cache)
         }
+        // A registration made before another stage failed is kept: the store and the file agree.
+        updated += try updateRegistryFile(store: store)
         let outcome = report.wasCancelled ? "cancelled" : report.failed.isEmpty ? "succeeded" : "failed"
         try store.finishInvocation(
             invocation, outcome: outcome,
@@ -167,7 +171,7 @@ public struct RunSummary: Sendable {
     public var plan: RunPlan
     /// `nil` for a dry run.
     public var report: ExecutionReport?
-    /// Lock files rewritten.
+    /// Committed files rewritten: locks, scores files (`<project>.scores.json`) and the registry file.
     public var updatedLocks: [String]
     public var warnings: [Diagnostic]
 }

@@ -98,8 +98,9 @@ struct JSONOutputTests {
         #expect(okValue["exit_code"] == 0)
         #expect(okValue["checked"] == 4)  // load, split, slow, after-slow
         #expect(okValue["stale"] == [])
+        #expect(okValue["stale_files"] == [])
         #expect(okValue["error"] == .null)
-        #expect(Set(okValue.objectValue?.keys.map { $0 } ?? []) == ["result", "exit_code", "checked", "diagnostics", "stale", "not_checked", "error"])
+        #expect(Set(okValue.objectValue?.keys.map { $0 } ?? []) == ["result", "exit_code", "checked", "diagnostics", "stale", "stale_files", "not_checked", "error"])
 
         let text = try workspace.read("workflows/slow.yaml")
             .replacingOccurrences(of: "cat ../out/slow.txt ../out/slow.txt", with: "cat ../out/slow.txt")

@@ -188,7 +188,8 @@ struct KillAnywhereTests {
     /// Starts over: no cache, store, lock or outputs (stage processes of earlier rounds ended first).
     static func reset(_ workspace: CaseWorkspace) throws {
         ProcessGroups.killStageGroups(under: workspace.root)
-        for path in ["cache", "out", "workflows/\(project).lock"] {
+        // From nothing: no committed results either (the lock, the scores file, the registry file).
+        for path in ["cache", "out", "workflows/\(project).lock", "workflows/\(project).scores.json", "workflows/registry.jsonl"] {
             try? FileManager.default.removeItem(at: workspace.root.appendingPathComponent(path))
         }
     }

@@ -1,0 +1,144 @@
+import Basics
+import Foundation
+import RunStore
+import Testing
+import Workspace
+import _TestSupport
+
+/// Results that travel with the repository: the scores file and the registry file a run writes,
+/// the store rebuilt from the registry file, `check` on both, and `lunette metrics diff` across git
+/// revisions, with the real task types on the tiny encoder and the built binary.
+@Suite("Scores and registry in git", .serialized)
+struct ResultsInGitTests {
+    static func workspace() throws -> CaseWorkspace {
+        let workspace = try CaseWorkspace("incremental", project: "shop")
+        try TinyModel.write(to: workspace.models.appendingPathComponent("minilm-l6"))
+        var manifest = try workspace.read("workflows/shop.yaml")
+        manifest = manifest.replacingOccurrences(of: "train: { epochs: 3 }", with: "train: { mode: head }\n    gate: { min_f1: 0.1 }")
+        try workspace.write(manifest, to: "workflows/shop.yaml")
+        return workspace
+    }
+
+    static func git(_ arguments: [String], in root: URL) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"] + arguments
+        process.currentDirectoryURL = root
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "git \(arguments.joined(separator: " "))")
+    }
+
+    @Test("a run writes the scores file and the registry file; a fresh store is rebuilt from the registry file")
+    func filesAndRebuild() async throws {
+        let workspace = try Self.workspace()
+        let engine = workspace.workspace([])
+        let summary = try await engine.run(RunRequest(targets: ["shop/tone-b"]))
+        #expect(summary.report?.failed.isEmpty == true)
+        #expect(summary.updatedLocks.sorted() == ["workflows/registry.jsonl", "workflows/shop.lock", "workflows/shop.scores.json"])
+
+        let scores = try #require(try engine.scoresFiles()["shop"]?.runs["tone-b"])
+        let report = try JSONValue.parse(
+            Data(contentsOf: try engine.reportFolder(run: "shop/tone-b").appendingPathComponent("report.json")))
+        let macroF1 = try #require(report["scores"]?["macroF1"]?.doubleValue)
+        #expect(scores.values["macro_f1"]?.doubleValue == (macroF1 * 10_000).rounded() / 10_000)
+        #expect(scores.values["gate_passed"] == .bool(macroF1 >= 0.1))
+        #expect(scores.values["gate"] == .object(["min_f1": .double(0.1)]))
+        #expect(scores.values["eval_rows"]?.intValue == report["scores"]?["rows"]?.intValue)
+        let fresh = try engine.check(targets: ["shop/tone-b"])
+        #expect(fresh.isUpToDate, "\(fresh.stale.map(\.id)) \(fresh.staleFiles)")
+
+        let registry = try workspace.read("workflows/registry.jsonl")
+        #expect(registry.hasPrefix(#"{"name":"polite","version":1,"base_model":"minilm-l6","#))
+        #expect(!registry.contains(workspace.root.path))
+
+        // A fresh clone: no store. The registry comes from the file; a run reuses everything and
+        // rewrites nothing; aliasing writes the file.
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(at: workspace.root.appendingPathComponent("cache/lunette.sqlite\(suffix)"))
+        }
+        #expect(try engine.registeredMetric("polite").reference == "polite@1")
+        let again = try await engine.run(RunRequest(targets: ["shop/tone-b"]))
+        #expect(again.report?.ran == 0)
+        #expect(again.updatedLocks.isEmpty)
+        #expect(try workspace.read("workflows/registry.jsonl") == registry)
+        let store = try RunStore(path: workspace.root.appendingPathComponent("cache/lunette.sqlite"))
+        #expect(try store.registeredMetrics().map { $0.reference } == ["polite@1"])
+        try store.close()
+        _ = try engine.setAlias("champion", for: "polite@1")
+        #expect(try workspace.read("workflows/registry.jsonl").hasSuffix(#"{"name":"polite","alias":"champion","version":1}"# + "\n"))
+        #expect(try engine.registeredMetric("polite@champion").version == 1)
+
+        // A scores file that is not the lock's is stale for `check`.
+        let path = "workflows/shop.scores.json"
+        let text = try workspace.read(path)
+        try workspace.write(text.replacingOccurrences(of: "\"report\": \"sha256:", with: "\"report\": \"sha256:0"), to: path)
+        let check = try engine.check(targets: ["shop/tone-b"])
+        #expect(check.staleFiles.map(\.path) == [path])
+        #expect(check.staleFiles.first?.reason.contains("tone-b's scores are not from the locked report") == true)
+        try workspace.write(text, to: path)
+
+        // Two branches' tox@1 kept side by side after a merge: `check` refuses it, and so does scoring.
+        let line = try #require(registry.split(separator: "\n").first)
+        let other = line.replacingOccurrences(of: #""model":"sha256:"#, with: #""model":"sha256:f"#)
+            .replacingOccurrences(of: #""model":"sha256:f([0-9a-f]{63})[0-9a-f]""#, with: #""model":"sha256:f$1""#, options: .regularExpression)
+        try workspace.write(registry + other + "\n", to: "workflows/registry.jsonl")
+        #expect(throws: WorkspaceError.self) { try engine.check() }
+        do {
+            _ = try engine.check()
+        } catch let error as WorkspaceError {
+            #expect(error.code == .invalidManifests)
+            #expect(error.diagnostics.contains { $0.message == "polite@1 is named twice (lines 1 and 2)" })
+        }
+        #expect(throws: WorkspaceError.self) { try engine.registeredMetric("polite") }
+    }
+
+    @Test("`lunette metrics diff` compares the working tree with HEAD, and two revisions, in text, JSON and Markdown")
+    func metricsDiff() async throws {
+        let workspace = try Self.workspace()
+        let first = try await SpawnedLunette.run(["run", "shop/tone-b"], in: workspace)
+        #expect(first.status == 0, "\(first.error)")
+        try Self.git(["init", "-q"], in: workspace.root)
+        try Self.git(["add", "workflows"], in: workspace.root)
+        try Self.git(["commit", "-qm", "first"], in: workspace.root)
+
+        let none = try await SpawnedLunette.run(["metrics", "diff"], in: workspace)
+        #expect(none.status == 0)
+        #expect(none.output.contains("no score changed between HEAD and working tree"))
+
+        var manifest = try workspace.read("workflows/shop.yaml")
+        manifest = manifest.replacingOccurrences(of: "gate: { min_f1: 0.1 }", with: "gate: { min_f1: 0.1 }\n    seed: 11")
+        try workspace.write(manifest, to: "workflows/shop.yaml")
+        let second = try await SpawnedLunette.run(["run", "shop/tone-b"], in: workspace)
+        #expect(second.status == 0, "\(second.error)")
+        #expect(second.output.contains("updated workflows/shop.scores.json"))
+
+        let json = try await SpawnedLunette.run(["metrics", "diff", "--json", "--all"], in: workspace)
+        #expect(json.status == 0, "\(json.error)")
+        let value = try JSONValue.parse(json.output)
+        #expect(value["old"] == .string("HEAD"))
+        #expect(value["new"] == .null)
+        let changes = try #require(value["changes"]?.arrayValue)
+        let macro = try #require(changes.first { $0["figure"] == .string("macro_f1") })
+        #expect(macro["run"] == .string("shop/tone-b"))
+        let old = try #require(macro["old"]?.doubleValue)
+        let new = try #require(macro["new"]?.doubleValue)
+        #expect(macro["delta"]?.doubleValue.map { abs($0 - (new - old)) < 1e-9 } == true)
+        let scores = try JSONValue.parse(try workspace.read("workflows/shop.scores.json"))
+        #expect(scores["runs"]?["tone-b"]?["macro_f1"]?.doubleValue == new)
+
+        try Self.git(["commit", "-qam", "second"], in: workspace.root)
+        let markdown = try await SpawnedLunette.run(["metrics", "diff", "HEAD~1", "HEAD", "--md", "--all"], in: workspace)
+        #expect(markdown.status == 0, "\(markdown.error)")
+        #expect(markdown.output.contains("| RUN | FIGURE | HEAD~1 | HEAD | CHANGE |"))
+        #expect(markdown.output.contains("| shop/tone-b | macro_f1 | \(String(format: "%.4f", old)) | \(String(format: "%.4f", new)) |"))
+
+        let show = try await SpawnedLunette.run(["metrics", "show", "--json"], in: workspace)
+        #expect(try JSONValue.parse(show.output)["runs"]?["shop/tone-b"]?["macro_f1"]?.doubleValue == new)
+        let unknown = try await SpawnedLunette.run(["metrics", "diff", "no-such-branch"], in: workspace)
+        #expect(unknown.status == 1)
+        #expect(unknown.error.contains("no-such-branch"))
+    }
+}
