@@ -102,8 +102,19 @@ extension Workspace {
     /// registry entry's model digest and every file must be unchanged since it was placed (`lstat`
     /// fields; a changed file is re-hashed): a folder left from a store that was reset, or edited
     /// by hand, is materialised again from the cache. `lunette cache verify` re-hashes every byte.
+    ///
+    /// A version another clone registered (it came with the registry file) whose model this cache
+    /// does not hold is an error naming the model's digest and how to get it.
     public func modelFolder(for metric: RegisteredMetric) throws -> URL {
-        try stampedFolder(
+        if let hash = ContentHash(parsing: metric.modelDigest), !FileManager.default.fileExists(atPath: try openCache().objectURL(hash).path) {
+            throw WorkspaceError(
+                .failed,
+                "the model of \(metric.reference) (\(metric.modelDigest)) is not in this workspace's cache",
+                remedy: "rebuild it with `lunette run \(metric.project)/\(metric.run)`: on the platform that registered it, the committed "
+                    + "lock reproduces the same model (and registers a new version if the bytes differ); or copy that object "
+                    + "into cache/objects/ from a cache that has it")
+        }
+        return try stampedFolder(
             "registry/\(metric.name)@\(metric.version)", digest: metric.modelDigest, what: "the model of \(metric.reference)")
     }
 

@@ -141,4 +141,24 @@ struct ResultsInGitTests {
         #expect(unknown.status == 1)
         #expect(unknown.error.contains("no-such-branch"))
     }
+
+    @Test("in a fresh clone, `registry list` shows the committed versions and `score` names the missing model and how to get it")
+    func freshClone() async throws {
+        let workspace = try Self.workspace()
+        let first = try await SpawnedLunette.run(["run", "shop/tone-b"], in: workspace)
+        #expect(first.status == 0, "\(first.error)")
+        let model = try #require(try workspace.workspace([]).registeredMetric("polite@1").modelDigest)
+        try FileManager.default.removeItem(at: workspace.root.appendingPathComponent("cache"))
+
+        let list = try await SpawnedLunette.run(["registry", "list", "--json"], in: workspace)
+        #expect(list.status == 0, "\(list.error)")
+        let metrics = try #require(try JSONValue.parse(list.output)["metrics"]?.arrayValue)
+        #expect(metrics.map { $0["name"] } == [.string("polite")])
+        #expect(metrics.first?["model"] == .string(model))
+
+        let score = try await SpawnedLunette.run(["score", "polite@1", "--input", "/dev/null"], in: workspace)
+        #expect(score.status == 1)
+        #expect(score.error.contains("the model of polite@1 (\(model)) is not in this workspace's cache"))
+        #expect(score.error.contains("lunette run shop/tone-b"))
+    }
 }
