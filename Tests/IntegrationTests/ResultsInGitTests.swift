@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import RunStore
+import TaskTypes
 import Testing
 import Workspace
 import _TestSupport
@@ -147,7 +148,7 @@ struct ResultsInGitTests {
         let workspace = try Self.workspace()
         let first = try await SpawnedLunette.run(["run", "shop/tone-b"], in: workspace)
         #expect(first.status == 0, "\(first.error)")
-        let model = try #require(try workspace.workspace([]).registeredMetric("polite@1").modelDigest)
+        let model = try workspace.workspace([]).registeredMetric("polite@1").modelDigest
         try FileManager.default.removeItem(at: workspace.root.appendingPathComponent("cache"))
 
         let list = try await SpawnedLunette.run(["registry", "list", "--json"], in: workspace)
@@ -160,5 +161,50 @@ struct ResultsInGitTests {
         #expect(score.status == 1)
         #expect(score.error.contains("the model of polite@1 (\(model)) is not in this workspace's cache"))
         #expect(score.error.contains("lunette run shop/tone-b"))
+    }
+
+    @Test("two branches that each registered tox@2 conflict on that line under git merge, and check locates the markers")
+    func mergeConflict() throws {
+        let temp = try TemporaryDirectory(prefix: "registry-merge")
+        defer { temp.remove() }
+        func version(_ model: Character) -> String {
+            RegistryFile(metrics: [RegistryFileTests.metric("tox", 2, model: "sha256:" + String(repeating: model, count: 64))]).rendered
+        }
+        let base = RegistryFile(metrics: [RegistryFileTests.metric("tox", 1, model: RegistryFileTests.modelA)]).rendered
+        try temp.write(base, to: "workflows/registry.jsonl")
+        try Self.git(["init", "-q", "-b", "main"], in: temp.url)
+        try Self.git(["add", "."], in: temp.url)
+        try Self.git(["commit", "-qm", "base"], in: temp.url)
+        try Self.git(["checkout", "-qb", "other"], in: temp.url)
+        try temp.write(base + version("c"), to: "workflows/registry.jsonl")
+        try Self.git(["commit", "-qam", "other registers tox@2"], in: temp.url)
+        try Self.git(["checkout", "-q", "main"], in: temp.url)
+        try temp.write(base + version("b"), to: "workflows/registry.jsonl")
+        try Self.git(["commit", "-qam", "main registers tox@2"], in: temp.url)
+
+        let merge = Process()
+        merge.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        merge.arguments = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "merge", "-q", "other"]
+        merge.currentDirectoryURL = temp.url
+        merge.standardOutput = FileHandle.nullDevice
+        merge.standardError = FileHandle.nullDevice
+        try merge.run()
+        merge.waitUntilExit()
+        #expect(merge.terminationStatus != 0)  // a conflict, shown plainly: both tox@2 lines between markers
+        let merged = try String(contentsOf: temp("workflows/registry.jsonl"), encoding: .utf8)
+        let lines = merged.split(separator: "\n").map(String.init)
+        #expect(lines.count == 6)
+        #expect(lines[1].hasPrefix("<<<<<<<") && lines[3] == "=======" && lines[5].hasPrefix(">>>>>>>"))
+        #expect(lines[2].hasPrefix(#"{"name":"tox","version":2,"#) && lines[4].hasPrefix(#"{"name":"tox","version":2,"#))
+
+        let workspace = Workspace(root: temp.url, registry: .builtin, environment: [:])
+        do {
+            _ = try workspace.registeredMetrics()
+            Issue.record("a registry file with conflict markers must be refused")
+        } catch let error as WorkspaceError {
+            #expect(error.code == .invalidManifests)
+            #expect(error.diagnostics.compactMap { $0.location?.line } == [2, 4, 5, 6])
+            #expect(error.diagnostics.contains { $0.message == "tox@2 is named twice (lines 3 and 5)" })
+        }
     }
 }
