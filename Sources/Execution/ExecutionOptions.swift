@@ -6,11 +6,11 @@ public struct ExecutionOptions: Sendable {
     public var jobs: Int
     /// After a failure, keep running everything that does not depend on it (`--keep-going`).
     public var keepGoing: Bool
-    /// Resource pool → depth. A stage whose task type names a pool takes one of its slots.
-    /// `train` has depth 1 unless set here.
+    /// Resource pool → depth. A stage whose task type names a pool takes one of its slots; a pool not
+    /// set here has depth 1.
     public var pools: [String: Int]
 
-    public init(jobs: Int = 2, keepGoing: Bool = false, pools: [String: Int] = ["train": 1]) {
+    public init(jobs: Int = 2, keepGoing: Bool = false, pools: [String: Int] = [:]) {
         self.jobs = max(1, jobs)
         self.keepGoing = keepGoing
         self.pools = pools

@@ -169,7 +169,7 @@ public final class Executor: Sendable {
         }
 
         observer.handle(.started(stage.id, task: stage.task, reason: reason))
-        if let status = LifecycleRules.statusWhileRunning(blueprint) ?? task.statusWhileRunning {
+        if let status = lifecycle.statusWhileRunning(blueprint) {
             setStatus(stage.id, status, reason: nil)
         }
         let recordID = try? store.beginStage(
@@ -189,7 +189,7 @@ public final class Executor: Sendable {
                     recordID, outcome: "succeeded", duration: duration.seconds, error: nil, summary: result.summary,
                     outputs: outputs.mapValues { $0.digest.description }, logTail: log.tail)
             }
-            if let status = LifecycleRules.statusAfterSuccess(blueprint, in: runStages) ?? task.statusAfterSuccess {
+            if let status = lifecycle.statusAfterSuccess(blueprint, in: runStages) {
                 setStatus(stage.id, status, reason: nil)
             }
             return StageOutcome(
@@ -207,12 +207,13 @@ public final class Executor: Sendable {
             if cancelled {
                 return StageOutcome(id: stage.id, status: .cancelled, reason: reason, key: key, duration: duration)
             }
-            if let taskError = error as? TaskError, taskError.code == .notAvailable {
+            let code = (error as? TaskError)?.code
+            if code == .notAvailable {
                 return StageOutcome(id: stage.id, status: .notAvailable(message), reason: reason, key: key)
             }
             return StageOutcome(
                 id: stage.id, status: .failed(message), reason: reason, key: key, duration: duration,
-                warnings: log.collectedWarnings)
+                warnings: log.collectedWarnings, failureCode: code)
         }
     }
 
@@ -291,6 +292,8 @@ public final class Executor: Sendable {
 
     // MARK: - Statuses
 
+    private var lifecycle: LifecycleRules { LifecycleRules(registry: registry) }
+
     private func setStatus(_ id: StageID, _ status: RunStatus, reason: String?) {
         try? store.setRunStatus(project: id.project, run: id.run, status: status, reason: reason, at: now())
         observer.handle(.status(project: id.project, run: id.run, status, reason: reason))
@@ -313,7 +316,7 @@ public final class Executor: Sendable {
             if let failed = outcomes.first(where: { if case .failed = $0.status { return true } else { return false } }),
                 case .failed(let message) = failed.status
             {
-                let reason = message.hasPrefix("gate not met") ? message : "stage \(failed.id.stage) failed: \(message)"
+                let reason = failed.failureCode?.isRunVerdict == true ? message : "stage \(failed.id.stage) failed: \(message)"
                 setStatus(first.id, .failed, reason: String(reason.prefix(500)))
             } else if outcomes.contains(where: { $0.status == .cancelled }) {
                 setStatus(first.id, .cancelled, reason: "interrupted by the user")
@@ -324,8 +327,7 @@ public final class Executor: Sendable {
             }), case .skipped(let because) = blocked.status {
                 setStatus(first.id, .queued, reason: "\(because) (another run failed; use --keep-going to run independent runs)")
             } else if outcomes.allSatisfy(\.isComplete) {
-                let stages = Set(outcomes.map(\.id.stage))
-                let final: RunStatus = stages.contains("register") ? .registered : stages.contains("train") ? .fineTuned : .dataReady
+                let final = lifecycle.finalStatus(tasks: outcomes.compactMap { plan.stage($0.id)?.task })
                 if existing[runPath] != final { setStatus(first.id, final, reason: nil) }
             }
         }

@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import Planning
+import TaskInterface
 import WorkflowModel
 
 /// What happened to one stage in an invocation.
@@ -42,10 +43,13 @@ public struct StageOutcome: Hashable, Sendable {
     public var duration: Duration
     public var summary: String?
     public var warnings: [String]
+    /// The code of the ``TaskInterface/TaskError`` a failed stage threw (nil for any other error).
+    public var failureCode: TaskError.Code?
 
     public init(
         id: StageID, status: Status, reason: String, key: ContentHash? = nil, parts: ActionKeyParts? = nil,
-        outputs: [String: LockedOutput] = [:], duration: Duration = .zero, summary: String? = nil, warnings: [String] = []
+        outputs: [String: LockedOutput] = [:], duration: Duration = .zero, summary: String? = nil, warnings: [String] = [],
+        failureCode: TaskError.Code? = nil
     ) {
         self.id = id
         self.status = status
@@ -56,6 +60,7 @@ public struct StageOutcome: Hashable, Sendable {
         self.duration = duration
         self.summary = summary
         self.warnings = warnings
+        self.failureCode = failureCode
     }
 
     /// Whether the stage's outputs are available to the stages after it.

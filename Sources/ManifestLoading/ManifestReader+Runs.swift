@@ -63,7 +63,7 @@ extension ManifestReader {
         if let item = map["split"] { split.merge(readSplit(item)) }
         let seedFraction = split.seedFraction ?? ManifestSchema.defaultSeedFraction
 
-        let builtins = Self.builtinStages(trainingSet: trainingSet, register: register ?? true)
+        let builtins = Pipeline.builtin.stageNames(for: trainingSet?.shape, register: register ?? true)
         let stages = map["stages"].map { readStages($0, run: runName ?? entry.key, builtins: builtins) } ?? []
 
         guard diagnostics.filter(\.isError).count == errorsBefore, let runName, let metric, let testSet,
@@ -101,19 +101,5 @@ extension ManifestReader {
         }
         if let item = map["group_by"] { settings.groupBy = string(item.value, item.keyPath) }
         return settings
-    }
-
-    /// The built-in stages a run has, given its training set: what `after:` and `@stage.output` may name.
-    static func builtinStages(trainingSet: TrainingSet?, register: Bool) -> [String] {
-        var stages = ["load", "split"]
-        switch trainingSet {
-        case .upload(_, let labelled)?: stages += labelled ? ["load-training"] : ["load-training", "label"]
-        case .generate?: stages += ["generate"]
-        case .importTraces?: stages += ["import", "label"]
-        case nil: stages += ["load-training", "generate", "label", "import"]
-        }
-        stages += ["train", "evaluate"]
-        if register { stages.append("register") }
-        return stages
     }
 }

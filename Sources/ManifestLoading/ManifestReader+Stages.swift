@@ -19,7 +19,7 @@ extension ManifestReader {
     /// another writes.
     func readStages(_ entry: MappingNode.Entry, run: String, builtins: [String]) -> [CustomStage] {
         guard let map = mapping(entry.value, entry.keyPath, allowed: nil, owner: entry.keyNode) else { return [] }
-        let customNames = map.keys.filter { !ManifestSchema.builtinStages.contains($0) }
+        let customNames = map.keys.filter { !Pipeline.builtin.stageNames.contains($0) }
         var stages: [CustomStage] = []
         var graph = DirectedGraph<String>()
         var keyNodes: [String: Node] = [:]
@@ -34,9 +34,9 @@ extension ManifestReader {
         for item in map.entries {
             guard name(item.keyNode, item.keyPath, pattern: ManifestSchema.stageNamePattern, what: "stage name") != nil
             else { continue }
-            if ManifestSchema.builtinStages.contains(item.key) {
+            if Pipeline.builtin.stageNames.contains(item.key) {
                 error("'\(item.key)' is a built-in stage; a custom stage needs another name", at: item.keyNode,
-                      item.keyPath, hint: "built-in stages: \(ManifestSchema.builtinStages.joined(separator: ", "))")
+                      item.keyPath, hint: "built-in stages: \(Pipeline.builtin.stageNames.joined(separator: ", "))")
                 continue
             }
             keyNodes[item.key] = item.keyNode

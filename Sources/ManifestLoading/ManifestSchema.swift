@@ -110,11 +110,6 @@ enum ManifestSchema {
     /// Canonical row fields a `columns:` mapping may rename.
     static let canonicalFields = ["id", "input", "output", "documents", "tools", "trace", "session", "label"]
 
-    /// Every built-in stage name; custom stages may not take these names.
-    static let builtinStages = [
-        "load", "split", "load-training", "generate", "label", "import", "train", "evaluate", "register",
-    ]
-
     static let projectNamePattern = "[a-z0-9][a-z0-9_-]*"
     static let runNamePattern = "[a-z0-9][a-z0-9_.-]*"
     static let providerNamePattern = "[a-z0-9][a-z0-9_-]*"

@@ -1,128 +1,93 @@
 import Basics
 import WorkflowModel
 
-/// Expands a run into its stages: load → split → (upload | generate | import → label) → train →
-/// evaluate → register, plus the run's custom `exec` stages.
+/// Expands a run into its stages, as ``WorkflowModel/Pipeline/builtin`` declares them (load → split →
+/// the training set's stages → train → evaluate → register), plus the run's custom `exec` stages.
 ///
-/// Pure: the result depends only on the run.
-///
-/// | stage | task | inputs | outputs |
-/// |---|---|---|---|
-/// | `load` | `load-dataset` | the test set file | `rows` |
-/// | `split` | `split` | `load.rows` | `seeds`, `eval` |
-/// | `load-training` | `load-dataset` | the uploaded file | `rows` |
-/// | `generate` | `generate` | `split.seeds`, `split.eval` | `rows`, `review` |
-/// | `import` | `import` | the trace export | `rows` |
-/// | `label` | `label` | unlabelled `rows` | `rows` |
-/// | `train` | `train` | training `rows`, `split.seeds`, `split.eval` (rows repeating one are dropped), the base model | `model` |
-/// | `evaluate` | `evaluate` | `train.model`, `split.eval`, `split.seeds`, the base model | `report` |
-/// | `register` | `register` | `train.model`, `evaluate.report` | `entry` |
+/// Pure: the result depends only on the run (and the pipeline).
 public enum StageExpansion {
-    /// The names of the built-in stages, in pipeline order.
-    public static let builtinStageNames = [
-        "load", "split", "load-training", "generate", "import", "label", "train", "evaluate", "register",
-    ]
-
-    /// The blueprints of every stage of `run` in `project`.
-    public static func blueprints(for run: Run, in project: Project) -> [StageBlueprint] {
+    /// The blueprints of every stage of `run` in `project`, in run order.
+    public static func blueprints(for run: Run, in project: Project, pipeline: Pipeline = .builtin) -> [StageBlueprint] {
         func id(_ stage: String) -> StageID { StageID(project: project.name, run: run.name, stage: stage) }
-        let metric = metricParams(run.metric)
         var stages: [StageBlueprint] = []
-
-        // `group_by` enters load's and split's params only when set, so other runs' keys stay as they were.
-        var loadTestParams = loadParams(run.testSet, metric: run.metric, requireLabels: true, role: "test_set")
-        var splitParams: [String: JSONValue] = [
-            "seed": .int(run.seed), "seed_fraction": .double(run.seedFraction),
-            "input_format": .string(run.metric.input.rawValue),
-        ]
-        if let column = run.groupBy {
-            loadTestParams["group_by"] = .string(column)
-            splitParams["group_by"] = .string(column)
-        }
-        stages.append(
-            StageBlueprint(
-                id: id("load"), task: "load-dataset", params: loadTestParams,
-                inputs: ["source": .file(run.testSet.path)], outputs: ["rows": nil], location: run.testSet.location))
-        stages.append(
-            StageBlueprint(
-                id: id("split"), task: "split", params: splitParams,
-                inputs: ["rows": .stage(id("load"), output: "rows")], outputs: ["seeds": nil, "eval": nil],
-                location: run.location))
-
-        let trainingRows: StageInputSource
-        switch run.trainingSet {
-        case .upload(let source, let labelled):
-            stages.append(
-                StageBlueprint(
-                    id: id("load-training"), task: "load-dataset",
-                    params: loadParams(source, metric: run.metric, requireLabels: labelled, role: "training_set"),
-                    inputs: ["source": .file(source.path)], outputs: ["rows": nil], location: source.location))
-            if labelled {
-                trainingRows = .stage(id("load-training"), output: "rows")
-            } else {
-                stages.append(labelStage(id: id("label"), rows: .stage(id("load-training"), output: "rows"), run, project))
-                trainingRows = .stage(id("label"), output: "rows")
+        for stage in pipeline.stages(for: run.trainingSet.shape, register: run.register) {
+            var inputs: [String: StageInputSource] = [:]
+            var location = run.location
+            for (name, input) in stage.inputs {
+                switch input {
+                case .file(let role):
+                    let source = dataset(role, of: run)
+                    inputs[name] = .file(source?.path ?? "")
+                    location = source?.location
+                case .stage(let producer, let output):
+                    inputs[name] = .stage(id(producer), output: output)
+                case .previous(let output):
+                    if let previous = stages.last { inputs[name] = .stage(previous.id, output: output) }
+                case .baseModel:
+                    inputs[name] = .baseModel(run.baseModel)
+                }
             }
-        case .generate(let settings):
-            var params = settings
-            params["metric"] = metric
-            params["seed"] = params["seed"] ?? .int(run.seed)
-            // `generate: {provider: NAME}` overrides the run's provider for this stage alone.
-            params["provider"] = providerParams(named: settings["provider"]?.stringValue ?? run.provider, project)
+            var params = stage.takesTrainingSetSettings ? trainingSetSettings(run) : [:]
+            for (key, field) in stage.params {
+                params[key] = value(of: field, run, project)
+            }
             stages.append(
                 StageBlueprint(
-                    id: id("generate"), task: "generate", params: params,
-                    inputs: ["seeds": .stage(id("split"), output: "seeds"), "eval": .stage(id("split"), output: "eval")],
-                    outputs: ["rows": nil, "review": nil], location: run.location))
-            trainingRows = .stage(id("generate"), output: "rows")
-        case .importTraces(let source):
-            stages.append(
-                StageBlueprint(
-                    id: id("import"), task: "import",
-                    params: [
-                        "path": .string(source.path), "columns": columnsParam(source),
-                        "step": .string(run.metric.step.rawValue), "input_format": .string(run.metric.input.rawValue),
-                    ],
-                    inputs: ["source": .file(source.path)], outputs: ["rows": nil], location: source.location))
-            stages.append(labelStage(id: id("label"), rows: .stage(id("import"), output: "rows"), run, project))
-            trainingRows = .stage(id("label"), output: "rows")
-        }
-
-        var trainParams: [String: JSONValue] = ["metric": metric, "seed": .int(run.seed)]
-        trainParams["train"] = .object(run.train)
-        stages.append(
-            StageBlueprint(
-                id: id("train"), task: "train", params: trainParams,
-                inputs: [
-                    "rows": trainingRows, "seeds": .stage(id("split"), output: "seeds"),
-                    "eval": .stage(id("split"), output: "eval"), "base_model": .baseModel(run.baseModel),
-                ],
-                outputs: ["model": nil], location: run.location))
-        stages.append(
-            StageBlueprint(
-                id: id("evaluate"), task: "evaluate",
-                params: ["metric": metric, "provider": providerParams(run, project)],
-                inputs: [
-                    "model": .stage(id("train"), output: "model"), "eval": .stage(id("split"), output: "eval"),
-                    "seeds": .stage(id("split"), output: "seeds"), "base_model": .baseModel(run.baseModel),
-                ],
-                outputs: ["report": nil], location: run.location))
-        if run.register {
-            stages.append(
-                StageBlueprint(
-                    id: id("register"), task: "register",
-                    params: [
-                        "metric": metric, "gate": .object(run.gate), "project": .string(project.name),
-                        "run": .string(run.name), "manifest": .string(project.manifestPath),
-                        "base_model": .string(run.baseModel),
-                    ],
-                    inputs: [
-                        "model": .stage(id("train"), output: "model"), "report": .stage(id("evaluate"), output: "report"),
-                    ],
-                    outputs: ["entry": nil], location: run.location))
+                    id: id(stage.name), task: stage.task, params: params, inputs: inputs,
+                    outputs: Dictionary(uniqueKeysWithValues: stage.outputs.map { ($0, nil) }), location: location))
         }
         stages += customStages(run, project, builtins: stages)
         return stages
+    }
+
+    /// The value `field` takes in `run`; nil leaves the param out.
+    static func value(of field: RunField, _ run: Run, _ project: Project) -> JSONValue? {
+        switch field {
+        case .metric: return metricParams(run.metric)
+        case .metricInput: return .string(run.metric.input.rawValue)
+        case .metricOutput: return .string(run.metric.output.rawValue)
+        case .metricLabels: return .array(run.metric.labels.map(JSONValue.string))
+        case .metricStep: return .string(run.metric.step.rawValue)
+        case .seed: return .int(run.seed)
+        case .seedFraction: return .double(run.seedFraction)
+        // `group_by` enters load's and split's params only when set, so other runs' keys stay as they were.
+        case .groupBy: return run.groupBy.map(JSONValue.string)
+        case .datasetPath(let role): return dataset(role, of: run).map { .string($0.path) }
+        case .datasetFormat(let role):
+            return dataset(role, of: run).map { .string($0.path.lowercased().hasSuffix(".csv") ? "csv" : "jsonl") }
+        case .datasetColumns(let role): return dataset(role, of: run).map(columnsParam)
+        case .trainingSetLabelled:
+            if case .upload(_, let labelled) = run.trainingSet { return .bool(labelled) }
+            return .bool(false)
+        case .trainingSetSetting(let key, let otherwise):
+            return trainingSetSettings(run)[key] ?? value(of: otherwise, run, project)
+        case .provider: return providerParams(run, project)
+        // `generate: {provider: NAME}` overrides the run's provider for this stage alone.
+        case .trainingSetProvider:
+            return providerParams(named: trainingSetSettings(run)["provider"]?.stringValue ?? run.provider, project)
+        case .train: return .object(run.train)
+        case .gate: return .object(run.gate)
+        case .projectName: return .string(project.name)
+        case .runName: return .string(run.name)
+        case .manifestPath: return .string(project.manifestPath)
+        case .baseModelName: return .string(run.baseModel)
+        case .constant(let value): return value
+        }
+    }
+
+    /// The run's data file `role`: the test set, or the training set's file (nil for `generate`).
+    static func dataset(_ role: DatasetRole, of run: Run) -> DatasetSource? {
+        switch (role, run.trainingSet) {
+        case (.testSet, _): return run.testSet
+        case (.trainingSet, .upload(let source, _)), (.trainingSet, .importTraces(let source)): return source
+        case (.trainingSet, .generate): return nil
+        }
+    }
+
+    /// The settings written under the training set (`generate: {count: 40, …}`); empty for a file.
+    static func trainingSetSettings(_ run: Run) -> [String: JSONValue] {
+        if case .generate(let settings) = run.trainingSet { return settings }
+        return [:]
     }
 
     // MARK: - Pieces
@@ -139,17 +104,6 @@ public enum StageExpansion {
 
     static func columnsParam(_ source: DatasetSource) -> JSONValue {
         .object(source.columns.mapValues(JSONValue.string))
-    }
-
-    static func loadParams(_ source: DatasetSource, metric: Metric, requireLabels: Bool, role: String) -> [String: JSONValue]
-    {
-        let format = source.path.lowercased().hasSuffix(".csv") ? "csv" : "jsonl"
-        return [
-            "path": .string(source.path), "format": .string(format), "columns": columnsParam(source),
-            "input_format": .string(metric.input.rawValue), "output": .string(metric.output.rawValue),
-            "labels": .array(metric.labels.map(JSONValue.string)), "require_labels": .bool(requireLabels),
-            "role": .string(role),
-        ]
     }
 
     /// The provider's settings that shape its answers (never its credentials).
@@ -169,13 +123,6 @@ public enum StageExpansion {
             if let value = spec.settings[key] { object[key] = value }
         }
         return .object(object)
-    }
-
-    static func labelStage(id: StageID, rows: StageInputSource, _ run: Run, _ project: Project) -> StageBlueprint {
-        StageBlueprint(
-            id: id, task: "label",
-            params: ["metric": metricParams(run.metric), "provider": providerParams(run, project), "seed": .int(run.seed)],
-            inputs: ["rows": rows], outputs: ["rows": nil], location: run.location)
     }
 
     static func customStages(_ run: Run, _ project: Project, builtins: [StageBlueprint]) -> [StageBlueprint] {

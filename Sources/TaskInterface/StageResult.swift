@@ -29,12 +29,21 @@ public struct TaskError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Why a stage failed.
     public struct Code: Hashable, Sendable {
         let name: String
+        /// Whether the failure is a verdict on the run rather than a breakdown of the stage: the run's
+        /// status reason is then the message alone, not "stage NAME failed: message".
+        public let isRunVerdict: Bool
+
+        init(name: String, isRunVerdict: Bool = false) {
+            self.name = name
+            self.isRunVerdict = isRunVerdict
+        }
+
         /// The task failed.
         public static let failed = Code(name: "failed")
         /// The stage's task type is not part of this build yet; the run stays `queued`.
         public static let notAvailable = Code(name: "not-available")
-        /// A gate the run declared was not met.
-        public static let gateNotMet = Code(name: "gate-not-met")
+        /// A gate the run declared was not met (a verdict on the run).
+        public static let gateNotMet = Code(name: "gate-not-met", isRunVerdict: true)
         /// The input data is invalid.
         public static let invalidInput = Code(name: "invalid-input")
     }

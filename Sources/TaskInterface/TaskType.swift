@@ -33,8 +33,13 @@ public protocol TaskType: Sendable {
     /// The run's lifecycle status while a stage of this type runs (`generating data`, `training`),
     /// or `nil` to leave it as it is.
     var statusWhileRunning: RunStatus? { get }
-    /// The run's lifecycle status after a stage of this type succeeds (`data ready`, `fine-tuned`…).
+    /// The run's lifecycle status after a stage of this type succeeds (`fine-tuned`, `registered`…).
+    /// A run whose stages all completed ends at the latest status (in ``WorkflowModel/RunStatus``'s
+    /// order) that its stages' types declare here, and at least `data ready`.
     var statusAfterSuccess: RunStatus? { get }
+    /// The run's lifecycle status once the stage producing one of this type's inputs succeeds, by input
+    /// name: `train` declares `["rows": .dataReady]` (its training rows exist), whichever stage made them.
+    var statusWhenInputProduced: [String: RunStatus] { get }
 
     /// Checks, before any stage of the invocation runs, what a stage needs from outside the
     /// workspace: credentials in the environment, an installed tool. Returns one message per
@@ -68,6 +73,7 @@ extension TaskType {
     public var pool: String? { nil }
     public var statusWhileRunning: RunStatus? { nil }
     public var statusAfterSuccess: RunStatus? { nil }
+    public var statusWhenInputProduced: [String: RunStatus] { [:] }
     public func preflight(params: [String: JSONValue], environment: [String: String]) -> [String] { [] }
     public func planNote(params: [String: JSONValue]) -> String? { nil }
     public func cachedResultHolds(outputs: [String: URL], registry: (any MetricRegistry)?) -> Bool { true }

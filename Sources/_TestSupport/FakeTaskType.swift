@@ -35,6 +35,7 @@ public struct FakeTaskType<Identity: FakeTaskIdentity>: TaskType {
     public var isDeterministic: Bool
     public var statusWhileRunning: RunStatus?
     public var statusAfterSuccess: RunStatus?
+    public var statusWhenInputProduced: [String: RunStatus]
     /// How long each invocation sleeps before writing its outputs (cancellation cuts it short).
     public var delay: Duration
     /// Decides, per invocation, whether to fail and with which error; `nil` means succeed.
@@ -44,7 +45,8 @@ public struct FakeTaskType<Identity: FakeTaskIdentity>: TaskType {
 
     public init(
         recorder: InvocationRecorder, outputs: Outputs = .derived, pool: String? = nil, isDeterministic: Bool = true,
-        statusWhileRunning: RunStatus? = nil, statusAfterSuccess: RunStatus? = nil, delay: Duration = .zero,
+        statusWhileRunning: RunStatus? = nil, statusAfterSuccess: RunStatus? = nil,
+        statusWhenInputProduced: [String: RunStatus] = [:], delay: Duration = .zero,
         failure: @escaping @Sendable (StageContext) -> TaskError? = { _ in nil }, skippedOutputs: Set<String> = []
     ) {
         self.recorder = recorder
@@ -53,6 +55,7 @@ public struct FakeTaskType<Identity: FakeTaskIdentity>: TaskType {
         self.isDeterministic = isDeterministic
         self.statusWhileRunning = statusWhileRunning
         self.statusAfterSuccess = statusAfterSuccess
+        self.statusWhenInputProduced = statusWhenInputProduced
         self.delay = delay
         self.failure = failure
         self.skippedOutputs = skippedOutputs
@@ -144,8 +147,9 @@ public struct FakeTaskType<Identity: FakeTaskIdentity>: TaskType {
 
 /// Builds registries of fakes.
 public enum FakeTasks {
-    /// A fake for `id` (one of ``FakeTaskIDs/builtin``, `alpha` or `beta`) with the given settings;
-    /// `nil` for another id.
+    /// A fake for `id` (one of ``FakeTaskIDs/builtin``, `alpha` or `beta`) with the given settings and
+    /// the lifecycle statuses the built-in task type of that id declares (``builtinStatuses``); `nil`
+    /// for another id.
     public static func make(
         _ id: String, recorder: InvocationRecorder, outputs: FakeTaskType<FakeTaskIDs.Alpha>.Outputs = .derived,
         pool: String? = nil, delay: Duration = .zero,
@@ -158,7 +162,11 @@ public enum FakeTasks {
             case .fixed(let data): converted = .fixed(data)
             case .perOutput(let table): converted = .perOutput(table)
             }
-            return FakeTaskType<I>(recorder: recorder, outputs: converted, pool: pool, delay: delay, failure: failure)
+            let statuses = builtinStatuses[I.id]
+            return FakeTaskType<I>(
+                recorder: recorder, outputs: converted, pool: pool, statusWhileRunning: statuses?.whileRunning,
+                statusAfterSuccess: statuses?.afterSuccess, statusWhenInputProduced: statuses?.whenInputProduced ?? [:],
+                delay: delay, failure: failure)
         }
         switch id {
         case FakeTaskIDs.LoadDataset.id: return fake(FakeTaskIDs.LoadDataset.self)
@@ -175,6 +183,15 @@ public enum FakeTasks {
         default: return nil
         }
     }
+
+    /// The lifecycle statuses the built-in task types declare, by id (a test in TaskTypesTests checks
+    /// them against the real types).
+    public static let builtinStatuses:
+        [String: (whileRunning: RunStatus?, afterSuccess: RunStatus?, whenInputProduced: [String: RunStatus])] = [
+            "generate": (.generatingData, nil, [:]), "label": (.generatingData, nil, [:]),
+            "import": (.generatingData, nil, [:]), "train": (.training, .fineTuned, ["rows": .dataReady]),
+            "register": (nil, .registered, [:]),
+        ]
 
     /// A registry with a derived-output fake for each of `ids` (every built-in id by default), all
     /// recording into `recorder`. `train` fakes take a slot in the `train` pool, like the real one.

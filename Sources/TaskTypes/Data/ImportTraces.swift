@@ -21,6 +21,7 @@ import WorkflowModel
 public struct ImportTraces: TaskType {
     public static let id = "import"
     public static let version = 1
+    public var statusWhileRunning: RunStatus? { .generatingData }
 
     public init() {}
 

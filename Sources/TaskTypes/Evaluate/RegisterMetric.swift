@@ -16,6 +16,7 @@ public struct RegisterMetric: TaskType {
     public static let version = 1
     /// The version number comes from the registry's state, so re-running it is not a reproduction.
     public var isDeterministic: Bool { false }
+    public var statusAfterSuccess: RunStatus? { .registered }
 
     public init() {}
 

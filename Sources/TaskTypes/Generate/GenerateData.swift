@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import Providers
 import TaskInterface
+import WorkflowModel
 
 /// The `generate` stage: asks the provider for new labelled rows like the seeds, keeps the valid
 /// ones that repeat no seed, no eval row and no other generated row, and writes `count` of them.
@@ -24,6 +25,7 @@ public struct GenerateData: TaskType {
     /// 2: text without letters or digits is compared exactly only (it had matched every such row).
     public static let version = 2
     public var isDeterministic: Bool { false }
+    public var statusWhileRunning: RunStatus? { .generatingData }
     /// How calls are retried (tests make it quick).
     public var retryPolicy: RetryPolicy
 

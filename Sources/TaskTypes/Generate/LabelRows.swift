@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import Providers
 import TaskInterface
+import WorkflowModel
 
 /// The `label` stage: the metric's judge labels every unlabelled row, with a one-sentence rationale.
 ///
@@ -22,6 +23,7 @@ public struct LabelRows: TaskType {
     public static let id = "label"
     public static let version = 1
     public var isDeterministic: Bool { false }
+    public var statusWhileRunning: RunStatus? { .generatingData }
     public var retryPolicy: RetryPolicy
     /// Samples per row before giving up on it.
     public static let maxSamples = 3

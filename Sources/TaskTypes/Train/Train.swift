@@ -44,6 +44,8 @@ public struct Train: TaskType {
     public var pool: String? { "train" }
     public var statusWhileRunning: RunStatus? { .training }
     public var statusAfterSuccess: RunStatus? { .fineTuned }
+    /// The run is `data ready` once the stage that makes the training rows succeeds.
+    public var statusWhenInputProduced: [String: RunStatus] { ["rows": .dataReady] }
 
     public init() {}
 
