@@ -145,7 +145,7 @@ let package = Package(
             path: "Sources/_TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BasicsTests", dependencies: ["Basics", "_TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "ManifestLoadingTests", dependencies: ["ManifestLoading", "_TestSupport"],
+            name: "ManifestLoadingTests", dependencies: ["ManifestLoading", "TaskTypes", "_TestSupport"],
             resources: [.copy("Fixtures"), .copy("Snapshots")], swiftSettings: swiftSettings),
         .testTarget(
             name: "PlanningTests", dependencies: ["Planning", "_TestSupport"], exclude: ["Snapshots"],

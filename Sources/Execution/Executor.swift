@@ -128,7 +128,8 @@ public final class Executor: Sendable {
                 resolved[name] = .artifact(ref.artifactRef)
             }
         }
-        let parts = ActionKeyParts(task: stage.task, version: task.version, params: blueprint.params, inputs: digests)
+        let keyed = task.settingsSchema?.keyed(blueprint.params) ?? blueprint.params  // as the planner keys it
+        let parts = ActionKeyParts(task: stage.task, version: task.version, params: keyed, inputs: digests)
         let key = parts.key
         var reason = stage.reason.text
         // The plan already found an up-to-date stage's outputs in the cache (present, right size);

@@ -11,7 +11,8 @@ import Yams
 /// reference.
 ///
 /// ```swift
-/// let loader = ManifestLoader(workspaceRoot: root, modelsDirectory: root.appendingPathComponent("cache/models"))
+/// let loader = ManifestLoader(workspaceRoot: root, modelsDirectory: root.appendingPathComponent("cache/models"),
+///                             settings: TaskTypeRegistry.builtin.settingsBySection)
 /// let result = loader.loadAll()
 /// if result.diagnostics.hasErrors { print(result.diagnostics.rendered()); exit(2) }
 /// ```
@@ -26,6 +27,11 @@ public struct ManifestLoader: Sendable {
     /// `plan` and `verify` need its files), or a warning for `lunette check`, which takes the model's
     /// digest from the lock.
     public let missingModelSeverity: Diagnostic.Severity
+    /// The settings schema of each stage section (`train`, `generate`, `split`, `gate`, …), by section
+    /// name, as the task types declare them (`TaskTypeRegistry.settingsBySection`): a section is checked
+    /// through its schema at load time. A section without one must be a mapping and is kept as written
+    /// (its stage checks it when it runs), so pass every schema: `Workspace` passes its registry's.
+    public let settings: [String: SettingsSchema]
 
     /// - Parameters:
     ///   - workspaceRoot: The absolute workspace folder.
@@ -33,10 +39,12 @@ public struct ManifestLoader: Sendable {
     ///     to skip the "base model is not installed" check.
     ///   - cacheDirectory: The content cache's folder (`$LUNETTE_CACHE`), when it is not `cache/`.
     ///   - missingModelSeverity: `.error` (the default) or `.warning` for a base model that is not installed.
+    ///   - settings: The task types' settings schemas by section (see ``settings``).
     public init(
         workspaceRoot: URL, modelsDirectory: URL?, cacheDirectory: URL? = nil,
-        missingModelSeverity: Diagnostic.Severity = .error
+        missingModelSeverity: Diagnostic.Severity = .error, settings: [String: SettingsSchema] = [:]
     ) {
+        self.settings = settings
         self.workspaceRoot = workspaceRoot.standardizedFileURL
         self.modelsDirectory = modelsDirectory
         self.cacheDirectory = cacheDirectory
@@ -181,7 +189,8 @@ public struct ManifestLoader: Sendable {
         }
         let reader = ManifestReader(
             source: source, paths: PathResolver(workspaceRoot: workspaceRoot, manifestPath: relativePath),
-            modelsDirectory: modelsDirectory, protectedPaths: protectedPaths, missingModelSeverity: missingModelSeverity)
+            modelsDirectory: modelsDirectory, protectedPaths: protectedPaths, missingModelSeverity: missingModelSeverity,
+            settings: settings)
         let project = reader.readProject(root)
         result.diagnostics = reader.finishedDiagnostics()
         result.project = result.diagnostics.hasErrors ? nil : project

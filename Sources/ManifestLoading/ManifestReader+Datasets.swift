@@ -137,49 +137,11 @@ extension ManifestReader {
         return trainingSet
     }
 
-    /// `generate:` settings, type-checked and kept as written.
+    /// `generate:` settings, checked through the generate task's schema and kept as written; nil when
+    /// any is wrong.
     private func readGenerate(_ entry: MappingNode.Entry, labels: [String]?) -> [String: JSONValue]? {
-        guard let map = mapping(entry.value, entry.keyPath, allowed: ManifestSchema.generateKeys, owner: entry.keyNode)
-        else { return nil }
-        var settings: [String: JSONValue] = [:]
-        var failed = false
-        for item in map.entries {
-            let value: JSONValue?
-            switch item.key {
-            case "count", "examples_per_call": value = int(item.value, item.keyPath, in: 1...Int.max).map(JSONValue.int)
-            case "context_examples", "review_sample":
-                value = int(item.value, item.keyPath, in: 0...Int.max).map(JSONValue.int)
-            case "instructions": value = string(item.value, item.keyPath).map(JSONValue.string)
-            case "provider": value = providerReference(item.value, item.keyPath).map(JSONValue.string)
-            default: value = labelWeights(item, labels: labels)
-            }
-            if let value { settings[item.key] = value } else { failed = true }
-        }
-        return failed ? nil : settings
-    }
-
-    /// A mapping label → non-negative number (`label_distribution`, `class_weights`); labels checked
-    /// against the metric's when they are known.
-    /// - Parameter positive: Whether a weight must be greater than 0 (`class_weights`), not just at least 0.
-    func labelWeights(_ entry: MappingNode.Entry, labels: [String]?, positive: Bool = false) -> JSONValue? {
-        guard let map = mapping(entry.value, entry.keyPath, allowed: nil, owner: entry.keyNode) else { return nil }
-        var weights: [String: JSONValue] = [:]
-        var failed = false
-        for item in map.entries {
-            if let labels, !labels.contains(item.key) {
-                error("'\(item.key)' is not one of the metric's labels", at: item.keyNode, item.keyPath,
-                      hint: Suggestion.hint(for: item.key, in: labels) ?? "labels: \(labels.joined(separator: ", "))")
-                failed = true
-                continue
-            }
-            if let weight = number(item.value, item.keyPath, rule: positive ? "greater than 0" : "at least 0",
-                                   where: { positive ? $0 > 0 : $0 >= 0 }) {
-                weights[item.key] = weight.isFinite ? item.value.jsonValue : .double(weight)
-            } else {
-                failed = true
-            }
-        }
-        return failed ? nil : .object(weights)
+        let read = readSettings(entry, section: "generate", labels: labels)
+        return read.valid ? read.settings : nil
     }
 }
 

@@ -50,13 +50,14 @@ extension ManifestReader {
         }
 
         var train = defaults.train
-        if let item = map["train"] { train.merge(readTrain(item, labels: metric?.labels)) { _, run in run } }
-        checkSeedsAndMode(train, at: map["train"]?.keyNode ?? entry.keyNode, entry.keyPath.appendingKey("train.seeds"))
-        if let weights = train["class_weights"], let labels = metric?.labels {
-            train["class_weights"] = classWeightList(
-                weights, labels: labels, at: map["train"]?.keyNode ?? entry.keyNode,
-                entry.keyPath.appendingKey("train.class_weights"))
+        var ownTrain: Set<String> = []
+        if let item = map["train"] {
+            let own = readTrain(item, labels: metric?.labels)
+            ownTrain = Set(own.keys)
+            train.merge(own) { _, run in run }
         }
+        _ = checkMerged(train, section: "train", labels: metric?.labels, fromDefaults: Set(train.keys).subtracting(ownTrain),
+                        at: map["train"]?.keyNode ?? entry.keyNode, entry.keyPath.appendingKey("train"))
         var gate = defaults.gate
         if let item = map["gate"] { gate.merge(readGate(item)) { _, run in run } }
         var split = defaults.split
@@ -93,13 +94,7 @@ extension ManifestReader {
     /// `split: {seed_fraction: 0.2, group_by: conversation_id}`. A key with an error is left unset (the
     /// error is recorded, so the run is not built).
     func readSplit(_ entry: MappingNode.Entry) -> SplitSettings {
-        var settings = SplitSettings()
-        guard let map = mapping(entry.value, entry.keyPath, allowed: ManifestSchema.splitKeys, owner: entry.keyNode)
-        else { return settings }
-        if let item = map["seed_fraction"] {
-            settings.seedFraction = number(item.value, item.keyPath, rule: "strictly between 0 and 1") { $0 > 0 && $0 < 1 }
-        }
-        if let item = map["group_by"] { settings.groupBy = string(item.value, item.keyPath) }
-        return settings
+        let read = readSettings(entry, section: "split", labels: nil).settings
+        return SplitSettings(seedFraction: read["seed_fraction"]?.doubleValue, groupBy: read["group_by"]?.stringValue)
     }
 }

@@ -33,11 +33,14 @@ final class ManifestReader {
 
     /// How a base model that is not installed is reported (see ``ManifestLoader/missingModelSeverity``).
     let missingModelSeverity: Diagnostic.Severity
+    /// The task types' settings schemas by manifest section (see ``ManifestLoader/settings``).
+    let settingsSchemas: [String: SettingsSchema]
 
     init(
         source: ManifestSource, paths: PathResolver, modelsDirectory: URL?, protectedPaths: [ProtectedPath] = [],
-        missingModelSeverity: Diagnostic.Severity = .error
+        missingModelSeverity: Diagnostic.Severity = .error, settings: [String: SettingsSchema] = [:]
     ) {
+        self.settingsSchemas = settings
         self.source = source
         self.paths = paths
         self.modelsDirectory = modelsDirectory

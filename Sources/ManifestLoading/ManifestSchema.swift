@@ -11,17 +11,8 @@ enum ManifestSchema {
     static let datasetKeys = ["path", "columns"]
     static let uploadKeys = ["path", "columns", "labelled"]
     static let trainingSetKinds = ["upload", "generate", "import"]
-    static let generateKeys = [
-        "count", "context_examples", "examples_per_call", "label_distribution", "instructions", "review_sample",
-        "provider",
-    ]
-    static let trainKeys = [
-        "mode", "pooling", "epochs", "learning_rate", "batch_size", "max_tokens", "warmup_ratio", "weight_decay",
-        "class_weights", "validation_fraction", "seed", "threads", "include_seeds", "l2", "patience", "dropout",
-        "max_gradient_norm", "cv_folds", "threshold", "seeds",
-    ]
-    static let gateKeys = ["min_f1", "min_auc", "min_accuracy", "min_precision", "min_recall"]
-    static let splitKeys = ["seed_fraction", "group_by"]
+    // The keys of `train:`, `gate:`, `split:` and `generate:` are their task types' settings schemas
+    // (`ManifestLoader.settings`), declared once beside the code that reads them.
     static let stageKeys = ["command", "inputs", "outputs", "after"]
     static let providerKeys = [
         "kind", "base_url", "model", "api_key_env", "temperature", "max_tokens", "max_concurrency",

@@ -112,7 +112,9 @@ public struct Planner: Sendable {
             stage.reason = .changed(missing.map { "input \($0) is missing" } + missingModels)
             return stage
         }
-        let parts = ActionKeyParts(task: blueprint.task, version: version, params: blueprint.params, inputs: digests)
+        // Settings that cannot change results (`train.threads`) stay out of the key (``SettingsSchema/keyed(_:)``).
+        let keyed = inputs.taskSettings[blueprint.task]?.keyed(blueprint.params) ?? blueprint.params
+        let parts = ActionKeyParts(task: blueprint.task, version: version, params: keyed, inputs: digests)
         let key = parts.key
         stage.parts = parts
         stage.key = key
@@ -195,6 +197,9 @@ public struct PlanInputs: Sendable {
     public var projects: [Project]
     /// Task id → version, for every task type available in this build.
     public var taskVersions: [String: Int]
+    /// Task id → the settings schema its task type declares (`TaskTypeRegistry.settingsByTask`): keys it
+    /// declares as not affecting results are left out of action keys.
+    public var taskSettings: [String: SettingsSchema] = [:]
     /// Workspace-relative path → content digest, for every file input (see ``RunPlan/requiredPaths(for:)``).
     public var fileDigests: [String: ContentHash]
     /// Base model name → digest of its installed weights; a model that is not installed has none.

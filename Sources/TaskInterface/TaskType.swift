@@ -24,6 +24,14 @@ public protocol TaskType: Sendable {
     static var id: String { get }
     /// Bump to invalidate every cached result of this task type (it is part of every action key).
     static var version: Int { get }
+    /// The settings a manifest gives this task type (its section, e.g. `train:`): every key's kind,
+    /// limits, default and meaning, declared once. The manifest reader checks the section through it at
+    /// load time, the stage through ``SettingsSchema/check(_:labels:rules:)``, and the planner leaves
+    /// keys that cannot change results out of the action key. `nil` (the default) for none.
+    ///
+    /// Declare it with its optional type, `static var settings: SettingsSchema? { … }`: a
+    /// non-optional declaration would not implement this requirement.
+    static var settings: SettingsSchema? { get }
     /// Whether the same inputs and params always give byte-identical outputs. `lunette verify`
     /// re-executes only deterministic task types; an LLM call says `false`.
     var isDeterministic: Bool { get }
@@ -69,6 +77,7 @@ public protocol TaskType: Sendable {
 }
 
 extension TaskType {
+    public static var settings: SettingsSchema? { nil }
     public var isDeterministic: Bool { true }
     public var pool: String? { nil }
     public var statusWhileRunning: RunStatus? { nil }
@@ -82,4 +91,27 @@ extension TaskType {
     public var id: String { Self.id }
     /// The version of this value's type.
     public var version: Int { Self.version }
+    /// The settings schema of this value's type.
+    public var settingsSchema: SettingsSchema? { Self.settings }
+}
+
+extension TaskTypeRegistry {
+    /// Every registered task type's settings schema, by its manifest section (`train`, `generate`, …):
+    /// what `ManifestLoader` checks each section through.
+    public var settingsBySection: [String: SettingsSchema] {
+        var schemas: [String: SettingsSchema] = [:]
+        for id in ids {
+            if let schema = taskType(id: id)?.settingsSchema { schemas[schema.section] = schema }
+        }
+        return schemas
+    }
+
+    /// Every registered task type's settings schema, by task id: what the planner strips keys with.
+    public var settingsByTask: [String: SettingsSchema] {
+        var schemas: [String: SettingsSchema] = [:]
+        for id in ids {
+            if let schema = taskType(id: id)?.settingsSchema { schemas[id] = schema }
+        }
+        return schemas
+    }
 }

@@ -51,7 +51,7 @@ extension Workspace {
     private func loadProjectsForCheck() throws -> (projects: [Project], warnings: [Diagnostic]) {
         let result = ManifestLoader(
             workspaceRoot: root, modelsDirectory: modelsDirectory, cacheDirectory: cacheDirectory,
-            missingModelSeverity: .warning
+            missingModelSeverity: .warning, settings: registry.settingsBySection
         ).loadAll()
         if result.diagnostics.hasErrors {
             throw WorkspaceError(.invalidManifests, "invalid manifests", diagnostics: result.diagnostics)

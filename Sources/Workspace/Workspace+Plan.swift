@@ -46,7 +46,7 @@ extension Workspace {
         }
         let registry = self.registry
         let metrics = StoreRegistry(store: store, root: root, now: now)
-        let inputs = PlanInputs(
+        var inputs = PlanInputs(
             projects: projects, taskVersions: taskVersions, fileDigests: fileDigests, modelDigests: modelDigests,
             locks: try locks ?? readLocks(projects),
             cachedOutputs: { key in
@@ -61,6 +61,7 @@ extension Workspace {
                 return record.outputs.mapValues(\.lockedOutput)
             },
             targets: targets, force: force, trustLock: trustLock)
+        inputs.taskSettings = registry.settingsByTask
         return try Planner().plan(inputs)
     }
 

@@ -84,7 +84,10 @@ public final class Workspace: Sendable {
     /// - Returns: the projects and any warnings.
     /// - Throws: ``WorkspaceError`` with code `invalidManifests` and every diagnostic when any manifest has an error.
     public func loadProjects() throws -> (projects: [Project], warnings: [Diagnostic]) {
-        let result = ManifestLoader(workspaceRoot: root, modelsDirectory: modelsDirectory, cacheDirectory: cacheDirectory).loadAll()
+        let result = ManifestLoader(
+            workspaceRoot: root, modelsDirectory: modelsDirectory, cacheDirectory: cacheDirectory,
+            settings: registry.settingsBySection
+        ).loadAll()
         if result.diagnostics.hasErrors {
             throw WorkspaceError(.invalidManifests, "invalid manifests", diagnostics: result.diagnostics)
         }

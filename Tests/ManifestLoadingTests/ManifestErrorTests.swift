@@ -9,7 +9,7 @@ struct ManifestErrorTests {
     private func load(_ yaml: String, modelsDirectory: URL? = nil) throws -> ManifestLoadResult {
         let workspace = try TestWorkspace(manifests: ["demo.yaml": yaml])
         if let modelsDirectory {
-            return ManifestLoader(workspaceRoot: workspace.root, modelsDirectory: modelsDirectory)
+            return ManifestLoader(workspaceRoot: workspace.root, modelsDirectory: modelsDirectory, settings: TestWorkspace.settings)
                 .load(manifestAt: "workflows/demo.yaml")
         }
         return workspace.load("demo.yaml")

@@ -1,6 +1,8 @@
 import Basics
 import Foundation
 import ManifestLoading
+import TaskInterface
+import TaskTypes
 import Testing
 import WorkflowModel
 
@@ -27,10 +29,14 @@ final class TestWorkspace {
 
     deinit { try? FileManager.default.removeItem(at: root) }
 
-    /// A loader for this workspace; the fixture's `models/` folder holds an installed `minilm-l6`.
+    /// A loader for this workspace, with the built-in task types' settings schemas; the fixture's
+    /// `models/` folder holds an installed `minilm-l6`.
     var loader: ManifestLoader {
-        ManifestLoader(workspaceRoot: root, modelsDirectory: root.appendingPathComponent("models"))
+        ManifestLoader(workspaceRoot: root, modelsDirectory: root.appendingPathComponent("models"), settings: Self.settings)
     }
+
+    /// The built-in task types' settings schemas by section, as `Workspace` passes them.
+    static let settings = TaskTypeRegistry.builtin.settingsBySection
 
     /// Loads `workflows/<name>`.
     func load(_ name: String) -> ManifestLoadResult { loader.load(manifestAt: "workflows/" + name) }

@@ -4,14 +4,12 @@ import TaskInterface
 /// The `generate:` settings of a run, with the reference product's defaults.
 ///
 /// | param | default | meaning |
+/// The manifest's keys (`count`, `context_examples`, `examples_per_call`, `label_distribution`,
+/// `instructions`, `review_sample`, `provider`), their limits and defaults are declared once in
+/// ``schema``. The stage also takes:
+///
 /// |---|---|---|
-/// | `count` | 2000 | training rows to write |
-/// | `context_examples` | 5 | seed rows shown in each prompt (1 is wise for `rag` and `tools`) |
-/// | `examples_per_call` | 10 | rows asked for in each call |
-/// | `label_distribution` | the seeds' | label → weight; the share of calls asking for each label |
-/// | `instructions` | none | appended to every prompt |
 /// | `feedback` | none | reviewer feedback appended to every prompt (`lunette review --reject`) |
-/// | `review_sample` | 50 | rows copied to the `review` output |
 /// | `max_calls` | 2 × count ÷ examples_per_call + 5 | stop asking after this many calls |
 /// | `seed` | the run's | context choice, review sample, offline variations |
 struct GenerateSettings: Sendable {
@@ -30,29 +28,32 @@ struct GenerateSettings: Sendable {
     var plannedCalls: Int { (count + examplesPerCall - 1) / examplesPerCall }
 
     init(params: [String: JSONValue], metric: LabelingMetric, seeds: [CanonicalRow], stage: String) throws {
-        func integer(_ key: String, minimum: Int) throws -> Int? {
-            guard let value = params[key] else { return nil }
-            guard let number = value.intValue, number >= minimum else {
-                throw TaskErrors.badParameter(key, expected: "an integer ≥ \(minimum)", stage: stage)
-            }
-            return number
+    /// Reads the stage's params, checking the manifest's keys through ``schema`` (the check `lunette check`
+    /// runs) and `max_calls` here.
+        if let issue = Self.schema.check(Self.schema.settings(in: params), labels: metric.labels).first {
+            let keyPath = issue.keyPath(in: Self.schema.section)
+            throw TaskError("\(stage): \(keyPath): \(issue.message)",
+                            remedy: issue.hint ?? "fix \(keyPath) in the run's manifest (`lunette check` shows its line)",
+                            code: .invalidInput)
         }
-        count = try integer("count", minimum: 1) ?? count
-        contextExamples = try integer("context_examples", minimum: 0) ?? contextExamples
-        examplesPerCall = try integer("examples_per_call", minimum: 1) ?? examplesPerCall
-        reviewSample = try integer("review_sample", minimum: 0) ?? reviewSample
+        func value(_ key: String) -> JSONValue? { params[key] ?? Self.schema[key]?.defaultValue }
+        count = value("count")?.intValue ?? count
+        contextExamples = value("context_examples")?.intValue ?? contextExamples
+        examplesPerCall = value("examples_per_call")?.intValue ?? examplesPerCall
+        reviewSample = value("review_sample")?.intValue ?? reviewSample
         seed = params["seed"]?.intValue ?? seed
         instructions = params["instructions"]?.stringValue
         feedback = params["feedback"]?.stringValue
-        maxCalls = try integer("max_calls", minimum: 1) ?? (2 * plannedCalls + 5)
+        if let value = params["max_calls"] {
+            guard let calls = value.intValue, calls >= 1 else {
+                throw TaskErrors.badParameter("max_calls", expected: "an integer ≥ 1", stage: stage)
+            }
+            maxCalls = calls
+        } else {
+            maxCalls = 2 * plannedCalls + 5
+        }
 
         if case .object(let given)? = params["label_distribution"], !given.isEmpty {
-            for key in given.keys.sorted() where !metric.labels.contains(key) {
-                throw TaskError(
-                    "\(stage): label_distribution names '\(key)', which is not a label of \(metric.name) "
-                        + "(\(metric.labels.joined(separator: ", ")))",
-                    remedy: "use the metric's labels in generate.label_distribution")
-            }
             distribution = metric.labels.compactMap { label in
                 guard let weight = given[label]?.doubleValue, weight > 0 else { return nil }
                 return (label, weight)
