@@ -3,11 +3,11 @@ import TaskInterface
 
 /// The `generate:` settings of a run, with the reference product's defaults.
 ///
-/// | param | default | meaning |
 /// The manifest's keys (`count`, `context_examples`, `examples_per_call`, `label_distribution`,
 /// `instructions`, `review_sample`, `provider`), their limits and defaults are declared once in
 /// ``schema``. The stage also takes:
 ///
+/// | param | default | meaning |
 /// |---|---|---|
 /// | `feedback` | none | reviewer feedback appended to every prompt (`lunette review --reject`) |
 /// | `max_calls` | 2 × count ÷ examples_per_call + 5 | stop asking after this many calls |
@@ -27,9 +27,9 @@ struct GenerateSettings: Sendable {
     /// Calls that would give `count` rows if every row were kept.
     var plannedCalls: Int { (count + examplesPerCall - 1) / examplesPerCall }
 
-    init(params: [String: JSONValue], metric: LabelingMetric, seeds: [CanonicalRow], stage: String) throws {
     /// Reads the stage's params, checking the manifest's keys through ``schema`` (the check `lunette check`
     /// runs) and `max_calls` here.
+    init(params: [String: JSONValue], metric: LabelingMetric, seeds: [CanonicalRow], stage: String) throws {
         if let issue = Self.schema.check(Self.schema.settings(in: params), labels: metric.labels).first {
             let keyPath = issue.keyPath(in: Self.schema.section)
             throw TaskError("\(stage): \(keyPath): \(issue.message)",

@@ -1,8 +1,8 @@
 import Basics
 import MLCore
 import TaskInterface
-
 import WorkflowModel
+
 /// The `train:` settings of a run, with their defaults (documented in `Train.md`).
 ///
 /// Read from the stage's `train` parameter (an object; absent keys take the defaults). Every key, its
