@@ -6,10 +6,11 @@
 //
 //   lunette → Commands → Workspace → Execution → Planning → TaskInterface → WorkflowModel → Basics
 //                        Workspace → ManifestLoading (only Yams importer), ContentCache, RunStore (only GRDB importer)
-//             Commands → TaskTypes (built-in stages) → MLCore → COpenBLAS, Providers (LLM endpoints)
-//             Commands → Server (lunette serve) → Workspace, TaskTypes
+//             Commands → TaskTypes (built-in stages) → Scoring, MLCore → COpenBLAS, Providers (LLM endpoints)
+//             Commands → Server (lunette serve) → Workspace, Scoring (model folders, rows, reports) → MLCore, TaskInterface
 //
 // The engine (Workspace and below) never imports the ML stack: task types are registered from outside.
+// Server never links TaskTypes or Providers: it scores through Scoring (ScoringTests checks these edges).
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -23,6 +24,7 @@ let package = Package(
         .executable(name: "lunette", targets: ["lunette"]),
         .library(name: "Workspace", targets: ["Workspace"]),
         .library(name: "TaskTypes", targets: ["TaskTypes"]),
+        .library(name: "Scoring", targets: ["Scoring"]),
         .library(name: "MLCore", targets: ["MLCore"]),
     ],
     dependencies: [
@@ -41,10 +43,10 @@ let package = Package(
             /** Shared vocabulary: content hashes, canonical JSON, diagnostics, graphs, atomic files, locks. */
             name: "Basics",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: swiftSettings),
+            exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             /** Pure Sendable values describing projects, runs, metrics and stages. No I/O. */
-            name: "WorkflowModel", dependencies: ["Basics"], swiftSettings: swiftSettings),
+            name: "WorkflowModel", dependencies: ["Basics"], exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             /** Reads manifests (workflows/NAME.yaml) into a Project with located diagnostics. The only Yams importer. */
             name: "ManifestLoading",
@@ -52,7 +54,8 @@ let package = Package(
             exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             /** The plug-in seam: the TaskType protocol, its registry, and what a stage sees while it runs. */
-            name: "TaskInterface", dependencies: ["Basics", "WorkflowModel"], swiftSettings: swiftSettings),
+            name: "TaskInterface", dependencies: ["Basics", "WorkflowModel"], exclude: ["README.md"],
+            swiftSettings: swiftSettings),
         .target(
             /** Expands runs into a stage DAG, computes action keys and says why each stage runs. Pure. */
             name: "Planning", dependencies: ["Basics", "WorkflowModel", "TaskInterface"], exclude: ["README.md"],
@@ -94,12 +97,19 @@ let package = Package(
             dependencies: ["Basics", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             exclude: ["README.md"], swiftSettings: swiftSettings),
 
+        // MARK: Scoring
+        .target(
+            /** A trained metric's model folder loaded and scoring rows; canonical rows, the readers, the evaluation report. No providers. */
+            name: "Scoring",
+            dependencies: ["Basics", "WorkflowModel", "TaskInterface", "MLCore"], exclude: ["README.md"],
+            swiftSettings: swiftSettings),
+
         // MARK: Serving
         .target(
             /** `lunette serve`: scoring API, read-only dashboard and /metrics on Hummingbird. */
             name: "Server",
             dependencies: [
-                "Basics", "WorkflowModel", "Workspace", "TaskTypes", "RunStore",
+                "Basics", "WorkflowModel", "Workspace", "Scoring", "MLCore", "RunStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -110,16 +120,16 @@ let package = Package(
         // MARK: Stages and command line
         .target(
             /** The built-in task types (load-dataset, split, exec, …) and TaskTypeRegistry.builtin. */
-            name: "TaskTypes", dependencies: ["Basics", "WorkflowModel", "TaskInterface", "MLCore", "Providers"], exclude: ["README.md", "Train.md"],
+            name: "TaskTypes", dependencies: ["Basics", "WorkflowModel", "TaskInterface", "MLCore", "Scoring", "Providers"], exclude: ["README.md", "Train.md"],
             swiftSettings: swiftSettings),
         .target(
             /** The ArgumentParser command tree. Thin: parses, calls Workspace, formats, maps exit codes. */
             name: "Commands",
             dependencies: [
-                "Basics", "WorkflowModel", "Workspace", "TaskTypes", "MLCore", "RunStore", "Server",
+                "Basics", "WorkflowModel", "Workspace", "TaskTypes", "Scoring", "MLCore", "RunStore", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings),
+            exclude: ["README.md"], swiftSettings: swiftSettings),
         .executableTarget(
             /** The `lunette` executable: only calls RootCommand.main(). */
             name: "lunette", dependencies: ["Commands"], swiftSettings: swiftSettings),
@@ -128,7 +138,7 @@ let package = Package(
         .target(
             /** Fuzz targets: feeds one input to a parser of untrusted files and checks invariants (Fuzz/README.md). Not API. */
             name: "_FuzzTargets",
-            dependencies: ["Basics", "WorkflowModel", "ManifestLoading", "TaskInterface", "TaskTypes", "MLCore"],
+            dependencies: ["Basics", "WorkflowModel", "ManifestLoading", "TaskInterface", "TaskTypes", "Scoring", "MLCore"],
             swiftSettings: swiftSettings),
         .executableTarget(
             /** `lunette-fuzz`: the libFuzzer binary (built by scripts/fuzz with -DFUZZING) or, built normally, a replay tool. */
@@ -158,20 +168,21 @@ let package = Package(
         .testTarget(
             name: "MLCoreTests", dependencies: ["MLCore"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
-            name: "TaskTypesTests", dependencies: ["TaskTypes", "_TestSupport"],
+            name: "TaskTypesTests", dependencies: ["TaskTypes", "Scoring", "_TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "FuzzCorpusTests", dependencies: ["_FuzzTargets", "Basics", "TaskTypes", "MLCore"],
+            name: "FuzzCorpusTests", dependencies: ["_FuzzTargets", "Basics", "TaskTypes", "Scoring", "MLCore"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Basics"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvidersTests", dependencies: ["Providers", "_TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "ServerTests", dependencies: ["Server", "Workspace", "TaskTypes", "MLCore", "Basics", "_TestSupport"],
+            name: "ServerTests", dependencies: ["Server", "Workspace", "TaskTypes", "Scoring", "MLCore", "Basics", "_TestSupport"],
             exclude: ["Cases"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Commands", "Workspace", "TaskTypes", "MLCore", "lunette", "_TestSupport"],
+            name: "IntegrationTests", dependencies: ["Commands", "Workspace", "TaskTypes", "Scoring", "MLCore", "lunette", "_TestSupport"],
             exclude: ["Cases"], swiftSettings: swiftSettings),
     ]
 )

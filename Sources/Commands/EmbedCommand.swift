@@ -37,7 +37,7 @@ public struct EmbedCommand: AsyncParsableCommand {
         }
         let encoder: BertEncoder
         do {
-            encoder = try BertEncoder(modelDirectory: directory, threads: threads ?? BLAS.defaultThreadCount)
+            encoder = try BertEncoder(modelDirectory: directory, threads: threads ?? ThreadCount.fromEnvironment())
         } catch {
             Self.writeError("error: \(error)")
             throw ExitCode.failure

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Basics
 import Foundation
-import TaskTypes
+import Scoring
 import Workspace
 
 /// `lunette report RUN [--open]`: where a run's evaluation report is.

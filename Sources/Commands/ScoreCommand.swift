@@ -1,7 +1,8 @@
 import ArgumentParser
 import Basics
 import Foundation
-import TaskTypes
+import MLCore
+import Scoring
 import WorkflowModel
 import Workspace
 
@@ -46,13 +47,12 @@ struct ScoreCommand: AsyncParsableCommand {
             let registered = try workspace.registeredMetric(metric)
             let model = try MetricModel(
                 folder: try workspace.modelFolder(for: registered),
-                threads: threads ?? Int(ProcessInfo.processInfo.environment["LUNETTE_THREADS"] ?? "") ?? 2)
+                threads: threads ?? ThreadCount.fromEnvironment())
             let format = model.info.rendering.format
             let rows = try input.map { try ScoringInput.read(global.path($0), format: format, columns: columns) }
                 ?? ScoringInput.readJSONLines(FileHandle.standardInput.readDataToEndOfFile(), format: format, columns: columns)
             let predictions = try model.predictions(for: rows.items.map(\.row))
             let labels = model.info.labels
-            let isBoolean = labels == ["false", "true"]
             var text = ""
             if csv {
                 let keys = Array(Set(rows.items.flatMap { $0.original.keys })).sorted()
@@ -65,9 +65,7 @@ struct ScoreCommand: AsyncParsableCommand {
             } else {
                 for (item, prediction) in zip(rows.items, predictions) {
                     var object = item.original
-                    object["score"] = isBoolean ? .bool(prediction.label == "true") : .string(prediction.label)
-                    object["probabilities"] = .object(
-                        Dictionary(uniqueKeysWithValues: zip(labels, prediction.probabilities.map { JSONValue.double(Double($0)) })))
+                    object.merge(model.responseFields(prediction)) { $1 }
                     text += JSONValue.object(object).canonicalText + "\n"
                 }
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MLCore
 import Server
 import Workspace
 
@@ -42,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
                 host: host, port: port, token: token, metrics: metrics, maxBodyBytes: maxBodyBytes,
                 maxRowsPerRequest: maxRows, maxQueuedRows: max(10_000, maxRows),
                 batchWindow: .microseconds(Int64((batchWindow * 1000).rounded())),
-                threads: threads ?? Int(ProcessInfo.processInfo.environment["LUNETTE_THREADS"] ?? "") ?? 2)
+                threads: threads ?? ThreadCount.fromEnvironment())
             let server: LunetteServer
             do {
                 server = try LunetteServer(workspace: try global.workspace(), configuration: configuration)

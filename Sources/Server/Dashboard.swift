@@ -2,7 +2,7 @@ import Basics
 import Foundation
 import Hummingbird
 import RunStore
-import TaskTypes
+import Scoring
 import WorkflowModel
 import Workspace
 

@@ -1,6 +1,6 @@
 import Basics
 import Foundation
-import TaskTypes
+import Scoring
 import WorkflowModel
 
 /// Small helpers for the dashboard's server-rendered pages: escaping, the page frame, pills.

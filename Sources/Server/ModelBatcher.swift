@@ -1,5 +1,5 @@
 import Foundation
-import TaskTypes
+import Scoring
 
 /// Collects the rows of concurrent requests for one model and scores them together.
 ///

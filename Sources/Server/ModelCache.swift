@@ -1,6 +1,6 @@
 import Foundation
 import RunStore
-import TaskTypes
+import Scoring
 import Workspace
 
 /// Registered models loaded once per `name@version` and kept warm, each behind its ``ModelBatcher``.

@@ -2,7 +2,7 @@ import Basics
 import Foundation
 import Hummingbird
 import RunStore
-import TaskTypes
+import Scoring
 import WorkflowModel
 import Workspace
 
@@ -76,15 +76,7 @@ struct ScoringAPI: Sendable {
         } catch {
             throw APIError(.internalServerError, code: "scoring_failed", "\(error)")
         }
-        let labels = model.info.labels
-        let isBoolean = labels == ["false", "true"]
-        let scores: [JSONValue] = predictions.map { prediction in
-            [
-                "score": isBoolean ? .bool(prediction.label == "true") : .string(prediction.label),
-                "probabilities": .object(
-                    Dictionary(uniqueKeysWithValues: zip(labels, prediction.probabilities.map { JSONValue.double(Double($0)) }))),
-            ]
-        }
+        let scores: [JSONValue] = predictions.map { .object(model.responseFields($0)) }
         return JSONResponse.make(["metric": .string(metric.reference), "scores": .array(scores)])
     }
 

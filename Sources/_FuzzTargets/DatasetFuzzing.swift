@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Scoring
 @_spi(Fuzzing) import TaskTypes
 import TaskInterface
 import WorkflowModel

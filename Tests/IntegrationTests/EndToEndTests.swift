@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import _TestSupport
 import MLCore
+import Scoring
 import TaskTypes
 import Testing
 import WorkflowModel

@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import _TestSupport
+import Scoring
 import TaskTypes
 import Testing
 import Workspace

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import Scoring
 @testable import TaskTypes
 
 @Suite("Classification metrics")

@@ -4,6 +4,7 @@ import _TestSupport
 import TaskInterface
 import Testing
 
+@testable import Scoring
 @testable import TaskTypes
 
 /// Records registrations like the engine's store would.

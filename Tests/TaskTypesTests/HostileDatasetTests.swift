@@ -131,7 +131,7 @@ struct HostileDatasetTests {
         do {
             try reader.read(Data(("{\"trace_id\": \"t\", \"kind\": \"llm\", \"input\": \"a\"}\n" + deep).utf8), path: "traces.jsonl")
         } catch let error as TaskError {
-            #expect(error.message.hasPrefix("traces.jsonl:2: not JSON (nested deeper than 512 levels"))
+            #expect(error.message.hasPrefix("traces.jsonl:2: not JSON (values nested more than 512 deep"))
         }
     }
 }

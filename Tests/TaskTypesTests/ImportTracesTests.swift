@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import TaskInterface
 import Testing
+@testable import Scoring
 @testable import TaskTypes
 
 @Suite("import")

@@ -4,6 +4,7 @@ import _TestSupport
 import Providers
 import TaskInterface
 import Testing
+@testable import Scoring
 @testable import TaskTypes
 
 @Suite("label")

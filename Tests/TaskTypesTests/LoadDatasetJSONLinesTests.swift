@@ -1,6 +1,7 @@
 import Basics
 import Testing
 
+@testable import Scoring
 @testable import TaskTypes
 
 @Suite struct LoadDatasetJSONLinesTests {

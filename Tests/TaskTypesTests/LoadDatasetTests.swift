@@ -3,6 +3,7 @@ import Foundation
 import TaskInterface
 import Testing
 
+@testable import Scoring
 @testable import TaskTypes
 
 /// Loads `bytes` saved as `file` with `params` (plus `path: file`).

@@ -5,6 +5,7 @@ import TaskInterface
 import Testing
 import WorkflowModel
 
+@testable import Scoring
 @testable import TaskTypes
 
 @Suite struct RowRenderingTests {

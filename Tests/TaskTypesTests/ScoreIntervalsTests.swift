@@ -1,6 +1,7 @@
 import Basics
 import Testing
 
+@testable import Scoring
 @testable import TaskTypes
 
 /// ``ScoreIntervals``: seeded bootstrap intervals of the headline scores (issue 13, item 3).

@@ -3,6 +3,7 @@ import Foundation
 import TaskInterface
 import Testing
 
+@testable import Scoring
 @testable import TaskTypes
 
 @Suite struct SplitDatasetTests {

@@ -3,6 +3,7 @@ import Foundation
 import TaskInterface
 import Testing
 
+@testable import Scoring
 @testable import TaskTypes
 
 /// `split: {group_by}` and duplicate rows: a group, or copies of a row, never straddle seeds and eval.

@@ -3,6 +3,7 @@ import Foundation
 import TaskInterface
 import Testing
 
+@testable import Scoring
 @testable import TaskTypes
 
 /// Issue 13, item 4: training rows that repeat an eval row are dropped by the train stage, whatever

@@ -5,6 +5,7 @@ import TaskInterface
 import Testing
 import WorkflowModel
 
+@testable import Scoring
 @testable import TaskTypes
 
 /// A Python with torch, transformers and safetensors: `$LUNETTE_PYTHON`, else the benchmark's virtual environment.

@@ -5,6 +5,7 @@ import TaskInterface
 import Testing
 import WorkflowModel
 
+@testable import Scoring
 @testable import TaskTypes
 
 /// The installed minilm-l6 base model, when there is one (`$LUNETTE_MODELS/minilm-l6` or `<repo>/cache/models/minilm-l6`).

@@ -3,6 +3,7 @@ import Foundation
 import MLCore
 import Testing
 
+@testable import Scoring
 @testable import TaskTypes
 
 /// Model selection on out-of-fold predictions (issue 13): full mode's epochs, `mode: auto`, the threshold,

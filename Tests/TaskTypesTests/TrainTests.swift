@@ -5,6 +5,7 @@ import TaskInterface
 import Testing
 import WorkflowModel
 
+@testable import Scoring
 @testable import TaskTypes
 
 /// A memo in memory that counts what it is asked.

@@ -30,7 +30,7 @@ public struct BertEncoder: Sendable {
 
     /// Creates an encoder from a configuration and weights.
     public init(configuration: BertConfiguration, weights: BertWeights, tokenizer: Tokenizer? = nil,
-                threads: Int = BLAS.defaultThreadCount) throws {
+                threads: Int = ThreadCount.fromEnvironment()) throws {
         try configuration.validate()
         if let tokenizer, tokenizer.vocabulary.count > configuration.vocabularySize {
             throw MLCoreError(.invalidConfiguration,
@@ -46,7 +46,7 @@ public struct BertEncoder: Sendable {
     /// Loads `config.json`, `model.safetensors` (memory-mapped) and the tokenizer from a model folder.
     ///
     /// - Throws: ``MLCoreError`` naming the file when one is missing, malformed or has a wrong shape.
-    public init(modelDirectory: URL, threads: Int = BLAS.defaultThreadCount) throws {
+    public init(modelDirectory: URL, threads: Int = ThreadCount.fromEnvironment()) throws {
         guard FileManager.default.fileExists(atPath: modelDirectory.path) else {
             throw MLCoreError(.fileNotFound,
                               "\(modelDirectory.path): model folder not found (install it: scripts/install-model minilm-l6)")

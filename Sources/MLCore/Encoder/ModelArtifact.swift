@@ -98,7 +98,7 @@ public struct ModelArtifact: Sendable {
     /// Loads a model folder written by ``write(to:weights:head:pooling:labels:baseModelDirectory:extraFiles:)``.
     ///
     /// - Throws: ``MLCoreError`` naming the missing or malformed file.
-    public static func load(from folder: URL, threads: Int = BLAS.defaultThreadCount) throws -> ModelArtifact {
+    public static func load(from folder: URL, threads: Int = ThreadCount.fromEnvironment()) throws -> ModelArtifact {
         let encoder = try BertEncoder(modelDirectory: folder, threads: threads)
         let headPath = folder.appendingPathComponent(headFileName).path
         guard FileManager.default.fileExists(atPath: headPath) else {

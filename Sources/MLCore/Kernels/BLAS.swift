@@ -10,14 +10,6 @@ import Foundation
 /// only on the inputs and that setting, never on what else the process runs at the same time.
 /// (OpenBLAS's own worker threads also spin while they wait, which costs a loaded machine dearly.)
 public enum BLAS {
-    /// The thread count from `LUNETTE_THREADS` when set to a positive integer, else 2.
-    public static var defaultThreadCount: Int {
-        if let text = ProcessInfo.processInfo.environment["LUNETTE_THREADS"], let count = Int(text), count > 0 {
-            return count
-        }
-        return 2
-    }
-
     /// Sets OpenBLAS to one thread and ends the worker threads it started when it was loaded, the
     /// first time it is read (thread-safe, then free). Those workers otherwise spin for about 0.1 s
     /// of CPU at every process start, then sleep.

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import MLCore
 import TaskInterface
@@ -84,7 +85,7 @@ public struct MetricModel: Sendable {
 
     /// The element-wise mean of several models' probabilities for the same rows (a seed ensemble's
     /// prediction; one model's probabilities are returned as they are).
-    static func mean(_ models: [[[Float]]]) -> [[Float]] {
+    package static func mean(_ models: [[[Float]]]) -> [[Float]] {
         guard let first = models.first, models.count > 1 else { return models.first ?? [] }
         let count = Float(models.count)
         return first.indices.map { row in
@@ -98,6 +99,25 @@ public struct MetricModel: Sendable {
     ///   it is predicted (default ``defaultThreshold``); ignored for categorical metrics (arg max).
     public func predictions(for rows: [CanonicalRow], threshold: Double? = nil) throws -> [Prediction] {
         try probabilities(for: rows).map { prediction(from: $0, threshold: threshold) }
+    }
+
+    /// A prediction in the shape `lunette score` writes and `POST /v1/score` answers: `score` (a boolean
+    /// metric's `true`/`false`, else the label) and `probabilities` (label → probability).
+    ///
+    /// ```json
+    /// {"probabilities": {"false": 0.12, "true": 0.88}, "score": true}
+    /// ```
+    public func responseFields(_ prediction: Prediction) -> [String: JSONValue] {
+        Self.responseFields(prediction, labels: info.labels)
+    }
+
+    /// ``responseFields(_:)`` for a metric with `labels` (in index order).
+    public static func responseFields(_ prediction: Prediction, labels: [String]) -> [String: JSONValue] {
+        [
+            "score": labels == ["false", "true"] ? .bool(prediction.label == "true") : .string(prediction.label),
+            "probabilities": .object(
+                Dictionary(uniqueKeysWithValues: zip(labels, prediction.probabilities.map { JSONValue.double(Double($0)) }))),
+        ]
     }
 
     /// The label a probability vector means (see ``predictions(for:threshold:)``).

@@ -27,7 +27,7 @@ import WorkflowModel
 ///
 /// Keys are sorted and the file holds no time or path, so it is the same bytes for the same training.
 /// `threshold` is present only for boolean metrics: `default` is 0.5; `tuned`, the threshold the metric
-/// uses, is chosen by the run's ``ThresholdPolicy`` on the training rows' out-of-fold predictions (or, with
+/// uses, is chosen by the run's threshold policy (`ThresholdPolicy` in `TaskTypes`) on the training rows' out-of-fold predictions (or, with
 /// `validation_fraction`, on the validation slice); `selection` says on what, from how many rows, the
 /// policy's score there at `tuned` and at 0.5, and the cut before it was shrunk toward 0.5. `tuned` is
 /// absent when nothing was chosen (no cross-validation, policy `none`).
@@ -61,11 +61,11 @@ public struct MetricModelInfo: Sendable, Equatable {
     /// How a row is rendered.
     public var rendering: RowRendering
     public var pooling: Pooling
-    public var mode: TrainSettings.Mode
+    public var mode: TrainMode
     public var threshold: Threshold?
     public var baseModelName: String
     public var baseModelDigest: String
-    /// The training settings, every value (``TrainSettings/jsonValue``), plus what the run chose (e.g. `chosen_l2`).
+    /// The training settings, every value (`TrainSettings.jsonValue` in `TaskTypes`), plus what the run chose (e.g. `chosen_l2`).
     public var training: JSONValue
     /// Row counts: `training`, `validation`, `per_label`.
     public var rows: JSONValue
@@ -75,7 +75,7 @@ public struct MetricModelInfo: Sendable, Equatable {
     /// The folder inside a model folder that holds the other members of a seed ensemble.
     public static let membersFolder = "members"
 
-    public init(metric: JSONValue, labels: [String], rendering: RowRendering, pooling: Pooling, mode: TrainSettings.Mode,
+    public init(metric: JSONValue, labels: [String], rendering: RowRendering, pooling: Pooling, mode: TrainMode,
                 threshold: Threshold?, baseModelName: String, baseModelDigest: String, training: JSONValue, members: Int = 1,
                 rows: JSONValue) {
         self.members = members
@@ -160,7 +160,7 @@ public struct MetricModelInfo: Sendable, Equatable {
         }
         guard let maxTokens = json["max_tokens"]?.intValue else { throw fail("max_tokens") }
         guard let pooling = json["pooling"]?.stringValue.flatMap(Pooling.init(rawValue:)) else { throw fail("pooling") }
-        guard let mode = json["mode"]?.stringValue.flatMap(TrainSettings.Mode.init(rawValue:)) else { throw fail("mode") }
+        guard let mode = json["mode"]?.stringValue.flatMap(TrainMode.init(rawValue:)) else { throw fail("mode") }
         var threshold: Threshold?
         if let value = json["threshold"], value != .null {
             guard let positive = value["positive_label"]?.stringValue else { throw fail("threshold.positive_label") }
@@ -178,7 +178,7 @@ public struct MetricModelInfo: Sendable, Equatable {
 
 extension JSONValue {
     /// A Float as the JSON number of its shortest decimal form (`0.1`, not `0.10000000149011612`).
-    static func float(_ value: Float) -> JSONValue {
+    package static func float(_ value: Float) -> JSONValue {
         .double(Double("\(value)") ?? Double(value))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TaskInterface
 
 #if canImport(Glibc)
     import Glibc
@@ -11,30 +12,37 @@ import Foundation
 ///
 /// The readers of datasets (``CSVReader``, ``JSONLinesReader``) sit on top of this; they keep only
 /// the record they are building.
-final class ByteChunkReader {
+package final class ByteChunkReader {
     /// The size of one read; large enough that system calls are not the bottleneck.
-    static let defaultChunkSize = 1 << 20
+    package static let defaultChunkSize = 1 << 20
 
-    let path: String
+    package let path: String
     private let fd: Int32
     private var buffer: [UInt8]
     private var isClosed = false
 
     /// Opens `url` for reading.
     /// - Throws: ``TaskError`` naming the file when it cannot be opened.
-    init(url: URL, chunkSize: Int = ByteChunkReader.defaultChunkSize) throws {
+    package init(url: URL, chunkSize: Int = ByteChunkReader.defaultChunkSize) throws {
         path = url.path
         fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw TaskErrors.cannotRead(url.path, reason: String(cString: strerror(errno)))
+            throw Self.cannotRead(url.path)
         }
         buffer = [UInt8](repeating: 0, count: max(1, chunkSize))
     }
 
     deinit { close() }
 
+    /// The error for a file that cannot be opened or read, with `errno`'s reason.
+    private static func cannotRead(_ path: String) -> TaskError {
+        TaskError(
+            "cannot read \(path): \(String(cString: strerror(errno)))",
+            remedy: "check that the file exists and is readable")
+    }
+
     /// Calls `body` with the next chunk of bytes; returns `false` at the end of the file.
-    func withNextChunk(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
+    package func withNextChunk(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Bool {
         let capacity = buffer.count
         let count = buffer.withUnsafeMutableBytes { raw -> Int in
             while true {
@@ -43,7 +51,7 @@ final class ByteChunkReader {
                 return result
             }
         }
-        if count < 0 { throw TaskErrors.cannotRead(path, reason: String(cString: strerror(errno))) }
+        if count < 0 { throw Self.cannotRead(path) }
         if count == 0 { return false }
         try buffer.withUnsafeBufferPointer { all in
             try body(UnsafeBufferPointer(rebasing: all[0..<count]))
@@ -52,7 +60,7 @@ final class ByteChunkReader {
     }
 
     /// Closes the file; later reads fail.
-    func close() {
+    package func close() {
         if !isClosed {
             isClosed = true
             closeDescriptor(fd)
@@ -61,21 +69,21 @@ final class ByteChunkReader {
 }
 
 /// Splits a file into lines (`\n`, with a trailing `\r` removed), streaming.
-struct LineReader {
+package struct LineReader {
     private let chunks: ByteChunkReader
     private var pending: [UInt8] = []
     private var lines: [[UInt8]] = []
     private var nextLineIndex = 0
     private var isAtEnd = false
     /// The 1-based number of the line last returned.
-    private(set) var lineNumber = 0
+    package private(set) var lineNumber = 0
 
-    init(url: URL) throws {
+    package init(url: URL) throws {
         chunks = try ByteChunkReader(url: url)
     }
 
     /// The next line's bytes without its terminator, or `nil` at the end of the file.
-    mutating func nextLine() throws -> [UInt8]? {
+    package mutating func nextLine() throws -> [UInt8]? {
         while nextLineIndex == lines.count {
             if isAtEnd { return nil }
             lines.removeAll(keepingCapacity: true)
@@ -115,7 +123,7 @@ struct LineReader {
 }
 
 /// `close(2)`, named apart from the methods called `close()`.
-func closeDescriptor(_ fd: Int32) {
+package func closeDescriptor(_ fd: Int32) {
     #if canImport(Glibc)
         _ = Glibc.close(fd)
     #elseif canImport(Darwin)

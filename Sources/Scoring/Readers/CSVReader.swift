@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// A streaming RFC 4180 CSV reader that works on bytes.
@@ -15,16 +16,16 @@ import Foundation
 /// row 2, and an empty line counts as a row (``Record/isBlank``). A record with invalid UTF-8 or a
 /// NUL byte is returned as a ``CSVError`` with ``CSVError/isFatal`` false, and reading can go on; an
 /// unterminated quote or text after a closing quote is fatal.
-struct CSVReader {
+package struct CSVReader {
     /// One record: its fields and where it is.
-    struct Record: Equatable {
-        var fields: [String]
+    package struct Record: Equatable {
+        package var fields: [String]
         /// The row number (header = 1).
-        var row: Int
+        package var row: Int
         /// The physical line the record starts on (differs from `row` after quoted line breaks).
-        var line: Int
+        package var line: Int
         /// Whether the line was empty (no fields at all).
-        var isBlank: Bool { fields.isEmpty }
+        package var isBlank: Bool { fields.isEmpty }
     }
 
     private let chunks: ByteChunkReader
@@ -33,13 +34,13 @@ struct CSVReader {
     private var isAtEnd = false
     private var parser = Parser()
 
-    init(url: URL, chunkSize: Int = ByteChunkReader.defaultChunkSize) throws {
+    package init(url: URL, chunkSize: Int = ByteChunkReader.defaultChunkSize) throws {
         chunks = try ByteChunkReader(url: url, chunkSize: chunkSize)
     }
 
     /// The next record, or `nil` at the end of the file.
     /// - Throws: ``CSVError`` for a record that cannot be read.
-    mutating func next() throws -> Record? {
+    package mutating func next() throws -> Record? {
         while nextReady == ready.count {
             if isAtEnd { return nil }
             ready.removeAll(keepingCapacity: true)
@@ -230,28 +231,19 @@ struct CSVReader {
     }
 }
 
-/// Decodes UTF-8 bytes, or returns `nil` when they are not valid UTF-8.
-func decodeUTF8<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
-    if #available(macOS 15, *) {
-        return String(validating: bytes, as: UTF8.self)
-    } else {
-        return String(bytes: Array(bytes), encoding: .utf8)
-    }
-}
-
 /// A record of a CSV file that cannot be read.
-struct CSVError: Error, Equatable {
+package struct CSVError: Error, Equatable {
     /// The row number (header = 1).
-    var row: Int
+    package var row: Int
     /// The physical line the record starts on.
-    var line: Int
+    package var line: Int
     /// What is wrong, without the row.
-    var message: String
+    package var message: String
     /// Whether reading cannot go on (the record boundaries are lost).
-    var isFatal: Bool
+    package var isFatal: Bool
 
     /// "row 7 (line 9): …", or "row 7: …" when the two agree.
-    var located: String {
+    package var located: String {
         row == line ? "row \(row): \(message)" : "row \(row) (line \(line)): \(message)"
     }
 }

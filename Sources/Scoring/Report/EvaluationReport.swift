@@ -33,6 +33,12 @@ public struct EvaluationReport: Codable, Hashable, Sendable {
         public var scores: ClassificationMetrics
         /// The fine-tuned model's macro-F1 minus this baseline's.
         public var macroF1Delta: Double
+
+        public init(name: String, scores: ClassificationMetrics, macroF1Delta: Double) {
+            self.name = name
+            self.scores = scores
+            self.macroF1Delta = macroF1Delta
+        }
     }
 
     public struct Mistake: Codable, Hashable, Sendable {
@@ -42,6 +48,15 @@ public struct EvaluationReport: Codable, Hashable, Sendable {
         public var label: String
         public var predicted: String
         public var confidence: Double
+
+        public init(row: Int, id: String?, text: String, label: String, predicted: String, confidence: Double) {
+            self.row = row
+            self.id = id
+            self.text = text
+            self.label = label
+            self.predicted = predicted
+            self.confidence = confidence
+        }
     }
 
     public init(

@@ -47,7 +47,14 @@ public struct ScoringInput: Sendable {
             number += 1
             let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if text.isEmpty { continue }
-            guard let value = try? JSONValue.parse(text), let object = value.objectValue else {
+            let value: JSONValue
+            do {
+                value = try JSONValue.parse(text)
+            } catch {
+                result.problems.append("line \(number): invalid JSON: \(error)")
+                continue
+            }
+            guard let object = value.objectValue else {
                 result.problems.append("line \(number): not a JSON object")
                 continue
             }

@@ -46,3 +46,27 @@ public enum TextField {
         }
     }
 }
+
+extension JSONValue {
+    /// "an array", "a string", … for messages.
+    package var kindText: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .int, .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+extension String {
+    /// The string without leading and trailing whitespace.
+    package var trimmingWhitespace: String {
+        var slice = self[...]
+        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+        return String(slice)
+    }
+}

@@ -1,4 +1,5 @@
 import Basics
+import Scoring
 import TaskInterface
 import WorkflowModel
 
@@ -139,15 +140,5 @@ extension DatasetValidator {
             parts.append("\(unlabelledCount) unlabelled")
         }
         return parts.joined(separator: ", ")
-    }
-}
-
-extension String {
-    /// The string without leading and trailing whitespace.
-    var trimmingWhitespace: String {
-        var slice = self[...]
-        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
-        while let last = slice.last, last.isWhitespace { slice.removeLast() }
-        return String(slice)
     }
 }

@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Scoring
 import TaskInterface
 
 /// One span of a trace, whatever export it came from.
@@ -63,7 +64,7 @@ struct ImportTraceReader {
                 throw TaskError(
                     "\(path):\(lineNumber): not JSON (\(error))",
                     remedy: "export traces as OTLP JSON, OpenInference/Phoenix or Langfuse JSON, or the plain JSONL format "
-                        + "(see Sources/TaskTypes/ImportTraceReader.swift)", code: .invalidInput)
+                        + "(see Sources/TaskTypes/Data/ImportTraceReader.swift)", code: .invalidInput)
             }
         }
     }

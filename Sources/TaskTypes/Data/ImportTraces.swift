@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Scoring
 import TaskInterface
 import WorkflowModel
 

@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Scoring
 import TaskInterface
 import WorkflowModel
 
@@ -172,20 +173,6 @@ public struct LoadDataset: TaskType {
         }
         if !missing.isEmpty && !keysSeen.isEmpty {
             throw ColumnHints.missingColumns(missing, options: options, available: keysSeen.sorted())
-        }
-    }
-}
-
-extension JSONValue {
-    /// "an array", "a string", … for messages.
-    var kindText: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "a boolean"
-        case .int, .double: return "a number"
-        case .string: return "a string"
-        case .array: return "an array"
-        case .object: return "an object"
         }
     }
 }

@@ -2,6 +2,7 @@ import Basics
 import Foundation
 import MLCore
 import Providers
+import Scoring
 import TaskInterface
 
 /// The `evaluate` task type: scores the fine-tuned model on the run's eval rows (never trained on)
@@ -38,7 +39,7 @@ public struct EvaluateModel: TaskType {
     }
 
     public func run(_ context: StageContext) async throws -> StageResult {
-        let threads = Int(context.environment["LUNETTE_THREADS"] ?? "") ?? 2
+        let threads = ThreadCount.fromEnvironment(context.environment)
         let model = try MetricModel(folder: try context.input("model"), threads: threads)
         let labels = model.info.labels
         let evalRows = try DatasetRows.read(from: try context.input("eval"))

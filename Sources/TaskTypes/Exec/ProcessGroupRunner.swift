@@ -1,4 +1,5 @@
 import Foundation
+import Scoring
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import Basics
+import Scoring
 
 /// Drops generated rows that repeat each other, a seed row, or an eval row (leakage).
 ///

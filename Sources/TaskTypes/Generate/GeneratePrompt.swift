@@ -1,5 +1,6 @@
 import Basics
 import Providers
+import Scoring
 
 /// Builds the prompt of one generate call and reads the rows out of its answer.
 struct GeneratePrompt {

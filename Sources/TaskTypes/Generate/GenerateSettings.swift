@@ -1,4 +1,5 @@
 import Basics
+import Scoring
 import TaskInterface
 
 /// The `generate:` settings of a run, with the reference product's defaults.

@@ -1,5 +1,6 @@
 import Basics
 import Providers
+import Scoring
 
 /// Asks the judge for one row's label and reads the answer.
 struct LabelJudge: Sendable {

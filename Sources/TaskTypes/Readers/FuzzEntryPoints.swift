@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Scoring
 import WorkflowModel
 
 /// The readers of untrusted dataset and trace files, opened to the fuzz targets in `Sources/_FuzzTargets`.

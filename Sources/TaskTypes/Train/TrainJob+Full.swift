@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import MLCore
+import Scoring
 import TaskInterface
 
 extension TrainJob {

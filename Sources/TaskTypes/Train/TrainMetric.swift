@@ -1,4 +1,5 @@
 import Basics
+import Scoring
 import TaskInterface
 import WorkflowModel
 

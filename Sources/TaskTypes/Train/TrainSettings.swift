@@ -1,5 +1,6 @@
 import Basics
 import MLCore
+import Scoring
 import TaskInterface
 import WorkflowModel
 
@@ -9,8 +10,9 @@ import WorkflowModel
 /// limits and its default are declared once, in ``schema``, which the manifest reader checks too.
 public struct TrainSettings: Sendable, Equatable {
     /// `head`: frozen encoder, linear head on cached embeddings; `full`: every layer fine-tuned; `auto`:
-    /// whichever of the two scores the higher out-of-fold macro-F1 (``TrainJob``).
-    public enum Mode: String, Sendable, CaseIterable { case auto, head, full }
+    /// whichever of the two scores the higher out-of-fold macro-F1 (``TrainJob``). Defined in `Scoring`
+    /// as `TrainMode`, which reads it back from `metric.json`.
+    public typealias Mode = TrainMode
     /// How label imbalance is weighted in the loss.
     public enum ClassWeighting: Sendable, Equatable {
         /// `balanced` when the largest class has more than twice the rows of the smallest, else `none`.
