@@ -10,7 +10,7 @@ import TaskInterface
 /// Reads a file in fixed-size chunks with `read(2)`, so a large dataset is never held in memory
 /// whole.
 ///
-/// The readers of datasets (``CSVReader``, ``JSONLinesReader``) sit on top of this; they keep only
+/// The readers of datasets (``CSVReader``, ``LineReader`` for JSON Lines) sit on top of this; they keep only
 /// the record they are building.
 package final class ByteChunkReader {
     /// The size of one read; large enough that system calls are not the bottleneck.

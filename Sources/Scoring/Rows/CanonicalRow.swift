@@ -19,7 +19,7 @@ import Basics
 /// | `tools` | a string or any JSON (tool definitions and calls) |
 /// | `trace`, `session` | any JSON |
 /// | `label` | one of the metric's labels (`"true"`/`"false"` for boolean metrics); absent when unlabelled |
-/// | `group` | the value of the test set's `split: {group_by: COLUMN}` column, as text; only in `load`'s rows of a run that groups (``SplitDataset`` reads it and leaves it out of `seeds` and `eval`) |
+/// | `group` | the value of the test set's `split: {group_by: COLUMN}` column, as text; only in `load`'s rows of a run that groups (`SplitDataset` in `TaskTypes` reads it and leaves it out of `seeds` and `eval`) |
 ///
 /// Keys a later stage adds (a judge's rationale, a score) survive a read and write through
 /// ``extra``.
