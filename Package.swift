@@ -78,7 +78,7 @@ let package = Package(
             name: "Workspace",
             dependencies: [
                 "Basics", "WorkflowModel", "ManifestLoading", "TaskInterface", "Planning", "ContentCache",
-                "RunStore", "Execution",
+                "RunStore", "Execution", "RemoteCache",
             ],
             exclude: ["README.md"], swiftSettings: swiftSettings),
 
@@ -95,6 +95,15 @@ let package = Package(
             /** LLM endpoints (OpenAI-compatible, Anthropic, offline): retries, rate limit, concurrency, credentials. */
             name: "Providers",
             dependencies: ["Basics", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            exclude: ["README.md"], swiftSettings: swiftSettings),
+        .target(
+            /** Remote caches: S3-compatible buckets (SigV4 on swift-crypto, AsyncHTTPClient) and shared folders. */
+            name: "RemoteCache",
+            dependencies: [
+                "Basics", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
             exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // MARK: Scoring
@@ -174,6 +183,8 @@ let package = Package(
         .testTarget(
             name: "FuzzCorpusTests", dependencies: ["_FuzzTargets", "Basics", "TaskTypes", "Scoring", "MLCore"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RemoteCacheTests", dependencies: ["RemoteCache", "Basics", "_TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "Basics"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvidersTests", dependencies: ["Providers", "_TestSupport"],
@@ -182,7 +193,7 @@ let package = Package(
             name: "ServerTests", dependencies: ["Server", "Workspace", "TaskTypes", "Scoring", "MLCore", "Basics", "_TestSupport"],
             exclude: ["Cases"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Commands", "Workspace", "TaskTypes", "Scoring", "MLCore", "lunette", "_TestSupport"],
+            name: "IntegrationTests", dependencies: ["Commands", "Workspace", "TaskTypes", "Scoring", "MLCore", "RemoteCache", "lunette", "_TestSupport"],
             exclude: ["Cases"], swiftSettings: swiftSettings),
     ]
 )

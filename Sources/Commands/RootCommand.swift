@@ -19,7 +19,7 @@ public struct RootCommand: AsyncParsableCommand {
         version: LunetteVersion.text,
         subcommands: [
             InitCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ShowCommand.self,
-            CheckCommand.self, VerifyCommand.self, CacheCommand.self, ReportCommand.self, CompareCommand.self, ScoresCommand.self,
+            CheckCommand.self, VerifyCommand.self, CacheCommand.self, ReportCommand.self, CompareCommand.self, ScoresCommand.self, PushCommand.self, PullCommand.self,
             RegisterCommand.self, RegistryCommand.self, ScoreCommand.self, ServeCommand.self, ReviewCommand.self,
             PresetsCommand.self,
             EmbedCommand.self,

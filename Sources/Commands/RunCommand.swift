@@ -25,6 +25,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Print stage logs as they come.") var verbose = false
     @Flag(help: "Stop every run at fine-tuned: do not register metrics (`lunette register RUN` does it later).")
     var noRegister = false
+    @Flag(help: "Upload the finished stages to the remote cache (lunette.yaml's `remote:`) when the run ends.") var push = false
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -34,11 +35,13 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let workspace = try global.workspace()
             let observer = ConsoleObserver(terminal: isTerminal, verbose: verbose)
-            let request = RunRequest(
+            var request = RunRequest(
                 targets: targets, jobs: jobs, keepGoing: keepGoing, force: force, dryRun: dryRun, wait: !noWait,
                 command: (["lunette"] + CommandLine.arguments.dropFirst()).joined(separator: " "), register: !noRegister)
+            request.push = push
+            let finalRequest = request
             let summary = try await Interrupts.cancellingOnSignal {
-                try await workspace.run(request, observer: observer) { holder in
+                try await workspace.run(finalRequest, observer: observer) { holder in
                     printError("waiting for another invocation to finish (\(holder))…")
                 }
             }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Sends requests for a provider with its limits: bounded concurrency, a rate limit, and retries

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// The proxies the environment names, as most HTTP clients read them (curl reads only the

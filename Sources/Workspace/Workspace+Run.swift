@@ -28,6 +28,19 @@ extension Workspace {
         _ = try store.markInterrupted(at: now())
         reapInterruptedStages()
         let cache = try openCache()
+        // Read-through: what the locks reference and this cache lacks comes from the remote first.
+        var remoteNotes: [Diagnostic] = []
+        if !request.dryRun, let location = try remoteLocation() {
+            do {
+                let pulled = try await pull(targets: request.targets)
+                if !pulled.downloaded.isEmpty {
+                    remoteNotes.append(Diagnostic(.note, "pulled \(pulled.downloaded.count) objects from \(location.description)"))
+                }
+                for item in pulled.corrupt { remoteNotes.append(.warning("corrupt on the remote, left out (its stage runs again): \(item)")) }
+            } catch {
+                remoteNotes.append(.warning("the remote cache \(location.description) could not be read; running without it: \(error)"))
+            }
+        }
         let locks = try readLocks(projects)
         let digester = FileDigester(root: root, store: store, now: now)
         let plan = try makePlan(
@@ -55,13 +68,21 @@ extension Workspace {
         }
         // A registration made before another stage failed is kept: the store and the file agree.
         updated += try updateRegistryFile(store: store)
+        if request.push, !report.wasCancelled {
+            do {
+                let pushed = try await push(targets: request.targets)
+                remoteNotes.append(Diagnostic(.note, "pushed \(pushed.uploaded.count) objects to \(pushed.remote)"))
+            } catch {
+                remoteNotes.append(.warning("could not push to the remote cache: \(error)"))
+            }
+        }
         let outcome = report.wasCancelled ? "cancelled" : report.failed.isEmpty ? "succeeded" : "failed"
         try store.finishInvocation(
             invocation, outcome: outcome,
             stats: ["ran": report.ran, "reused": report.reused, "failed": report.failed.count,
                     "skipped": report.skipped.count, "not_available": report.notAvailable.count],
             at: now())
-        return RunSummary(plan: plan, report: report, updatedLocks: updated, warnings: warnings)
+        return RunSummary(plan: plan, report: report, updatedLocks: updated, warnings: warnings + remoteNotes)
     }
 
     /// Asks each stage that will run what it needs from outside (credentials, tools), and stops
@@ -127,6 +148,8 @@ public struct RunRequest: Sendable {
     /// `project/run` paths whose register stage runs even when the manifest says `register: false`
     /// (`lunette register RUN`).
     public var forceRegister: Set<String>
+    /// Upload each finished stage to the remote cache once the run ends (`--push`; write-through).
+    public var push: Bool = false
 
     public init(
         targets: [String] = [], jobs: Int = 2, keepGoing: Bool = false, force: Bool = false, dryRun: Bool = false,

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// When and how long to wait before retrying a failed call: exponential backoff with full jitter,
@@ -59,7 +60,7 @@ public struct RetryPolicy: Sendable, Hashable {
 
 extension Duration {
     /// The duration in seconds, as a `Double`.
-    var seconds: Double {
+    public var seconds: Double {
         let parts = components
         return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
     }
