@@ -1,4 +1,3 @@
-import Basics
 import Foundation
 
 /// When and how long to wait before retrying a failed call: exponential backoff with full jitter,

@@ -7,7 +7,36 @@ import Workspace
 /// `lunette cache`: maintenance of the content cache.
 struct CacheCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cache", abstract: "Maintain the content cache.", subcommands: [GC.self, Verify.self])
+        commandName: "cache", abstract: "Maintain the content cache.", subcommands: [GC.self, Verify.self, Status.self])
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Per run, how many locked stages are in this cache, only on the remote cache, or nowhere.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON: every stage with its place (local, remote, missing).") var json = false
+        @Argument(help: "Only these projects, runs or stages.") var targets: [String] = []
+
+        func run() async throws {
+            do {
+                let entries = try await global.workspace().cacheStatus(targets: targets)
+                if json {
+                    print(JSONValue.object([
+                        "stages": .array(entries.map { .object(["id": .string($0.stage.description), "place": .string($0.place.rawValue)]) })
+                    ]).prettyText)
+                    return
+                }
+                var byRun: [String: [CacheStatusEntry.Place: Int]] = [:]
+                for entry in entries { byRun["\(entry.stage.project)/\(entry.stage.run)", default: [:]][entry.place, default: 0] += 1 }
+                let rows = byRun.keys.sorted().map { run -> [String] in
+                    let counts = byRun[run] ?? [:]
+                    return [run, String(counts[.local] ?? 0), String(counts[.remote] ?? 0), String(counts[.missing] ?? 0)]
+                }
+                print(Table.render(header: ["RUN", "LOCAL", "REMOTE ONLY", "MISSING"], rows: rows), terminator: "")
+            } catch {
+                throw CommandFailure.report(error)
+            }
+        }
+    }
 
     struct GC: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

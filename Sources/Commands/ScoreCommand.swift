@@ -45,6 +45,11 @@ struct ScoreCommand: AsyncParsableCommand {
             let columns = try columns()
             let workspace = try global.workspace()
             let registered = try workspace.registeredMetric(metric)
+            do {
+                try await workspace.fetchIfMissing(registered)  // read-through from the remote cache
+            } catch {
+                printError("warning: \(error)")
+            }
             let model = try MetricModel(
                 folder: try workspace.modelFolder(for: registered),
                 threads: threads ?? ThreadCount.fromEnvironment())

@@ -110,9 +110,9 @@ extension Workspace {
             throw WorkspaceError(
                 .failed,
                 "the model of \(metric.reference) (\(metric.modelDigest)) is not in this workspace's cache",
-                remedy: "rebuild it with `lunette run \(metric.project)/\(metric.run)`: on the platform that registered it, the committed "
-                    + "lock reproduces the same model (and registers a new version if the bytes differ); or copy that object "
-                    + "into cache/objects/ from a cache that has it")
+                remedy: "`lunette pull` fetches it when the workspace has a remote cache (lunette.yaml's `remote:`); or rebuild it "
+                    + "with `lunette run \(metric.project)/\(metric.run)`: on the platform that registered it, the committed lock "
+                    + "reproduces the same model (and registers a new version if the bytes differ)")
         }
         return try stampedFolder(
             "registry/\(metric.name)@\(metric.version)", digest: metric.modelDigest, what: "the model of \(metric.reference)")

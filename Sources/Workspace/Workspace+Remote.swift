@@ -4,6 +4,7 @@ import Foundation
 import ManifestLoading
 import Planning
 import RemoteCache
+import RunStore
 import WorkflowModel
 
 extension Workspace {
@@ -52,6 +53,7 @@ extension Workspace {
         let started = Date()
         var transfer = RemoteTransfer(remote: location.description)
         var handled: Set<String> = []  // keys this push already uploaded or found (stages share objects)
+        let jobs = remoteJobs()
         for item in try referencedItems(targets: targets) {
             try Task.checkCancellation()
             var objects: [(ContentHash, Int64?)] = []
@@ -68,24 +70,29 @@ extension Workspace {
             }
             if objects.isEmpty && !item.outputs.isEmpty { continue }
             var complete = true
-            for (digest, size) in objects {
-                let key = Self.objectKey(digest)
-                guard handled.insert(key).inserted else { continue }
-                if try await remote.exists(key) {
-                    transfer.alreadyThere += 1
-                    continue
-                }
-                let file = cache.objectURL(digest)
-                guard FileManager.default.fileExists(atPath: file.path) else {
-                    transfer.missingLocally.append("\(item.name): \(digest.short)")
-                    complete = false
-                    continue
-                }
-                transfer.uploaded.append(key)
-                transfer.bytes += size ?? 0
+            let todo = objects.filter { handled.insert(Self.objectKey($0.0)).inserted }.map { digest, size in
+                (digest: digest, size: size, file: cache.objectURL(digest))
+            }
+            let name = item.name
+            let results = try await Self.bounded(todo, limit: jobs) { object -> ObjectPush in
+                let key = Self.objectKey(object.digest)
+                if try await remote.exists(key) { return .alreadyThere }
+                guard FileManager.default.fileExists(atPath: object.file.path) else { return .missingLocally(object.digest.short) }
                 if !dryRun {
-                    try await remote.upload(file, as: key, sha256: digest.hex)
-                    progress("pushed \(key) (\(item.name))")
+                    try await remote.upload(object.file, as: key, sha256: object.digest.hex)
+                    progress("pushed \(key) (\(name))")
+                }
+                return .uploaded(key, object.size ?? 0)
+            }
+            for result in results {
+                switch result {
+                case .alreadyThere: transfer.alreadyThere += 1
+                case .missingLocally(let short):
+                    transfer.missingLocally.append("\(item.name): \(short)")
+                    complete = false
+                case .uploaded(let key, let bytes):
+                    transfer.uploaded.append(key)
+                    transfer.bytes += bytes
                 }
             }
             // The record goes last, and only when every object it points at is on the remote.
@@ -126,56 +133,76 @@ extension Workspace {
     func pull(
         from remote: any RemoteStore, location: RemoteLocation, targets: [String], progress: @escaping @Sendable (String) -> Void
     ) async throws -> RemoteTransfer {
+        try await pull(from: remote, location: location, items: try referencedItems(targets: targets), progress: progress)
+    }
+
+    func pull(
+        from remote: any RemoteStore, location: RemoteLocation, items: [RemoteItem], progress: @escaping @Sendable (String) -> Void
+    ) async throws -> RemoteTransfer {
         let cache = try openCache()
         let started = Date()
         var transfer = RemoteTransfer(remote: location.description)
         let scratch = cacheDirectory.appendingPathComponent("tmp")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
 
-        /// Downloads one object unless it is here; false when the remote lacks it or it is corrupt.
-        func fetch(_ digest: ContentHash, size: Int64?, for name: String) async throws -> Bool {
-            if let size, cache.hasObject(ArtifactRef(digest: digest, size: size, kind: .file)) { return true }
-            if size == nil, FileManager.default.fileExists(atPath: cache.objectURL(digest).path) { return true }
+        /// Downloads one object unless it is here (re-hashed before it is published).
+        @Sendable func fetch(_ digest: ContentHash, size: Int64?, for name: String) async throws -> ObjectPull {
+            if let size, cache.hasObject(ArtifactRef(digest: digest, size: size, kind: .file)) { return .present }
+            if size == nil, FileManager.default.fileExists(atPath: cache.objectURL(digest).path) { return .present }
             let key = Self.objectKey(digest)
             let file = scratch.appendingPathComponent("pull-\(UUID().uuidString)")
-            guard try await remote.download(key, to: file) else {
-                transfer.missingRemotely.append("\(name): \(digest.short)")
-                return false
-            }
+            guard try await remote.download(key, to: file) else { return .missingRemotely("\(name): \(digest.short)") }
             let bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64) ?? 0
             guard try cache.adopt(downloaded: file, as: digest, size: size) else {
-                transfer.corrupt.append("\(key) (\(name))")
                 progress("corrupt: \(key) does not hash to its name; left out, its stage will run again")
+                return .corrupt("\(key) (\(name))")
+            }
+            progress("pulled \(key) (\(name))")
+            return .downloaded(key, bytes)
+        }
+        /// Records `result` in the transfer; whether the object is now here.
+        func note(_ result: ObjectPull) -> Bool {
+            switch result {
+            case .present: return true
+            case .downloaded(let key, let bytes):
+                transfer.downloaded.append(key)
+                transfer.bytes += bytes
+                return true
+            case .missingRemotely(let what):
+                transfer.missingRemotely.append(what)
+                return false
+            case .corrupt(let what):
+                transfer.corrupt.append(what)
                 return false
             }
-            transfer.downloaded.append(key)
-            transfer.bytes += bytes
-            progress("pulled \(key) (\(name))")
-            return true
         }
+        let jobs = remoteJobs()
 
-        for item in try referencedItems(targets: targets) {
+        for item in items {
             try Task.checkCancellation()
             if let key = item.actionKey, cache.record(for: key) != nil {
                 transfer.alreadyThere += 1
                 continue
             }
             var complete = true
+            let name = item.name
+            // Tree objects first (they name the files), then every file, `jobs` at once.
+            var files: [(digest: ContentHash, size: Int64?)] = []
             for output in item.outputs {
+                guard note(try await fetch(output.digest, size: output.size, for: name)) else {
+                    complete = false
+                    continue
+                }
                 if output.isDirectory {
-                    guard try await fetch(output.digest, size: output.size, for: item.name),
-                        let entries = cache.treeEntries(of: output.digest)
-                    else {
+                    guard let entries = cache.treeEntries(of: output.digest) else {
                         complete = false
                         continue
                     }
-                    for entry in entries where !(try await fetch(entry.digest, size: entry.size, for: item.name)) {
-                        complete = false
-                    }
-                } else if !(try await fetch(output.digest, size: output.size, for: item.name)) {
-                    complete = false
+                    files += entries.map { ($0.digest, $0.size) }
                 }
             }
+            let results = try await Self.bounded(files, limit: jobs) { file in try await fetch(file.digest, size: file.size, for: name) }
+            for result in results where !note(result) { complete = false }
             guard complete, let key = item.actionKey else { continue }
             let file = scratch.appendingPathComponent("record-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: file) }
@@ -191,6 +218,58 @@ extension Workspace {
         }
         transfer.seconds = Date().timeIntervalSince(started)
         return transfer
+    }
+
+    /// Fetches a registered version's model (and report) from the remote cache when this cache
+    /// lacks it and a remote is declared: the read-through of `lunette score`.
+    /// - Returns: whether anything was downloaded; `false` with no remote or nothing missing.
+    @discardableResult
+    public func fetchIfMissing(_ metric: RegisteredMetric) async throws -> Bool {
+        guard let model = ContentHash(parsing: metric.modelDigest), try remoteLocation() != nil,
+            !FileManager.default.fileExists(atPath: try openCache().objectURL(model).path)
+        else { return false }
+        let outputs = [metric.modelDigest, metric.reportDigest].compactMap { $0 }.compactMap(ContentHash.init(parsing:))
+            .map { RemoteItem.Output(digest: $0, size: nil, isDirectory: true) }
+        let item = RemoteItem(name: metric.reference, actionKey: nil, outputs: outputs)
+        let transfer = try await withRemote { remote, location in
+            try await self.pull(from: remote, location: location, items: [item], progress: { _ in })
+        }
+        if !transfer.corrupt.isEmpty {
+            throw WorkspaceError(
+                .failed, "the model of \(metric.reference) is corrupt on the remote \(transfer.remote): \(transfer.corrupt.joined(separator: ", "))",
+                remedy: "re-run `lunette run \(metric.project)/\(metric.run)` and `lunette push` from a clone that has it")
+        }
+        return !transfer.downloaded.isEmpty
+    }
+
+    /// Per locked stage, where its result is: in this cache, only on the remote, or nowhere
+    /// (`lunette cache status`). Without a remote, "remote" is never reported.
+    public func cacheStatus(targets: [String] = []) async throws -> [CacheStatusEntry] {
+        let cache = try openCache()
+        let items = try referencedItems(targets: targets).filter { $0.actionKey != nil }
+        let remoteDeclared = try remoteLocation() != nil
+        return try await withOptionalRemote(remoteDeclared) { remote in
+            var entries: [CacheStatusEntry] = []
+            for item in items {
+                guard let key = item.actionKey, let id = StageID(item.name) else { continue }
+                let place: CacheStatusEntry.Place
+                if cache.record(for: key) != nil {
+                    place = .local
+                } else if let remote, try await remote.exists(Self.recordKey(key)) {
+                    place = .remote
+                } else {
+                    place = .missing
+                }
+                entries.append(CacheStatusEntry(stage: id, place: place))
+            }
+            return entries
+        }
+    }
+
+    /// ``withRemote(_:)`` when `open`, else `body(nil)`.
+    func withOptionalRemote<T: Sendable>(_ open: Bool, _ body: ((any RemoteStore)?) async throws -> T) async throws -> T {
+        guard open else { return try await body(nil) }
+        return try await withRemote { remote, _ in try await body(remote) }
     }
 
     /// What the committed files reference: each locked stage (its key and outputs) and each
@@ -264,10 +343,55 @@ extension Workspace {
         }
     }
 
+    /// Transfers at once: `remote.jobs` of the settings file, else `LUNETTE_REMOTE_JOBS`, else 8.
+    func remoteJobs() -> Int {
+        if let jobs = environment["LUNETTE_REMOTE_JOBS"].flatMap(Int.init), jobs >= 1 { return min(jobs, 64) }
+        return WorkspaceSettingsReader.remote(root: root).settings?.jobs ?? 8
+    }
+
+    /// Runs `work` on every element, at most `limit` at once; the results in the elements' order.
+    static func bounded<T: Sendable, R: Sendable>(
+        _ items: [T], limit: Int, _ work: @escaping @Sendable (T) async throws -> R
+    ) async throws -> [R] {
+        try await withThrowingTaskGroup(of: (Int, R).self) { group in
+            var results: [R?] = Array(repeating: nil, count: items.count)
+            var next = 0
+            while next < items.count && next < max(1, limit) {
+                let index = next
+                group.addTask { (index, try await work(items[index])) }
+                next += 1
+            }
+            while let (index, result) = try await group.next() {
+                results[index] = result
+                if next < items.count {
+                    let index = next
+                    group.addTask { (index, try await work(items[index])) }
+                    next += 1
+                }
+            }
+            return results.compactMap { $0 }
+        }
+    }
+
     /// `objects/ab/abcd…`: the same layout as `cache/objects/`.
     static func objectKey(_ digest: ContentHash) -> String { "objects/\(digest.hex.prefix(2))/\(digest.hex)" }
     /// `actions/ab/abcd….json`: an action record by its key.
     static func recordKey(_ key: ContentHash) -> String { "actions/\(key.hex.prefix(2))/\(key.hex).json" }
+}
+
+/// What pulling one object came to.
+enum ObjectPull: Sendable {
+    case present
+    case downloaded(String, Int64)
+    case missingRemotely(String)
+    case corrupt(String)
+}
+
+/// What pushing one object came to.
+enum ObjectPush: Sendable {
+    case alreadyThere
+    case missingLocally(String)
+    case uploaded(String, Int64)
 }
 
 /// One thing the committed files reference: a locked stage (with its action key) or a registered version.
@@ -301,4 +425,19 @@ public struct RemoteTransfer: Sendable {
     public init(remote: String) {
         self.remote = remote
     }
+}
+
+/// Where one locked stage's result is, for `lunette cache status`.
+public struct CacheStatusEntry: Sendable, Hashable {
+    public enum Place: String, Sendable, Hashable {
+        /// In this workspace's cache.
+        case local
+        /// Only on the remote cache: `lunette pull` (or a run's read-through) fetches it.
+        case remote
+        /// Nowhere: the stage runs again.
+        case missing
+    }
+
+    public var stage: StageID
+    public var place: Place
 }

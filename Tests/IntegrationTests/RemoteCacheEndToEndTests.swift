@@ -41,7 +41,8 @@ struct RemoteCacheEndToEndTests {
         return other
     }
 
-    /// push, push again (nothing new), pull into a clone, run (nothing runs), score; then a corrupt
+    /// push, push again (nothing new); in a clone: score reads the model through, cache status says
+    /// "remote", pull, cache status says "local", run (nothing runs), score; then a corrupt
     /// remote object: pull reports it, exits 1, and the run re-makes that stage instead of using it.
     static func roundTrip(remote: String, corrupt: (String, Data) async throws -> Void) async throws {
         let workspace = try await trained(remote: remote)
@@ -56,8 +57,16 @@ struct RemoteCacheEndToEndTests {
         #expect((again["already_there"]?.intValue ?? 0) >= uploaded.count)
 
         let clone = try Self.clone(workspace)
+        // Score reads through: the registered model comes from the remote, nothing else is pulled.
+        let direct = try await SpawnedLunette.run(["score", "polite", "--input", "/dev/null"], in: clone, extra: credentials)
+        #expect(direct.status == 0, "\(direct.error)")
+        let before = try JSONValue.parse(try await SpawnedLunette.run(["cache", "status", "--json"], in: clone, extra: credentials).output)
+        let places = try #require(before["stages"]?.arrayValue).compactMap { $0["place"]?.stringValue }
+        #expect(places.count == 6 && places.allSatisfy { $0 == "remote" }, "\(places)")
         let pull = try await SpawnedLunette.run(["pull"], in: clone, extra: credentials)
         #expect(pull.status == 0, "\(pull.output)\(pull.error)")
+        let after = try JSONValue.parse(try await SpawnedLunette.run(["cache", "status", "--json"], in: clone, extra: credentials).output)
+        #expect(try #require(after["stages"]?.arrayValue).allSatisfy { $0["place"] == .string("local") })
         let run = try await SpawnedLunette.run(["run", "shop/tone-b"], in: clone, extra: credentials)
         #expect(run.status == 0, "\(run.error)")
         #expect(run.output.contains("nothing to do: 6 stages up to date"), "\(run.output)")
