@@ -2,10 +2,11 @@ import Basics
 import WorkflowModel
 
 /// Resolves `lunette run` targets (`project`, `project/run`, `project/run/stage`) to stage ids.
-enum TargetSelection {
+public enum TargetSelection {
     /// The targeted stages and everything upstream of them (`selected`), and the stages the targets
     /// name themselves (`named`); every stage is both when `targets` is empty.
-    static func select(_ targets: [String], among blueprints: [StageID: StageBlueprint]) throws
+    /// - Throws: ``PlanningError`` `unknownTarget` with a did-you-mean when a target matches nothing.
+    public static func select(_ targets: [String], among blueprints: [StageID: StageBlueprint]) throws
         -> (selected: Set<StageID>, named: Set<StageID>)
     {
         if targets.isEmpty { return (Set(blueprints.keys), Set(blueprints.keys)) }

@@ -1,7 +1,6 @@
 import Basics
 import AsyncHTTPClient
 import Basics
-import Crypto
 import Foundation
 import NIOCore
 import NIOFoundationCompat
@@ -97,7 +96,7 @@ public final class S3Remote: RemoteStore {
         } catch {
             throw RemoteError(.io, "cannot read \(source.path): \(error.localizedDescription)")
         }
-        let hash = sha256 ?? SigV4Signer.hex(SHA256.hash(data: data))
+        let hash = sha256 ?? ContentHash.of(data).hex
         let (status, _, body) = try await send("PUT", url(key), body: data, payloadHash: hash, what: "upload \(key)")
         guard (200..<300).contains(status) else { throw failure(status, body: body, what: "upload \(key)") }
     }
@@ -120,7 +119,7 @@ public final class S3Remote: RemoteStore {
             while true {
                 let chunk = try handle.read(upToCount: Int(partSize)) ?? Data()
                 if chunk.isEmpty { break }
-                let hash = SigV4Signer.hex(SHA256.hash(data: chunk))
+                let hash = ContentHash.of(chunk).hex
                 let (status, headers, body) = try await send(
                     "PUT", url(key, query: "partNumber=\(number)&uploadId=\(encodedID)"), body: chunk, payloadHash: hash,
                     what: "upload part \(number) of \(key)")
@@ -135,7 +134,7 @@ public final class S3Remote: RemoteStore {
                 + "</CompleteMultipartUpload>"
             let body = Data(xml.utf8)
             let (done, _, answer) = try await send(
-                "POST", url(key, query: "uploadId=\(encodedID)"), body: body, payloadHash: SigV4Signer.hex(SHA256.hash(data: body)),
+                "POST", url(key, query: "uploadId=\(encodedID)"), body: body, payloadHash: ContentHash.of(body).hex,
                 what: "complete the upload of \(key)")
             // S3 may answer 200 with an <Error> body when completing fails.
             guard (200..<300).contains(done), Self.xmlValue("Code", in: answer) == nil else {

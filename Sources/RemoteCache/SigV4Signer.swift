@@ -46,7 +46,7 @@ public struct SigV4Signer: Sendable {
         if let token = credentials.sessionToken { all["x-amz-security-token"] = token.revealedValue }
         let (canonical, signedNames) = canonicalRequest(method: method, url: url, headers: all, payloadHash: payloadHash)
         let scope = "\(stamp.prefix(8))/\(region)/\(service)/aws4_request"
-        let stringToSign = "AWS4-HMAC-SHA256\n\(stamp)\n\(scope)\n\(Self.hex(SHA256.hash(data: Data(canonical.utf8))))"
+        let stringToSign = "AWS4-HMAC-SHA256\n\(stamp)\n\(scope)\n\(ContentHash.of(canonical).hex)"
         let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(day: String(stamp.prefix(8)))))
         all["Authorization"] =
             "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedNames), Signature=\(signature)"

@@ -28,5 +28,20 @@ public enum GateCheck {
         return failures
     }
 
+    /// The scores ``failures(_:scores:)`` reads, from a report's figures: macro precision and recall
+    /// are the plain means of the per-class values.
+    public static func scores(
+        macroF1: Double?, accuracy: Double?, aucROC: Double?, precisions: [Double], recalls: [Double]
+    ) -> [String: Double] {
+        var values: [String: Double] = [
+            "macro_precision": precisions.reduce(0, +) / Double(max(1, precisions.count)),
+            "macro_recall": recalls.reduce(0, +) / Double(max(1, recalls.count)),
+        ]
+        values["macro_f1"] = macroF1
+        values["accuracy"] = accuracy
+        values["auc_roc"] = aucROC
+        return values
+    }
+
     static func format(_ value: Double) -> String { String(format: "%.2f", value) }
 }

@@ -16,7 +16,7 @@ public struct ScoresDiff: Sendable {
 
         /// `new - old` when both are numbers.
         public var delta: Double? {
-            guard let old = old?.doubleValue, let new = new?.doubleValue, self.old?.boolValue == nil else { return nil }
+            guard let old = old?.doubleValue, let new = new?.doubleValue else { return nil }
             return new - old
         }
 

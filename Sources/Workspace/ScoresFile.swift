@@ -122,11 +122,10 @@ public struct RunScores: Hashable, Sendable {
         if gate.isEmpty {
             values["gate_passed"] = .null
         } else {
-            var bounded: [String: Double] = [:]
-            for key in ["macro_f1", "accuracy", "auc_roc"] { bounded[key] = scores[Self.reportKey(key)]?.doubleValue }
-            let count = Double(max(1, perClass.count))
-            bounded["macro_precision"] = perClass.compactMap { $0["precision"]?.doubleValue }.reduce(0, +) / count
-            bounded["macro_recall"] = perClass.compactMap { $0["recall"]?.doubleValue }.reduce(0, +) / count
+            let bounded = GateCheck.scores(
+                macroF1: scores["macroF1"]?.doubleValue, accuracy: scores["accuracy"]?.doubleValue,
+                aucROC: scores["aucROC"]?.doubleValue, precisions: perClass.compactMap { $0["precision"]?.doubleValue },
+                recalls: perClass.compactMap { $0["recall"]?.doubleValue })
             values["gate_passed"] = .bool(GateCheck.failures(gate, scores: bounded).isEmpty)
         }
         self.values = values
@@ -152,10 +151,6 @@ public struct RunScores: Hashable, Sendable {
 
     /// Whether a larger value of the figure is better (calibration error is the one where smaller is).
     public static func higherIsBetter(_ figure: String) -> Bool { figure != "calibration_error" && figure != "eval_rows" }
-
-    static func reportKey(_ key: String) -> String {
-        ["macro_f1": "macroF1", "accuracy": "accuracy", "auc_roc": "aucROC"][key] ?? key
-    }
 
     /// Four decimals: enough to see a change, few enough that figures do not churn in diffs.
     static func rounded(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }

@@ -47,8 +47,9 @@ extension Workspace {
         return CheckResult(plan: plan, stale: stale, unavailable: unavailable, warnings: warnings, staleFiles: staleFiles)
     }
 
-    /// ``loadProjects()`` with a base model that is not installed reported as a warning.
-    private func loadProjectsForCheck() throws -> (projects: [Project], warnings: [Diagnostic]) {
+    /// ``loadProjects()`` with a base model that is not installed reported as a warning (for
+    /// `check`, and for `push`/`pull`, which never need the model).
+    func loadProjectsForCheck() throws -> (projects: [Project], warnings: [Diagnostic]) {
         let result = ManifestLoader(
             workspaceRoot: root, modelsDirectory: modelsDirectory, cacheDirectory: cacheDirectory,
             missingModelSeverity: .warning, settings: registry.settingsBySection

@@ -275,12 +275,16 @@ extension Workspace {
     /// What the committed files reference: each locked stage (its key and outputs) and each
     /// registered version's model and report.
     func referencedItems(targets: [String]) throws -> [RemoteItem] {
-        let (projects, _) = try loadProjectsLeniently()
+        let (projects, _) = try loadProjectsForCheck()
         let locks = try readLocks(projects)
+        // The targets mean what they mean to `lunette run`: globs, and every stage upstream of them.
+        let blueprints = Dictionary(
+            projects.flatMap { project in project.runs.flatMap { StageExpansion.blueprints(for: $0, in: project) } }.map { ($0.id, $0) },
+            uniquingKeysWith: { first, _ in first })
+        let selected = try TargetSelection.select(targets, among: blueprints).selected
         var items: [RemoteItem] = []
         for project in projects.sorted(by: { $0.name < $1.name }) {
-            for (id, entry) in (locks[project.name]?.stages ?? [:]).sorted(by: { $0.key < $1.key })
-            where Self.selected(id, by: targets) {
+            for (id, entry) in (locks[project.name]?.stages ?? [:]).sorted(by: { $0.key < $1.key }) where selected.contains(id) {
                 let outputs = entry.outputs.values.map {
                     RemoteItem.Output(digest: $0.digest, size: $0.size, isDirectory: $0.kind == "directory")
                 }.sorted { $0.digest.hex < $1.digest.hex }
@@ -295,26 +299,6 @@ extension Workspace {
             }
         }
         return items
-    }
-
-    /// Projects for push and pull: manifests are loaded as `check` loads them (a base model that is
-    /// not installed is not an error: pushing and pulling never need it).
-    func loadProjectsLeniently() throws -> (projects: [Project], warnings: [Diagnostic]) {
-        let result = ManifestLoader(
-            workspaceRoot: root, modelsDirectory: modelsDirectory, cacheDirectory: cacheDirectory, missingModelSeverity: .warning
-        ).loadAll()
-        if result.diagnostics.hasErrors {
-            throw WorkspaceError(.invalidManifests, "invalid manifests", diagnostics: result.diagnostics)
-        }
-        return (applyingFeedback(result.projects), result.diagnostics)
-    }
-
-    static func selected(_ id: StageID, by targets: [String]) -> Bool {
-        targets.isEmpty || targets.contains { target in
-            let parts = target.split(separator: "/").map(String.init)
-            let mine = [id.project, id.run, id.stage]
-            return parts.count <= 3 && zip(parts, mine).allSatisfy { $0 == "*" || $0 == $1 }
-        }
     }
 
     /// Opens the remote, runs `body` with it and closes it however `body` ends.

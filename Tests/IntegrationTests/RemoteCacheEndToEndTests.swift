@@ -115,6 +115,28 @@ struct RemoteCacheEndToEndTests {
         }
     }
 
+    @Test("push and pull targets mean what run's do: a stage brings what it is built from; an unknown one is refused")
+    func targets() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lunette-remote-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let workspace = try await Self.trained(remote: "remote: \(folder.path)\n")
+        let lock = try workspace.read("workflows/shop.lock")
+        func recordKey(_ stage: String) throws -> String {
+            let block = try #require(lock.components(separatedBy: "\"shop/tone-b/\(stage)\":").last)
+            let key = try #require(block.components(separatedBy: "key: \"sha256:").dropFirst().first?.prefix(64))
+            return "actions/\(key.prefix(2))/\(key).json"
+        }
+        let split = try await SpawnedLunette.run(["push", "--dry-run", "--json", "shop/tone-b/split"], in: workspace, extra: Self.credentials)
+        #expect(split.status == 0, "\(split.error)")
+        let keys = try #require(try JSONValue.parse(split.output)["uploaded"]?.arrayValue).compactMap(\.stringValue)
+        let (splitKey, loadKey, trainKey) = (try recordKey("split"), try recordKey("load"), try recordKey("train"))
+        #expect(keys.contains(splitKey) && keys.contains(loadKey))
+        #expect(!keys.contains(trainKey))
+        let unknown = try await SpawnedLunette.run(["pull", "shop/tone-c"], in: workspace, extra: Self.credentials)
+        #expect(unknown.status == 2)
+        #expect(unknown.error.contains("unknown target 'shop/tone-c'"))
+    }
+
     @Test("lunette.yaml refuses a literal key, with its line, and an unknown scheme")
     func settings() async throws {
         let workspace = try CaseWorkspace("incremental", project: "shop")

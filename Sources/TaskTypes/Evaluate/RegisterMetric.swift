@@ -79,13 +79,8 @@ public struct RegisterMetric: TaskType {
 
     /// The scores a gate can bound, by ``GateCheck`` name.
     static func gateScores(_ scores: ClassificationMetrics) -> [String: Double] {
-        let count = Double(max(1, scores.perClass.count))
-        var values: [String: Double] = [
-            "macro_f1": scores.macroF1, "accuracy": scores.accuracy,
-            "macro_precision": scores.perClass.map(\.precision).reduce(0, +) / count,
-            "macro_recall": scores.perClass.map(\.recall).reduce(0, +) / count,
-        ]
-        values["auc_roc"] = scores.aucROC
-        return values
+        GateCheck.scores(
+            macroF1: scores.macroF1, accuracy: scores.accuracy, aucROC: scores.aucROC,
+            precisions: scores.perClass.map(\.precision), recalls: scores.perClass.map(\.recall))
     }
 }
