@@ -11,8 +11,10 @@ struct PushCommand: AsyncParsableCommand {
         discussion: """
             The remote is `remote:` in lunette.yaml (or lunette.local.yaml, or LUNETTE_REMOTE): s3://BUCKET/PREFIX \
             for S3-compatible storage (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE), or a \
-            shared folder. Objects go first and each stage's action record last, so a reader never finds a record \
-            whose objects are missing; pushing the same objects from two clones at once is safe.
+            shared folder. Objects go first (with the provider-answer and embedding memo entries the stage used), \
+            and each stage's action record last, so a reader never finds a record whose objects are missing; \
+            pushing the same objects from two clones at once is safe. Progress goes to standard error: one \
+            updating line on a terminal, a line every 5 s or 10% otherwise.
             """)
     @OptionGroup var global: GlobalOptions
     @Flag(help: "List what would be uploaded; upload nothing.") var dryRun = false
@@ -22,10 +24,9 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let quiet = json
-            let transfer = try await global.workspace().push(targets: targets, dryRun: dryRun) { line in
-                if !quiet { print(line) }
-            }
+            let printer = TransferProgressPrinter(verb: dryRun ? "checking" : "pushing")
+            let transfer = try await global.workspace().push(targets: targets, dryRun: dryRun, progress: json ? .silent : printer.sink)
+            printer.finish()
             if json {
                 print(RemoteTransferOutput.json(transfer, direction: "push", dryRun: dryRun).prettyText)
             } else {
@@ -48,7 +49,9 @@ struct PullCommand: AsyncParsableCommand {
         discussion: """
             Every object is re-hashed before it is used: a truncated, corrupt or substituted remote object is \
             reported and left out (its stage runs again), never used. After `git clone` and `lunette pull`, \
-            `lunette run` runs nothing and `lunette score NAME` works. Exit 1 when something was missing or corrupt.
+            `lunette run` runs nothing and `lunette score NAME` works; the memo entries (provider answers, \
+            embeddings) the locked stages used come too, so a stage run again asks the provider nothing it \
+            already asked. Exit 1 when something was missing or corrupt.
             """)
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print JSON.") var json = false
@@ -57,10 +60,9 @@ struct PullCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let quiet = json
-            let transfer = try await global.workspace().pull(targets: targets) { line in
-                if !quiet { print(line) }
-            }
+            let printer = TransferProgressPrinter(verb: "pulling")
+            let transfer = try await global.workspace().pull(targets: targets, progress: json ? .silent : printer.sink)
+            printer.finish()
             if json {
                 print(RemoteTransferOutput.json(transfer, direction: "pull", dryRun: false).prettyText)
             } else {

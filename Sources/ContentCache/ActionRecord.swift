@@ -10,6 +10,9 @@ import Basics
 /// {"key":"sha256:…","outputs":{"rows":{"digest":"sha256:…","kind":"file","size":812}},
 ///  "stage":"support/toxicity-v1/load","task":"load-dataset","taskVersion":1}
 /// ```
+/// A stage that read or wrote memo entries (provider answers, embeddings) also has
+/// `"memo":"sha256:…"`: the digest of its ``MemoManifest``, which `lunette push` and `pull` move with
+/// the record. The field is left out when there is none, so older records read the same.
 public struct ActionRecord: Codable, Hashable, Sendable {
     /// The action key: SHA-256 of the stage's canonical description.
     public var key: ContentHash
@@ -21,8 +24,14 @@ public struct ActionRecord: Codable, Hashable, Sendable {
     public var stage: String
     /// The outputs by name.
     public var outputs: [String: ArtifactRef]
+    /// The ``MemoManifest`` (stored in the memo under its own SHA-256) of the memo entries the stage
+    /// read or wrote; `nil` when it used none.
+    public var memo: ContentHash?
 
-    public init(key: ContentHash, task: String, taskVersion: Int, stage: String, outputs: [String: ArtifactRef]) {
+    public init(
+        key: ContentHash, task: String, taskVersion: Int, stage: String, outputs: [String: ArtifactRef], memo: ContentHash? = nil
+    ) {
+        self.memo = memo
         self.key = key
         self.task = task
         self.taskVersion = taskVersion

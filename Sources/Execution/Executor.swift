@@ -178,11 +178,12 @@ public final class Executor: Sendable {
             reason: reason, action: "run", at: now())
         let log = StageLog(stageID: stage.id, observer: observer)
         do {
-            let (result, refs) = try await runner.run(
+            let (result, refs, memo) = try await runner.run(
                 task, blueprint: blueprint, inputs: resolved, workingDirectory: workspaceRoot, reporter: log,
                 inputDigests: digests, protected: protected)
             try runner.cache.store(
-                ActionRecord(key: key, task: stage.task, taskVersion: task.version, stage: stage.id.description, outputs: refs))
+                ActionRecord(
+                    key: key, task: stage.task, taskVersion: task.version, stage: stage.id.description, outputs: refs, memo: memo))
             let outputs = refs.mapValues(\.lockedOutput)
             let duration = clock.now - start
             if let recordID {

@@ -46,13 +46,14 @@ public struct StageRunner: Sendable {
     /// Each workspace output path is checked with ``WorkspacePathGuard`` before the task runs (it
     /// clears old copies) and again before it is published; `protected` are the workspace-relative
     /// paths no output may reach through a symlink (the files the plan reads).
-    /// - Returns: what the task said, and each output's artifact.
+    /// - Returns: what the task said, each output's artifact, and the ``MemoManifest`` of the memo
+    ///   entries the task read or wrote (`nil` when none), for its ``ActionRecord/memo``.
     /// - Throws: the task's error, ``TaskError`` when an output is missing or its path goes through a
     ///   symlink out of the workspace, ``CacheError`` on publish.
     public func run(
         _ task: any TaskType, blueprint: StageBlueprint, inputs: [String: ResolvedInput], workingDirectory: URL,
         reporter: any StageReporter, inputDigests: [String: ContentHash] = [:], protected: [String] = []
-    ) async throws -> (StageResult, [String: ArtifactRef]) {
+    ) async throws -> (result: StageResult, outputs: [String: ArtifactRef], memo: ContentHash?) {
         let scratch = scratchRoot.appendingPathComponent("stage-\(UUID().uuidString.lowercased())")
         try FileManager.default.createDirectoryIfNeeded(atPath: scratch.path + "/work")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -89,10 +90,11 @@ public struct StageRunner: Sendable {
                 outputURLs[name] = scratch.appendingPathComponent("outputs/\(safeName(name))")
             }
         }
+        let usedMemo = memo.map(RecordingMemo.init)
         let context = StageContext(
             stageID: blueprint.id, params: blueprint.params, inputs: inputURLs, outputs: outputURLs,
             workingDirectory: workingDirectory, scratchDirectory: scratch.appendingPathComponent("work"),
-            modelsDirectory: modelsDirectory, environment: environment, reporter: reporter, memo: memo,
+            modelsDirectory: modelsDirectory, environment: environment, reporter: reporter, memo: usedMemo ?? memo,
             inputDigests: inputDigests, registry: registry)
         let result = try await task.run(context)
         try Task.checkCancellation()
@@ -112,7 +114,7 @@ public struct StageRunner: Sendable {
             published[name] = isDirectory.boolValue
                 ? try cache.publish(directoryAt: url) : try cache.publish(fileAt: url)
         }
-        return (result, published)
+        return (result, published, usedMemo?.storeManifest())
     }
 
     private func safeName(_ name: String) -> String {

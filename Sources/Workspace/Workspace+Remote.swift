@@ -34,20 +34,21 @@ extension Workspace {
     }
 
     /// Uploads what the locks of `targets` (every project when empty) reference and the remote
-    /// lacks: each stage's output objects (a folder's tree object and its files), then its action
-    /// record, only once all its objects are there; and every registered model and report.
+    /// lacks: each stage's output objects (a folder's tree object and its files), the memo entries
+    /// it used (see ``ContentCache/MemoManifest``), then its action record, only once all of those
+    /// are there; and every registered model and report.
+    ///
+    /// A stage whose record is on the remote already is settled by that one check: a record goes
+    /// last, so everything it names is there (a no-op push costs one request per stage).
     /// - Parameter dryRun: list what would be uploaded, upload nothing.
-    public func push(
-        targets: [String] = [], dryRun: Bool = false, progress: @escaping @Sendable (String) -> Void = { _ in }
-    ) async throws -> RemoteTransfer {
+    public func push(targets: [String] = [], dryRun: Bool = false, progress: ProgressSink = .silent) async throws -> RemoteTransfer {
         try await withRemote { remote, location in
             try await self.push(to: remote, location: location, targets: targets, dryRun: dryRun, progress: progress)
         }
     }
 
     func push(
-        to remote: any RemoteStore, location: RemoteLocation, targets: [String], dryRun: Bool,
-        progress: @escaping @Sendable (String) -> Void
+        to remote: any RemoteStore, location: RemoteLocation, targets: [String], dryRun: Bool, progress: ProgressSink
     ) async throws -> RemoteTransfer {
         let cache = try openCache()
         let started = Date()
@@ -69,19 +70,33 @@ extension Workspace {
                 objects.append((output.digest, output.size))
             }
             if objects.isEmpty && !item.outputs.isEmpty { continue }
+            let record = item.actionKey.flatMap { cache.recordData(for: $0) }.flatMap { try? JSONDecoder().decode(ActionRecord.self, from: $0) }
+            if let key = item.actionKey, try await remote.exists(Self.recordKey(key)) {
+                transfer.alreadyThere += objects.filter { handled.insert(Self.objectKey($0.0)).inserted }.count + 1
+                if let memo = record?.memo, handled.insert(Self.memoKey(memo)).inserted {
+                    try await pushMemo(memo, to: remote, dryRun: dryRun, jobs: jobs, into: &transfer, progress: progress)
+                }
+                continue
+            }
             var complete = true
             let todo = objects.filter { handled.insert(Self.objectKey($0.0)).inserted }.map { digest, size in
                 (digest: digest, size: size, file: cache.objectURL(digest))
             }
-            let name = item.name
+            progress.planned(todo.count, bytes: todo.reduce(0) { $0 + ($1.size ?? 0) })
             let results = try await Self.bounded(todo, limit: jobs) { object -> ObjectPush in
                 let key = Self.objectKey(object.digest)
-                if try await remote.exists(key) { return .alreadyThere }
-                guard FileManager.default.fileExists(atPath: object.file.path) else { return .missingLocally(object.digest.short) }
+                if try await remote.exists(key) {
+                    progress.skipped(key)
+                    return .alreadyThere
+                }
+                guard FileManager.default.fileExists(atPath: object.file.path) else {
+                    progress.skipped(key)
+                    return .missingLocally(object.digest.short)
+                }
                 if !dryRun {
                     try await remote.upload(object.file, as: key, sha256: object.digest.hex)
-                    progress("pushed \(key) (\(name))")
                 }
+                progress.done(key, bytes: object.size ?? 0)
                 return .uploaded(key, object.size ?? 0)
             }
             for result in results {
@@ -95,26 +110,26 @@ extension Workspace {
                     transfer.bytes += bytes
                 }
             }
-            // The record goes last, and only when every object it points at is on the remote.
+            // The memo entries, then the record last, only when every object it points at is on the remote.
             guard complete, let key = item.actionKey else { continue }
-            let recordKey = Self.recordKey(key)
-            if try await remote.exists(recordKey) {
-                transfer.alreadyThere += 1
-                continue
+            if let memo = record?.memo, handled.insert(Self.memoKey(memo)).inserted {
+                try await pushMemo(memo, to: remote, dryRun: dryRun, jobs: jobs, into: &transfer, progress: progress)
             }
+            let recordKey = Self.recordKey(key)
             guard let data = cache.recordData(for: key) else {
                 transfer.missingLocally.append("\(item.name): record \(key.short)")
                 continue
             }
             transfer.uploaded.append(recordKey)
             transfer.bytes += Int64(data.count)
+            progress.planned(1, bytes: Int64(data.count))
             if !dryRun {
                 let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("lunette-record-\(UUID().uuidString)")
                 try data.write(to: temporary)
                 defer { try? FileManager.default.removeItem(at: temporary) }
                 try await remote.upload(temporary, as: recordKey, sha256: nil)
-                progress("pushed \(recordKey) (\(item.name))")
             }
+            progress.done(recordKey, bytes: Int64(data.count))
         }
         transfer.seconds = Date().timeIntervalSince(started)
         return transfer
@@ -122,22 +137,23 @@ extension Workspace {
 
     /// Downloads what the locks of `targets` (every project when empty) reference and this cache
     /// lacks, re-hashing every object before it is published into `cache/objects/`; a record is
-    /// stored only once all its objects are here. A remote object whose bytes are not its digest's
+    /// stored only once all its objects are here, then the memo entries it names (each re-hashed
+    /// against its ``ContentCache/MemoManifest``). A remote object whose bytes are not its digest's
     /// is reported as corrupt and left out (its stage runs again), never used.
-    public func pull(targets: [String] = [], progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> RemoteTransfer {
+    public func pull(targets: [String] = [], progress: ProgressSink = .silent) async throws -> RemoteTransfer {
         try await withRemote { remote, location in
             try await self.pull(from: remote, location: location, targets: targets, progress: progress)
         }
     }
 
     func pull(
-        from remote: any RemoteStore, location: RemoteLocation, targets: [String], progress: @escaping @Sendable (String) -> Void
+        from remote: any RemoteStore, location: RemoteLocation, targets: [String], progress: ProgressSink
     ) async throws -> RemoteTransfer {
         try await pull(from: remote, location: location, items: try referencedItems(targets: targets), progress: progress)
     }
 
     func pull(
-        from remote: any RemoteStore, location: RemoteLocation, items: [RemoteItem], progress: @escaping @Sendable (String) -> Void
+        from remote: any RemoteStore, location: RemoteLocation, items: [RemoteItem], progress: ProgressSink
     ) async throws -> RemoteTransfer {
         let cache = try openCache()
         let started = Date()
@@ -147,17 +163,25 @@ extension Workspace {
 
         /// Downloads one object unless it is here (re-hashed before it is published).
         @Sendable func fetch(_ digest: ContentHash, size: Int64?, for name: String) async throws -> ObjectPull {
-            if let size, cache.hasObject(ArtifactRef(digest: digest, size: size, kind: .file)) { return .present }
-            if size == nil, FileManager.default.fileExists(atPath: cache.objectURL(digest).path) { return .present }
             let key = Self.objectKey(digest)
+            if let size, cache.hasObject(ArtifactRef(digest: digest, size: size, kind: .file))
+                || size == nil && FileManager.default.fileExists(atPath: cache.objectURL(digest).path)
+            {
+                progress.skipped(key)
+                return .present
+            }
             let file = scratch.appendingPathComponent("pull-\(UUID().uuidString)")
-            guard try await remote.download(key, to: file) else { return .missingRemotely("\(name): \(digest.short)") }
+            guard try await remote.download(key, to: file) else {
+                progress.skipped(key)
+                return .missingRemotely("\(name): \(digest.short)")
+            }
             let bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64) ?? 0
             guard try cache.adopt(downloaded: file, as: digest, size: size) else {
-                progress("corrupt: \(key) does not hash to its name; left out, its stage will run again")
+                progress.skipped(key)
+                progress.notice("corrupt: \(key) does not hash to its name; left out, its stage will run again")
                 return .corrupt("\(key) (\(name))")
             }
-            progress("pulled \(key) (\(name))")
+            progress.done(key, bytes: bytes)
             return .downloaded(key, bytes)
         }
         /// Records `result` in the transfer; whether the object is now here.
@@ -180,14 +204,18 @@ extension Workspace {
 
         for item in items {
             try Task.checkCancellation()
-            if let key = item.actionKey, cache.record(for: key) != nil {
+            if let key = item.actionKey, let record = cache.record(for: key) {
                 transfer.alreadyThere += 1
+                if let memo = record.memo {
+                    try await pullMemo(memo, from: remote, for: item.name, jobs: jobs, into: &transfer, progress: progress)
+                }
                 continue
             }
             var complete = true
             let name = item.name
             // Tree objects first (they name the files), then every file, `jobs` at once.
             var files: [(digest: ContentHash, size: Int64?)] = []
+            progress.planned(item.outputs.count, bytes: item.outputs.reduce(0) { $0 + ($1.size ?? 0) })
             for output in item.outputs {
                 guard note(try await fetch(output.digest, size: output.size, for: name)) else {
                     complete = false
@@ -201,6 +229,7 @@ extension Workspace {
                     files += entries.map { ($0.digest, $0.size) }
                 }
             }
+            progress.planned(files.count, bytes: files.reduce(0) { $0 + ($1.size ?? 0) })
             let results = try await Self.bounded(files, limit: jobs) { file in try await fetch(file.digest, size: file.size, for: name) }
             for result in results where !note(result) { complete = false }
             guard complete, let key = item.actionKey else { continue }
@@ -210,10 +239,17 @@ extension Workspace {
                 transfer.missingRemotely.append("\(item.name): record \(key.short)")
                 continue
             }
-            if try cache.adoptRecord(try Data(contentsOf: file), for: key) {
-                transfer.downloaded.append(Self.recordKey(key))
-            } else {
+            let data = try Data(contentsOf: file)
+            guard try cache.adoptRecord(data, for: key) else {
                 transfer.corrupt.append("\(Self.recordKey(key)) (\(item.name))")
+                continue
+            }
+            transfer.downloaded.append(Self.recordKey(key))
+            transfer.bytes += Int64(data.count)
+            progress.planned(1, bytes: Int64(data.count))
+            progress.done(Self.recordKey(key), bytes: Int64(data.count))
+            if let memo = cache.record(for: key)?.memo {
+                try await pullMemo(memo, from: remote, for: item.name, jobs: jobs, into: &transfer, progress: progress)
             }
         }
         transfer.seconds = Date().timeIntervalSince(started)
@@ -232,7 +268,7 @@ extension Workspace {
             .map { RemoteItem.Output(digest: $0, size: nil, isDirectory: true) }
         let item = RemoteItem(name: metric.reference, actionKey: nil, outputs: outputs)
         let transfer = try await withRemote { remote, location in
-            try await self.pull(from: remote, location: location, items: [item], progress: { _ in })
+            try await self.pull(from: remote, location: location, items: [item], progress: .silent)
         }
         if !transfer.corrupt.isEmpty {
             throw WorkspaceError(

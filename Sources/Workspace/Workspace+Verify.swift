@@ -76,7 +76,7 @@ extension Workspace {
             }
             observer.handle(.started(stage.id, task: task.id, reason: "verifying"))
             do {
-                let (_, outputs) = try await runner.run(
+                let (_, outputs, _) = try await runner.run(
                     task, blueprint: stage.blueprint, inputs: inputs, workingDirectory: scratch, reporter: SilentReporter(),
                     inputDigests: digests)
                 var verdict = VerifyOutcome.Verdict.matched
