@@ -41,12 +41,30 @@ struct CacheCommand: AsyncParsableCommand {
     struct GC: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
-            abstract: "Remove cached results that no lock and no invocation of the last 14 days reaches.")
+            abstract: "Remove cached results that no lock and no invocation of the last 14 days reaches.",
+            discussion: """
+                Without --remote only this workspace's cache is touched, never the remote cache. With --remote only the \
+                remote cache is: its objects, action records and memo entries that no committed lock (and no version in the \
+                committed registry file) on the --ref refs references are deleted (default: every local branch and tag, and \
+                HEAD); records go first. Run it when no push of uncommitted locks is under way.
+                """)
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Only say what would be removed.") var dryRun = false
         @Flag(help: "Print JSON: what was (or would be) removed, item by item (docs/json-output.md).") var json = false
+        @Flag(help: "Collect the remote cache's garbage instead of this cache's.") var remote = false
+        @Option(name: .customLong("ref"), parsing: .upToNextOption,
+                help: "With --remote: keep what committed locks on these git refs reference (default: every local branch and tag, and HEAD).")
+        var refs: [String] = []
+
+        func validate() throws {
+            if !refs.isEmpty && !remote { throw ValidationError("--ref only applies with --remote") }
+        }
 
         func run() async throws {
+            if remote {
+                try await runRemote()
+                return
+            }
             do {
                 let report = try global.workspace().collectGarbage(dryRun: dryRun) { holder in
                     printError("waiting for \(holder) to finish…")
@@ -62,6 +80,30 @@ struct CacheCommand: AsyncParsableCommand {
                     print("\(verb) \(group.count) items (\(bytes(group.bytes))): \(group.reason)")
                 }
                 if report.removed.isEmpty { print("nothing to remove") }
+            } catch {
+                throw CommandFailure.report(error)
+            }
+        }
+
+        func runRemote() async throws {
+            do {
+                let report = try await global.workspace().collectRemoteGarbage(refs: refs, dryRun: dryRun)
+                if json {
+                    print(JSONValue.object([
+                        "remote": .string(report.remote), "dry_run": .bool(report.isDryRun),
+                        "refs": .array(report.refs.map(JSONValue.string)),
+                        "kept_count": .int(report.keptCount), "kept_bytes": .int(Int(report.keptBytes)),
+                        "removed_count": .int(report.removed.count), "removed_bytes": .int(Int(report.removedBytes)),
+                        "removed": .array(report.removed.map { .string($0.key) }),
+                    ]).prettyText)
+                    return
+                }
+                let verb = dryRun ? "would remove" : "removed"
+                if dryRun { for item in report.removed { print("would remove \(item.key)") } }
+                print("remote \(report.remote): kept \(report.keptCount) keys (\(bytes(report.keptBytes))) that committed locks on "
+                      + "\(report.refs.joined(separator: ", ")) reference")
+                print(report.removed.isEmpty
+                      ? "nothing to remove" : "\(verb) \(report.removed.count) keys (\(bytes(report.removedBytes)))")
             } catch {
                 throw CommandFailure.report(error)
             }

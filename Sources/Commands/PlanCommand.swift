@@ -10,7 +10,7 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Show which stages will run and why, without running anything.",
         discussion: """
-            Reasons are plain words: "never ran", "params.train.epochs changed 3 → 4", "input source changed (content)", "output rows missing from cache", "upstream stage load will re-run", "task version changed 1 → 2".
+            Reasons are plain words: "never ran", "params.train.epochs changed 3 → 4", "input source changed (content)", "output rows missing from cache", "upstream stage load will re-run", "task version changed 1 → 2"; a stage skipped as "in remote" is not in this cache but on the remote cache (lunette.yaml's `remote:`), and `lunette run` will fetch it instead of running it (one check per such stage; an unreachable remote is a warning).
 
             --json prints {"stages":[{"id","task","action","reason","key","inputs","outputs"}]}: a stable shape for scripts. "key" is null while an upstream stage still has to run; a stage that will run may add "note" (e.g. the provider calls it will make).
             """)
@@ -23,7 +23,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let result = try global.workspace().plan(targets: targets)
+            let result = try await global.workspace().plan(targets: targets, consultingRemote: true)
             for warning in result.warnings { printError(warning.rendered()) }
             if json {
                 print(result.plan.jsonValue(notes: result.notes).prettyText)

@@ -5,6 +5,9 @@ import WorkflowModel
 public enum RunReason: Hashable, Sendable {
     /// The cache holds this exact action's outputs.
     case upToDate
+    /// This cache lacks the action's outputs but the remote cache has them: `lunette run` fetches
+    /// them instead of running the stage (only `lunette plan` says so; planning itself reads no remote).
+    case inRemote
     /// No record of this stage anywhere: it never ran.
     case neverRan
     /// `--force` asked for it.
@@ -20,14 +23,17 @@ public enum RunReason: Hashable, Sendable {
 
     /// Whether the stage will execute.
     public var willRun: Bool {
-        if case .upToDate = self { return false }
-        return true
+        switch self {
+        case .upToDate, .inRemote: return false
+        default: return true
+        }
     }
 
     /// The reason in plain words, as `lunette plan` prints it.
     public var text: String {
         switch self {
         case .upToDate: return "up to date"
+        case .inRemote: return "in remote"
         case .neverRan: return "never ran"
         case .forced: return "forced (--force)"
         case .changed(let changes): return changes.joined(separator: "; ")

@@ -12,21 +12,43 @@ extension Workspace {
     /// Reads input files through the stat cache and looks action keys up in the cache index;
     /// writes nothing but stat-cache entries.
     public func plan(targets: [String] = [], force: Bool = false) throws -> PlanResult {
+        try plan(targets: targets, force: force, remote: [:], remoteWarnings: [])
+    }
+
+    /// ``plan(targets:force:)``, consulting the remote cache when one is declared: a locked stage
+    /// whose result is not here but on the remote is planned as skipped, reason
+    /// ``Planning/RunReason/inRemote`` ("skip  in remote"), as `lunette run` will fetch it. One
+    /// existence check per such stage, ``remoteJobs()`` at once; an unreachable remote is a warning.
+    public func plan(targets: [String] = [], force: Bool = false, consultingRemote: Bool) async throws -> PlanResult {
+        guard consultingRemote, !force else { return try plan(targets: targets, force: force) }
+        let (remote, remoteWarnings) = try await remoteOutputs(targets: targets)
+        return try plan(targets: targets, force: force, remote: remote, remoteWarnings: remoteWarnings)
+    }
+
+    func plan(
+        targets: [String], force: Bool, remote: [ContentHash: [String: LockedOutput]], remoteWarnings: [Diagnostic]
+    ) throws -> PlanResult {
         let (projects, warnings) = try loadProjects()
         let store = try openStore(readOnly: true)
         let cache = try openCache()
-        let plan = try makePlan(projects: projects, targets: targets, force: force, trustLock: false, store: store, cache: cache)
+        var plan = try makePlan(
+            projects: projects, targets: targets, force: force, trustLock: false, store: store, cache: cache, remote: remote)
+        for index in plan.stages.indices where plan.stages[index].action == .skip {
+            if let key = plan.stages[index].key, remote[key] != nil, cache.record(for: key) == nil {
+                plan.stages[index].reason = .inRemote
+            }
+        }
         try preflight(plan)
         var notes: [StageID: String] = [:]
         for stage in plan.stagesToRun {
             if let note = registry.taskType(id: stage.task)?.planNote(params: stage.blueprint.params) { notes[stage.id] = note }
         }
-        return PlanResult(plan: plan, projects: projects, warnings: warnings, notes: notes)
+        return PlanResult(plan: plan, projects: projects, warnings: warnings + remoteWarnings, notes: notes)
     }
 
     func makePlan(
         projects: [Project], targets: [String], force: Bool, trustLock: Bool, store: RunStore, cache: ContentCache?,
-        locks: [String: Lockfile]? = nil, digester given: FileDigester? = nil
+        locks: [String: Lockfile]? = nil, digester given: FileDigester? = nil, remote: [ContentHash: [String: LockedOutput]] = [:]
     ) throws -> RunPlan {
         let digester = given ?? FileDigester(root: root, store: store, now: now)
         defer { digester.save() }
@@ -50,7 +72,7 @@ extension Workspace {
             projects: projects, taskVersions: taskVersions, fileDigests: fileDigests, modelDigests: modelDigests,
             locks: try locks ?? readLocks(projects),
             cachedOutputs: { key in
-                guard let cache, let record = cache.record(for: key) else { return nil }
+                guard let cache, let record = cache.record(for: key) else { return remote[key] }
                 // A result another workspace sharing the cache recorded may not hold here (`register`).
                 if let task = registry.taskType(id: record.task), !task.cachedResultHolds(
                     outputs: record.outputs.filter { $0.value.kind == .file }.mapValues { cache.objectURL($0.digest) },

@@ -302,6 +302,51 @@ extension Workspace {
         }
     }
 
+    /// The locked stages of `targets` whose result this cache lacks and the remote has (its action
+    /// record is there, so its objects are too), by action key: what `lunette plan` shows as
+    /// "skip  in remote". One existence check per such stage, ``remoteJobs()`` at once.
+    /// - Returns: nothing and no warning without a remote; nothing and a warning when it cannot be read.
+    func remoteOutputs(targets: [String]) async throws -> ([ContentHash: [String: LockedOutput]], [Diagnostic]) {
+        guard let location = try remoteLocation() else { return ([:], []) }
+        let cache = try openCache()
+        let missing = try referencedItems(targets: targets).filter { item in
+            item.actionKey.map { cache.record(for: $0) == nil } ?? false
+        }
+        guard !missing.isEmpty else { return ([:], []) }
+        do {
+            let jobs = remoteJobs()
+            // A plan only looks: one retry, not a transfer's four, unless LUNETTE_REMOTE_RETRIES says otherwise.
+            var quick = environment
+            if quick["LUNETTE_REMOTE_RETRIES"] == nil { quick["LUNETTE_REMOTE_RETRIES"] = "1" }
+            let remote: any RemoteStore
+            do {
+                remote = try location.open(environment: quick)
+            } catch let error as RemoteError {
+                throw WorkspaceError(.failed, error.message, remedy: error.remedy)
+            }
+            let found: [Bool]
+            do {
+                found = try await Self.bounded(missing, limit: jobs) { item -> Bool in
+                    guard let key = item.actionKey else { return false }
+                    return try await remote.exists(Self.recordKey(key))
+                }
+                await remote.shutDown()
+            } catch {
+                await remote.shutDown()
+                throw error
+            }
+            var outputs: [ContentHash: [String: LockedOutput]] = [:]
+            for (item, isThere) in zip(missing, found) where isThere {
+                if let key = item.actionKey { outputs[key] = item.locked }
+            }
+            return (outputs, [])
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            return ([:], [.warning("the remote cache \(location.description) could not be read; planning without it: \(error)")])
+        }
+    }
+
     /// ``withRemote(_:)`` when `open`, else `body(nil)`.
     func withOptionalRemote<T: Sendable>(_ open: Bool, _ body: ((any RemoteStore)?) async throws -> T) async throws -> T {
         guard open else { return try await body(nil) }
@@ -324,7 +369,7 @@ extension Workspace {
                 let outputs = entry.outputs.values.map {
                     RemoteItem.Output(digest: $0.digest, size: $0.size, isDirectory: $0.kind == "directory")
                 }.sorted { $0.digest.hex < $1.digest.hex }
-                items.append(RemoteItem(name: id.description, actionKey: entry.key, outputs: outputs))
+                items.append(RemoteItem(name: id.description, actionKey: entry.key, outputs: outputs, locked: entry.outputs))
             }
         }
         if targets.isEmpty {
@@ -425,6 +470,8 @@ struct RemoteItem {
     var name: String
     var actionKey: ContentHash?
     var outputs: [Output]
+    /// A locked stage's outputs by name, as its lock entry has them.
+    var locked: [String: LockedOutput] = [:]
 }
 
 /// What a push or a pull did: keys moved, already there, missing, corrupt; bytes and time.

@@ -1,6 +1,7 @@
 import Basics
 import ContentCache
 import Foundation
+import RemoteCache
 import Testing
 import _TestSupport
 
@@ -75,5 +76,142 @@ struct RemoteCacheFeatureTests {
         #expect(pull.status == 1)
         #expect(pull.error.contains("corrupt on the remote") && pull.error.contains(key), "\(pull.error)")
         #expect(!FileManager.default.fileExists(atPath: clone.root.appendingPathComponent("cache/\(key)").path))
+    }
+
+    @Test("plan says 'skip  in remote' for a stage only the remote has; an unreachable remote is a warning, not a failure")
+    func planInRemote() async throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let workspace = try await RemoteCacheEndToEndTests.trained(remote: "remote: \(folder.path)\n")
+        #expect(try await SpawnedLunette.run(["push"], in: workspace, extra: Self.credentials).status == 0)
+        let local = try await SpawnedLunette.run(["plan", "shop/tone-b"], in: workspace, extra: Self.credentials)
+        #expect(local.output.components(separatedBy: "skip  up to date").count == 7, "\(local.output)")
+        #expect(!local.output.contains("in remote"))
+
+        let clone = try RemoteCacheEndToEndTests.clone(workspace)
+        let plan = try await SpawnedLunette.run(["plan", "shop/tone-b"], in: clone, extra: Self.credentials)
+        #expect(plan.status == 0, "\(plan.error)")
+        let lines = plan.output.split(separator: "\n").filter { $0.hasPrefix("shop/tone-b/") }
+        #expect(lines.count == 6 && lines.allSatisfy { $0.hasSuffix("skip  in remote") }, "\(plan.output)")
+        let json = try JSONValue.parse(try await SpawnedLunette.run(["plan", "--json", "shop/tone-b"], in: clone, extra: Self.credentials).output)
+        let reasons = try #require(json["stages"]?.arrayValue).compactMap { $0["reason"]?.stringValue }
+        #expect(reasons == Array(repeating: "in remote", count: 6), "\(reasons)")
+        // Remove one record from the remote: that stage (and what follows it) runs.
+        let lock = try clone.read("workflows/shop.lock")
+        let block = try #require(lock.components(separatedBy: "\"shop/tone-b/register\":").last)
+        let hex = try #require(block.components(separatedBy: "key: \"sha256:").dropFirst().first?.prefix(64))
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("actions/\(hex.prefix(2))/\(hex).json"))
+        let partial = try await SpawnedLunette.run(["plan", "shop/tone-b"], in: clone, extra: Self.credentials)
+        let register = try #require(partial.output.split(separator: "\n").first { $0.hasPrefix("shop/tone-b/register") })
+        #expect(register.contains("run ") && !register.contains("in remote"), "\(partial.output)")
+
+        // Nothing listens on port 1: the plan still comes, with a warning naming the remote.
+        try clone.write("remote:\n  url: s3://nowhere/x\n  endpoint: http://127.0.0.1:1\n", to: "lunette.yaml")
+        let fast = Self.credentials.merging(["LUNETTE_REMOTE_TIMEOUT": "1", "LUNETTE_REMOTE_RETRIES": "0"]) { _, new in new }
+        let offline = try await SpawnedLunette.run(["plan", "shop/tone-b"], in: clone, extra: fast)
+        #expect(offline.status == 0, "\(offline.error)")
+        #expect(offline.error.contains("warning: the remote cache s3://nowhere/x could not be read"), "\(offline.error)")
+        #expect(offline.output.contains("6 to run, 0 up to date"), "\(offline.output)")
+    }
+
+    /// Makes `workspace` a git repository with everything committed on `main`, and a branch `bare`
+    /// whose commit has no lock.
+    static func commit(_ workspace: CaseWorkspace) throws {
+        try workspace.write("cache/\nmodels/\ntest-logs/\n", to: ".gitignore")
+        func git(_ arguments: String...) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"] + arguments
+            process.currentDirectoryURL = workspace.root
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "git \(arguments.joined(separator: " "))")
+        }
+        try git("init", "-q", "-b", "main")
+        try git("add", "-A")
+        try git("commit", "-q", "-m", "locks")
+        try git("checkout", "-q", "-b", "bare")
+        try git("rm", "-q", "workflows/shop.lock", "workflows/registry.jsonl")
+        try git("commit", "-q", "-m", "no lock")
+        try git("checkout", "-q", "main")
+    }
+
+    /// Stray keys no lock references, on a remote where `put` writes: an object, a record, a memo entry.
+    static let strays = [
+        "objects/00/" + String(repeating: "0", count: 64), "actions/00/" + String(repeating: "0", count: 64) + ".json",
+        "memo/00/" + String(repeating: "0", count: 64),
+    ]
+
+    /// gc leaves the remote alone; gc --remote --dry-run lists exactly the strays; --ref bare would
+    /// remove everything; gc --remote removes the strays only, and a clone still pulls everything.
+    static func garbage(remote: String, put: (String) async throws -> Void, exists: (String) async throws -> Bool) async throws {
+        let workspace = try await RemoteCacheEndToEndTests.trained(remote: remote)
+        #expect(try await SpawnedLunette.run(["push"], in: workspace, extra: credentials).status == 0)
+        try commit(workspace)
+        for key in strays { try await put(key) }
+        let local = try await SpawnedLunette.run(["cache", "gc"], in: workspace, extra: credentials)
+        #expect(local.status == 0, "\(local.error)")
+        for key in strays { #expect(try await exists(key), "plain gc removed \(key) from the remote") }
+
+        let dry = try await SpawnedLunette.run(["cache", "gc", "--remote", "--dry-run", "--json"], in: workspace, extra: credentials)
+        #expect(dry.status == 0, "\(dry.error)")
+        let listed = try JSONValue.parse(dry.output)
+        #expect(Set(try #require(listed["removed"]?.arrayValue).compactMap(\.stringValue)) == Set(strays), "\(dry.output)")
+        #expect(listed["refs"] == .array(["refs/heads/bare", "refs/heads/main", "HEAD"]))
+        let kept = try #require(listed["kept_count"]?.intValue)
+        #expect(kept > 10)
+        for key in strays { #expect(try await exists(key), "--dry-run removed \(key)") }
+        let bare = try JSONValue.parse(
+            try await SpawnedLunette.run(["cache", "gc", "--remote", "--dry-run", "--json", "--ref", "bare"], in: workspace, extra: credentials).output)
+        #expect(bare["removed_count"]?.intValue == kept + strays.count, "\(bare)")
+
+        let gc = try await SpawnedLunette.run(["cache", "gc", "--remote"], in: workspace, extra: credentials)
+        #expect(gc.status == 0, "\(gc.error)")
+        #expect(gc.output.contains("removed 3 keys"), "\(gc.output)")
+        for key in strays { #expect(try await !exists(key), "\(key) is still on the remote") }
+        let clone = try RemoteCacheEndToEndTests.clone(workspace)
+        let pull = try await SpawnedLunette.run(["pull"], in: clone, extra: credentials)
+        #expect(pull.status == 0, "\(pull.output)\(pull.error)")
+        let run = try await SpawnedLunette.run(["run", "shop/tone-b"], in: clone, extra: credentials)
+        #expect(run.output.contains("nothing to do: 6 stages up to date"), "\(run.output)")
+        let unknown = try await SpawnedLunette.run(["cache", "gc", "--remote", "--ref", "no-such-ref"], in: workspace, extra: credentials)
+        #expect(unknown.status == 1 && unknown.error.contains("no-such-ref"), "\(unknown.error)")
+    }
+
+    @Test("cache gc --remote on a shared folder: only unreferenced keys go; plain gc and --dry-run delete nothing there")
+    func garbageFolder() async throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await Self.garbage(
+            remote: "remote: \(folder.path)\n",
+            put: { key in
+                try FileManager.default.createDirectory(
+                    at: folder.appendingPathComponent(key).deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data("stray".utf8).write(to: folder.appendingPathComponent(key))
+            },
+            exists: { key in FileManager.default.fileExists(atPath: folder.appendingPathComponent(key).path) })
+    }
+
+    @Test("cache gc --remote on S3 (moto_server): ListObjectsV2 and DELETE, the same outcome")
+    func garbageS3() async throws {
+        guard let server = try MotoServer.start() else {
+            print("note: moto_server is not installed (scripts/test installs it); the S3 gc test is skipped")
+            return
+        }
+        defer { server.stop() }
+        try server.createBucket("lunette-gc")
+        try await Self.garbage(
+            remote: "remote:\n  url: s3://lunette-gc/team\n  endpoint: \(server.endpoint)\n  region: us-east-1\n",
+            put: { key in try await server.put("lunette-gc", "team/\(key)", Data("stray".utf8)) },
+            exists: { key in
+                let remote = S3Remote(
+                    bucket: "lunette-gc", prefix: "team", endpoint: URL(string: server.endpoint)!, region: "us-east-1", pathStyle: true,
+                    credentials: AWSCredentials(accessKeyID: "testing-key", secretAccessKey: Secret(RemoteCacheEndToEndTests.secret)))
+                let found = try await remote.exists(key)
+                await remote.shutDown()
+                return found
+            })
     }
 }
