@@ -25,7 +25,11 @@ struct PushCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let printer = TransferProgressPrinter(verb: dryRun ? "checking" : "pushing")
-            let transfer = try await global.workspace().push(targets: targets, dryRun: dryRun, progress: json ? .silent : printer.sink)
+            let (workspace, targets, dryRun, sink) = (try global.workspace(), targets, dryRun, json ? .silent : printer.sink)
+            // Ctrl-C cancels the transfers (multipart uploads are aborted) and exits 130.
+            let transfer = try await Interrupts.cancellingOnSignal {
+                try await workspace.push(targets: targets, dryRun: dryRun, progress: sink)
+            }
             printer.finish()
             if json {
                 print(RemoteTransferOutput.json(transfer, direction: "push", dryRun: dryRun).prettyText)
@@ -61,7 +65,9 @@ struct PullCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let printer = TransferProgressPrinter(verb: "pulling")
-            let transfer = try await global.workspace().pull(targets: targets, progress: json ? .silent : printer.sink)
+            let (workspace, targets, sink) = (try global.workspace(), targets, json ? .silent : printer.sink)
+            // Ctrl-C cancels the downloads (nothing partial is kept) and exits 130.
+            let transfer = try await Interrupts.cancellingOnSignal { try await workspace.pull(targets: targets, progress: sink) }
             printer.finish()
             if json {
                 print(RemoteTransferOutput.json(transfer, direction: "pull", dryRun: false).prettyText)

@@ -51,16 +51,19 @@ public enum RemoteLocation: Sendable, Hashable {
     }
 
     /// Opens the remote: an ``S3Remote`` with credentials from `environment` (see
-    /// ``AWSCredentials/resolve(environment:)``), or a ``FolderRemote``.
+    /// ``AWSCredentials/resolve(environment:)``) and its transfer settings
+    /// (``RemoteTransferSettings/from(environment:)``), or a ``FolderRemote``.
     public func open(environment: [String: String]) throws -> any RemoteStore {
         switch self {
         case .folder(let url):
             return FolderRemote(root: url)
         case .s3(let bucket, let prefix, let endpoint, let region, let pathStyle):
             let credentials = try AWSCredentials.resolve(environment: environment)
+            let transfer = try RemoteTransferSettings.from(environment: environment)
             let url = endpoint ?? URL(string: "https://s3.\(region).amazonaws.com")!  // swift-format-ignore: NeverForceUnwrap
             return S3Remote(
-                bucket: bucket, prefix: prefix, endpoint: url, region: region, pathStyle: pathStyle, credentials: credentials)
+                bucket: bucket, prefix: prefix, endpoint: url, region: region, pathStyle: pathStyle, credentials: credentials,
+                transfer: transfer)
         }
     }
 

@@ -1,4 +1,3 @@
-import Basics
 import AsyncHTTPClient
 import Basics
 import Foundation
@@ -11,9 +10,11 @@ import NIOHTTP1
 /// AsyncHTTPClient and requests signed by ``SigV4Signer``.
 ///
 /// Objects up to ``multipartThreshold`` go in one `PUT`; larger ones as a multipart upload of
-/// ``partSize`` parts (aborted on failure, so nothing half-written is ever visible). Every request
-/// is retried on 5xx, 429 (throttling) and connection failures with the providers'
-/// ``Basics/RetryPolicy`` (exponential backoff, full jitter, `Retry-After`).
+/// ``partSize`` parts (aborted on failure and on cancellation, so nothing half-written is ever
+/// visible and no part lingers). Every request is retried on 5xx, 429 (throttling), 408, timeouts
+/// and dropped connections with the providers' ``Basics/RetryPolicy`` (exponential backoff, full
+/// jitter, `Retry-After`); a server that sends no byte for ``timeout`` counts as a failed attempt.
+/// A download that fails or is cancelled leaves no file at its destination.
 public final class S3Remote: RemoteStore {
     public let bucket: String
     public let prefix: String
@@ -27,26 +28,30 @@ public final class S3Remote: RemoteStore {
     public let multipartThreshold: Int64
     /// The size of each part of a multipart upload (S3's minimum is 5 MiB, except the last).
     public let partSize: Int64
+    /// How long a request may wait for the server's next byte (and at most for a connection).
+    public let timeout: Duration
 
     /// - Parameters:
     ///   - endpoint: `https://s3.REGION.amazonaws.com` for AWS, the server's URL otherwise.
     ///   - pathStyle: `endpoint/bucket/key` (MinIO, moto, most self-hosted stores) instead of `bucket.endpoint/key`.
+    ///   - transfer: timeout, retries and multipart sizes (``RemoteTransferSettings``).
     public init(
         bucket: String, prefix: String, endpoint: URL, region: String, pathStyle: Bool, credentials: AWSCredentials,
-        retry: RetryPolicy = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(200), maxDelay: .seconds(10)),
-        multipartThreshold: Int64 = 64 << 20, partSize: Int64 = 16 << 20, now: @escaping @Sendable () -> Date = Date.init
+        transfer: RemoteTransferSettings = RemoteTransferSettings(), now: @escaping @Sendable () -> Date = Date.init
     ) {
-        self.multipartThreshold = multipartThreshold
-        self.partSize = max(5 << 20, partSize)
+        self.multipartThreshold = transfer.multipartThreshold
+        self.partSize = max(RemoteTransferSettings.minimumPartSize, transfer.partSize)
+        self.timeout = transfer.timeout
+        self.retry = transfer.retry
         self.bucket = bucket
         self.prefix = prefix.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         self.endpoint = endpoint
         self.pathStyle = pathStyle
         self.signer = SigV4Signer(credentials: credentials, region: region, service: "s3")
-        self.retry = retry
         self.now = now
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(60))
+        let idle = TimeAmount.milliseconds(max(1, Int64(transfer.timeout.seconds * 1000)))
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: min(idle, .seconds(10)), read: idle)
         configuration.redirectConfiguration = .disallow
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -78,10 +83,16 @@ public final class S3Remote: RemoteStore {
     }
 
     public func download(_ key: String, to destination: URL) async throws -> Bool {
-        let (status, _, body) = try await send("GET", url(key), streamingTo: destination, what: "download \(key)")
-        if status == 404 { return false }
-        guard (200..<300).contains(status) else { throw failure(status, body: body, what: "download \(key)") }
-        return true
+        do {
+            let (status, _, body) = try await send("GET", url(key), streamingTo: destination, what: "download \(key)")
+            if status == 404 { return false }
+            guard (200..<300).contains(status) else { throw failure(status, body: body, what: "download \(key)") }
+            return true
+        } catch {
+            // Half a body is never left behind, whether the server failed or the user interrupted.
+            try? FileManager.default.removeItem(at: destination)
+            throw error
+        }
     }
 
     public func upload(_ source: URL, as key: String, sha256: String?) async throws {
@@ -141,19 +152,25 @@ public final class S3Remote: RemoteStore {
                 throw failure(done, body: answer, what: "complete the upload of \(key)")
             }
         } catch {
-            _ = try? await send("DELETE", url(key, query: "uploadId=\(encodedID)"), what: "abort the upload of \(key)")
+            // In a task of its own: an interrupted push (a cancelled task) still aborts its upload.
+            let abort = url(key, query: "uploadId=\(encodedID)")
+            _ = await Task { try? await self.send("DELETE", abort, what: "abort the upload of \(key)", attempts: 2) }.value
             throw error
         }
     }
 
     // MARK: - Requests
 
-    /// Sends a signed request, retrying 5xx, 429 and connection failures.
-    /// - Parameter destination: where a successful response's body is streamed (then the returned body is empty).
+    /// Sends a signed request, retrying 5xx, 429, 408, timeouts and connection failures.
+    /// - Parameters:
+    ///   - destination: where a successful response's body is streamed (then the returned body is empty).
+    ///   - attempts: at most this many tries (default: the retry policy's).
+    /// - Throws: `CancellationError` when the task is cancelled, else ``RemoteError`` naming the remote.
     func send(
         _ method: String, _ url: URL, body: Data = Data(), payloadHash: String = SigV4Signer.emptyPayloadHash,
-        streamingTo destination: URL? = nil, what: String
+        streamingTo destination: URL? = nil, what: String, attempts: Int? = nil
     ) async throws -> (status: Int, headers: HTTPHeaders, body: Data) {
+        let maxAttempts = attempts ?? retry.maxAttempts
         var attempt = 0
         while true {
             try Task.checkCancellation()
@@ -170,10 +187,12 @@ public final class S3Remote: RemoteStore {
             var retryAfter: Duration?
             let outcome: Result<(Int, HTTPHeaders, Data), RemoteError>
             do {
-                let response = try await client.execute(request, timeout: .seconds(300))
+                // No overall deadline (a large model may take long); `timeout` bounds each silence.
+                let response = try await client.execute(request, timeout: .hours(24))
                 let status = Int(response.status.code)
                 if let destination, (200..<300).contains(status) {
-                    try await Self.stream(response.body, to: destination)
+                    let expected = response.headers.first(name: "content-length").flatMap(Int64.init)
+                    try await Self.stream(response.body, to: destination, expected: expected)
                     return (status, response.headers, Data())
                 }
                 let bytes = try await response.body.collect(upTo: 1 << 20)
@@ -186,39 +205,71 @@ public final class S3Remote: RemoteStore {
             } catch let error as CancellationError {
                 throw error
             } catch {
-                outcome = .failure(RemoteError(
-                    .connection, "cannot \(what) at \(description): \(error)",
-                    remedy: "check the remote's endpoint and that it is reachable"))
+                // A cancelled request fails with the client's own error: it is an interruption, not a fault.
+                if Task.isCancelled { throw CancellationError() }
+                outcome = .failure(connectionFailure(error, what: what))
             }
             attempt += 1
-            guard case .failure(let error) = outcome else { continue }
-            if attempt >= retry.maxAttempts { throw error }
+            guard case .failure(var error) = outcome else { continue }
+            if attempt >= maxAttempts {
+                if maxAttempts > 1 { error.message += " (\(attempt) attempts)" }
+                throw error
+            }
             try await Task.sleep(for: retry.delay(afterAttempt: attempt - 1, retryAfter: retryAfter, unit: Double.random(in: 0..<1)))
         }
     }
 
+    /// A request that got no complete answer (timed out, connection refused or dropped) as an
+    /// error naming the remote and what to check; never a credential.
+    func connectionFailure(_ error: any Error, what: String) -> RemoteError {
+        let reason: String
+        var remedy = "check the remote's endpoint (\(endpoint.absoluteString)) and that it is reachable"
+        let seconds = String(format: "%g", timeout.seconds)
+        let client = error as? HTTPClientError
+        if client == .readTimeout || client == .connectTimeout || client == .deadlineExceeded {
+            reason = "the server sent nothing for \(seconds) s"
+            remedy += "; a slow server needs a longer wait: LUNETTE_REMOTE_TIMEOUT (seconds)"
+        } else if client == .remoteConnectionClosed {
+            reason = "the server closed the connection before answering in full"
+        } else if let error = error as? RemoteError {
+            return error
+        } else {
+            reason = "\(error)"
+        }
+        return RemoteError(.connection, "cannot \(what) at \(description): \(reason)", remedy: remedy)
+    }
+
     /// Writes a response body to `destination` chunk by chunk (any earlier file there is replaced).
-    static func stream(_ body: HTTPClientResponse.Body, to destination: URL) async throws {
+    /// - Parameter expected: the `Content-Length`; fewer bytes (a dropped connection) is a connection error.
+    static func stream(_ body: HTTPClientResponse.Body, to destination: URL, expected: Int64?) async throws {
         try? FileManager.default.removeItem(at: destination)
         guard FileManager.default.createFile(atPath: destination.path, contents: nil),
             let handle = FileHandle(forWritingAtPath: destination.path)
         else { throw RemoteError(.io, "cannot write \(destination.path)") }
         defer { try? handle.close() }
+        var written: Int64 = 0
         for try await chunk in body {
             try handle.write(contentsOf: Data(buffer: chunk))
+            written += Int64(chunk.readableBytes)
         }
+        // A cancelled body may simply end: that is an interruption, not a short object.
+        try Task.checkCancellation()
+        if let expected, written != expected { throw HTTPClientError.remoteConnectionClosed }
     }
 
-    /// A failed request as an error naming the status and S3's error code, never a credential.
+    /// A failed request as an error naming the remote, the status and S3's error code (when the
+    /// answer has a body), never a credential.
     func failure(_ status: Int, body: Data, what: String) -> RemoteError {
-        let code = Self.xmlValue("Code", in: body) ?? "HTTP \(status)"
+        let answer = Self.xmlValue("Code", in: body).map { "\($0) (HTTP \(status))" } ?? "HTTP \(status)"
         let remedy: String
         switch status {
         case 401, 403: remedy = "check the credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and that they may read and write \(description)"
         case 404: remedy = "check that the bucket '\(bucket)' exists at \(endpoint.absoluteString)"
+        case 429, 503:
+            remedy = "the server is busy or throttling: try again later, or move fewer objects at once (remote.jobs in lunette.yaml, LUNETTE_REMOTE_JOBS)"
         default: remedy = "try again later; if it persists, check the remote's health"
         }
-        return RemoteError(.request, "cannot \(what) at \(description): \(code) (HTTP \(status))", remedy: remedy)
+        return RemoteError(.request, "cannot \(what) at \(description): \(answer)", remedy: remedy)
     }
 
     /// The text of the first `<name>` element of an XML body.
