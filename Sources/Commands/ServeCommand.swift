@@ -10,7 +10,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve registered metrics over HTTP (POST /v1/metrics/NAME[@VERSION|@ALIAS]/score) and a read-only dashboard.",
         discussion: """
-            The dashboard is at /, Prometheus metrics at /metrics, health checks at /healthz and /readyz. Models load once and stay warm; concurrent requests are scored in shared batches. Aliases are resolved per request, so `lunette registry alias` takes effect without a restart. With --token-env VAR every request but the health checks must send `Authorization: Bearer $VAR` (the dashboard accepts the token as a Basic password); the token is required when --host is not a loopback address.
+            The dashboard is at /, Prometheus metrics at /metrics, health checks at /healthz and /readyz. Models load once and stay warm; concurrent requests are scored in shared batches. Aliases are resolved per request, so `lunette registry alias` takes effect without a restart. A registered model this cache lacks is fetched from the remote cache (lunette.yaml's `remote:`) when it is first asked for. With --token-env VAR every request but the health checks must send `Authorization: Bearer $VAR` (the dashboard accepts the token as a Basic password); the token is required when --host is not a loopback address.
             """)
 
     @OptionGroup var global: GlobalOptions

@@ -9,7 +9,7 @@ struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Re-run up-to-date stages in a scratch folder, bypassing the cache, and compare outputs byte for byte.",
-        discussion: "Exit 0 when every re-executed stage reproduced its outputs, 1 naming each stage that did not, 2 when a manifest is invalid. --json prints one object {\"result\", \"exit_code\", \"reproduced\", \"differ_or_failed\", \"skipped\", \"stages\", \"diagnostics\", \"error\"} instead of the lines (docs/json-output.md).")
+        discussion: "With a remote cache declared (lunette.yaml's `remote:`), what the locks reference and this cache lacks is pulled first, so a stage only the remote has is verified too. Exit 0 when every re-executed stage reproduced its outputs, 1 naming each stage that did not, 2 when a manifest is invalid. --json prints one object {\"result\", \"exit_code\", \"reproduced\", \"differ_or_failed\", \"skipped\", \"stages\", \"diagnostics\", \"error\"} instead of the lines (docs/json-output.md).")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "What to verify: project, project/run or project/run/stage.") var targets: [String] = []
@@ -20,7 +20,10 @@ struct VerifyCommand: AsyncParsableCommand {
         let outcomes: [VerifyOutcome]
         do {
             let workspace = try global.workspace()
-            outcomes = try await Interrupts.cancellingOnSignal { try await workspace.verify(targets: targets) }
+            let quiet = json
+            outcomes = try await Interrupts.cancellingOnSignal {
+                try await workspace.verify(targets: targets) { note in if !quiet { printError(note.rendered()) } }
+            }
         } catch {
             let code = CommandFailure.report(error)
             if json {

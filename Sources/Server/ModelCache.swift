@@ -28,8 +28,10 @@ actor ModelCache {
         let task = Task<ModelBatcher, any Error>.detached {
             let clock = ContinuousClock()
             let start = clock.now
+            // Read-through: a model only the remote cache has is fetched first.
+            let folder = try await workspace.modelFolder(for: metric, readingThrough: true)
             let model = try MetricModel(
-                folder: try workspace.modelFolder(for: metric), threads: configuration.threads,
+                folder: folder, threads: configuration.threads,
                 batchSize: max(1, min(configuration.maxBatchRows, 64)))
             metrics.modelLoaded(metric.reference, duration: clock.now - start)
             return ModelBatcher(

@@ -278,6 +278,42 @@ extension Workspace {
         return !transfer.downloaded.isEmpty
     }
 
+    /// Pulls what the locks of `targets` reference and this cache lacks, when a remote is declared:
+    /// the read-through of `lunette verify`.
+    /// - Returns: notes on what came (or was corrupt); a warning, not an error, when the remote cannot be read.
+    func readThrough(targets: [String]) async -> [Diagnostic] {
+        guard let location = try? remoteLocation() else { return [] }
+        do {
+            let pulled = try await pull(targets: targets)
+            var notes: [Diagnostic] = []
+            if !pulled.downloaded.isEmpty {
+                notes.append(Diagnostic(.note, "pulled \(pulled.downloaded.count) objects from \(location.description)"))
+            }
+            for item in pulled.corrupt { notes.append(.warning("corrupt on the remote, left out: \(item)")) }
+            return notes
+        } catch {
+            return [.warning("the remote cache \(location.description) could not be read; going on without it: \(error)")]
+        }
+    }
+
+    /// ``modelFolder(for:)``, first fetching the model from the remote cache when this cache lacks
+    /// it (``fetchIfMissing(_:)``): the read-through of `lunette serve`. When the model is still
+    /// missing, the remote's error (a corrupt model, an unreachable remote) is the one thrown.
+    public func modelFolder(for metric: RegisteredMetric, readingThrough: Bool) async throws -> URL {
+        guard readingThrough else { return try modelFolder(for: metric) }
+        var fetchError: (any Error)?
+        do {
+            try await fetchIfMissing(metric)
+        } catch {
+            fetchError = error
+        }
+        do {
+            return try modelFolder(for: metric)
+        } catch {
+            throw fetchError ?? error
+        }
+    }
+
     /// Per locked stage, where its result is: in this cache, only on the remote, or nowhere
     /// (`lunette cache status`). Without a remote, "remote" is never reported.
     public func cacheStatus(targets: [String] = []) async throws -> [CacheStatusEntry] {

@@ -14,16 +14,22 @@ extension Workspace {
     /// copied into the scratch folder at their workspace paths), so a stage is judged on its own.
     /// Stages whose task type says it is not deterministic (an LLM call) are skipped with a note;
     /// stale stages (not run since their inputs changed) are skipped too.
-    public func verify(targets: [String] = [], observer: any ExecutionObserver = SilentObserver()) async throws
-        -> [VerifyOutcome]
-    {
+    ///
+    /// Reads through: with a remote cache declared, what the selected locks reference and this cache
+    /// lacks is pulled first (as `lunette run` does), so a stage only the remote has is verified, not
+    /// skipped; `notes` hears what was pulled, and a remote that cannot be read is a warning.
+    public func verify(
+        targets: [String] = [], observer: any ExecutionObserver = SilentObserver(), notes: (Diagnostic) -> Void = { _ in }
+    ) async throws -> [VerifyOutcome] {
         let (projects, _) = try loadProjects()
         let lock = try acquireLock(command: "lunette verify", wait: true, onWait: { _ in })
         defer { lock.unlock() }
         let cacheLock = try acquireCacheLock(exclusive: false, command: "lunette verify", onWait: { _ in })
         defer { cacheLock?.unlock() }
         let store = try openStore()
+        try syncRegistry(store)  // a clone's store learns the committed registrations (register's cached result holds)
         let cache = try openCache()
+        for note in await readThrough(targets: targets) { notes(note) }
         let plan = try makePlan(projects: projects, targets: targets, force: false, trustLock: false, store: store, cache: cache)
         let runner = makeRunner(cache: cache, store: store)
         var results: [VerifyOutcome] = []

@@ -214,4 +214,34 @@ struct RemoteCacheFeatureTests {
                 return found
             })
     }
+
+    @Test("verify reads through: in a clone with nothing pulled, the stages are fetched and re-executed, not skipped")
+    func verifyReadsThrough() async throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let workspace = try await RemoteCacheEndToEndTests.trained(remote: "remote: \(folder.path)\n")
+        #expect(try await SpawnedLunette.run(["push"], in: workspace, extra: Self.credentials).status == 0)
+        let clone = try RemoteCacheEndToEndTests.clone(workspace)
+        let verify = try await SpawnedLunette.run(["verify", "shop/tone-b"], in: clone, extra: Self.credentials)
+        #expect(verify.status == 0, "\(verify.output)\(verify.error)")
+        #expect(!verify.output.contains("not up to date"), "\(verify.output)")
+        #expect(verify.output.contains("same  shop/tone-b/train"), "\(verify.output)")
+        #expect(verify.error.contains("note: pulled"), "\(verify.error)")
+    }
+
+    @Test("serve reads through: a registered model only the remote has is fetched on the first request")
+    func serveReadsThrough() async throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let workspace = try await RemoteCacheEndToEndTests.trained(remote: "remote: \(folder.path)\n")
+        #expect(try await SpawnedLunette.run(["push"], in: workspace, extra: Self.credentials).status == 0)
+        let clone = try RemoteCacheEndToEndTests.clone(workspace)
+        #expect(!FileManager.default.fileExists(atPath: clone.root.appendingPathComponent("cache/objects").path))
+        let serve = try ServeProcess.start(["--port", "0"], in: clone, extra: Self.credentials)
+        let scored = try await ServeProcessTests.request(
+            "http://127.0.0.1:\(serve.port)/v1/metrics/polite@1/score", method: "POST", body: #"{"rows":[{"input":"Thank you so much"}]}"#)
+        let stopped = serve.stop()
+        #expect(scored.status == 200, "\(scored.text) \(stopped.error)")
+        #expect(try JSONValue.parse(scored.text)["scores"]?.arrayValue?.count == 1)
+    }
 }
