@@ -10,6 +10,8 @@
 //             Commands → Server (lunette serve) → Workspace, Scoring (model folders, rows, reports) → MLCore, TaskInterface
 //
 // The engine (Workspace and below) never imports the ML stack: task types are registered from outside.
+// examples/custom-task: NearDuplicateFilter (a task type, as a library user writes one) → TaskInterface, Scoring;
+//   lunette-dedupe → Commands, NearDuplicateFilter (lunette with it registered: RootCommand.main(registering:)).
 // Server never links TaskTypes or Providers: it scores through Scoring (ScoringTests checks these edges).
 import PackageDescription
 
@@ -26,6 +28,10 @@ let package = Package(
         .library(name: "TaskTypes", targets: ["TaskTypes"]),
         .library(name: "Scoring", targets: ["Scoring"]),
         .library(name: "MLCore", targets: ["MLCore"]),
+        // What a `lunette`-compatible executable with its own task types links (README: Custom task types).
+        .library(name: "TaskInterface", targets: ["TaskInterface"]),
+        .library(name: "Commands", targets: ["Commands"]),
+        .executable(name: "lunette-dedupe", targets: ["lunette-dedupe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -135,13 +141,23 @@ let package = Package(
             /** The ArgumentParser command tree. Thin: parses, calls Workspace, formats, maps exit codes. */
             name: "Commands",
             dependencies: [
-                "Basics", "WorkflowModel", "Workspace", "TaskTypes", "Scoring", "MLCore", "RunStore", "Server",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Basics", "WorkflowModel", "Workspace", "TaskInterface", "TaskTypes", "Scoring", "MLCore", "RunStore",
+                "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"], swiftSettings: swiftSettings),
         .executableTarget(
             /** The `lunette` executable: only calls RootCommand.main(). */
             name: "lunette", dependencies: ["Commands"], swiftSettings: swiftSettings),
+
+        // MARK: Example: a task type from outside (examples/custom-task/README.md)
+        .target(
+            /** The near-duplicate filter for training rows: a task type written as a library user would. */
+            name: "NearDuplicateFilter", dependencies: ["Basics", "WorkflowModel", "TaskInterface", "Scoring"],
+            path: "examples/custom-task/Sources/NearDuplicateFilter", swiftSettings: swiftSettings),
+        .executableTarget(
+            /** `lunette-dedupe`: the lunette command line with the near-duplicate filter registered. */
+            name: "lunette-dedupe", dependencies: ["Commands", "NearDuplicateFilter"],
+            path: "examples/custom-task/Sources/lunette-dedupe", swiftSettings: swiftSettings),
 
         // MARK: Fuzzing
         .target(
@@ -193,7 +209,11 @@ let package = Package(
             name: "ServerTests", dependencies: ["Server", "Workspace", "TaskTypes", "Scoring", "MLCore", "Basics", "_TestSupport"],
             exclude: ["Cases"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Commands", "Workspace", "TaskTypes", "Scoring", "MLCore", "RemoteCache", "lunette", "_TestSupport"],
+            name: "IntegrationTests",
+            dependencies: [
+                "Commands", "Workspace", "TaskTypes", "Scoring", "MLCore", "RemoteCache", "lunette", "lunette-dedupe",
+                "NearDuplicateFilter", "_TestSupport",
+            ],
             exclude: ["Cases"], swiftSettings: swiftSettings),
     ]
 )

@@ -53,7 +53,13 @@ public struct DirectedGraph<Node: Hashable & Comparable>: Sendable where Node: S
     }
 
     private func findCycle(among indegree: [Int]) -> [Node] {
-        // Every node still with indegree > 0 lies on or behind a cycle; walk until a node repeats.
+        // Every node still with indegree > 0 lies on or behind a cycle, and has a predecessor that does
+        // too (an unordered one): walk backwards until a node repeats. (Walking forwards can end at a node
+        // behind the cycle that leads nowhere.)
+        var predecessors = Array(repeating: [Int](), count: nodes.count)
+        for from in nodes.indices where indegree[from] > 0 {
+            for to in successors[from] where indegree[to] > 0 { predecessors[to].append(from) }
+        }
         guard var current = (0..<nodes.count).filter({ indegree[$0] > 0 }).min(by: { nodes[$0] < nodes[$1] })
         else { return [] }
         var seen: [Int: Int] = [:]
@@ -61,12 +67,16 @@ public struct DirectedGraph<Node: Hashable & Comparable>: Sendable where Node: S
         while seen[current] == nil {
             seen[current] = path.count
             path.append(current)
-            guard let next = successors[current].filter({ indegree[$0] > 0 }).min(by: { nodes[$0] < nodes[$1] })
-            else { break }
-            current = next
+            guard let previous = predecessors[current].min(by: { nodes[$0] < nodes[$1] }) else { break }
+            current = previous
         }
         let start = seen[current] ?? 0
-        return (path[start...] + [current]).map { nodes[$0] }
+        // The walk went against the edges: reverse it, starting the cycle at its smallest node.
+        var cycle = Array(path[start...].reversed())
+        if let smallest = cycle.indices.min(by: { nodes[cycle[$0]] < nodes[cycle[$1]] }) {
+            cycle = Array(cycle[smallest...] + cycle[..<smallest])
+        }
+        return (cycle + [cycle[0]]).map { nodes[$0] }
     }
 
     /// A cycle found while ordering, as the path that closes it.

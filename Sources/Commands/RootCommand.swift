@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import MLCore
+import TaskInterface
+import TaskTypes
 
 #if canImport(Glibc)
     import Glibc
@@ -44,6 +46,28 @@ public struct RootCommand: AsyncParsableCommand {
             guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
             printError(fullMessage(for: error))
             Glibc.exit(CommandFailure.invalidInput)
+        }
+    }
+
+    /// Runs `lunette` with `taskTypes` registered beside the built-in ones: the whole entry point of a
+    /// `lunette`-compatible executable that adds task types a manifest names with `task: <id>`.
+    ///
+    /// ```swift
+    /// import Commands
+    ///
+    /// @main
+    /// struct MyLunette {
+    ///     static func main() async { await RootCommand.main(registering: [LanguageFilter()]) }
+    /// }
+    /// ```
+    /// Every command (`run`, `check`, `plan`, `verify`, …) then loads, plans and runs with them; a task
+    /// type with a built-in's id replaces it. The registry is a task-local value, so nothing global changes.
+    public static func main(registering taskTypes: [any TaskType]) async {
+        prepareProcess()
+        var registry = TaskTypeRegistry.builtin
+        for type in taskTypes { registry.register(type) }
+        await GlobalOptions.$taskTypes.withValue(registry) {
+            await execute(arguments(Array(CommandLine.arguments.dropFirst())))
         }
     }
 

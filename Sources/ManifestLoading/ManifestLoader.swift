@@ -32,6 +32,9 @@ public struct ManifestLoader: Sendable {
     /// through its schema at load time. A section without one must be a mapping and is kept as written
     /// (its stage checks it when it runs), so pass every schema: `Workspace` passes its registry's.
     public let settings: [String: SettingsSchema]
+    /// What each registered task type takes (`TaskTypeRegistry.declarations`), by id: a run's
+    /// `stages:` entry with `task: <id>` is checked against it. Empty: no `task:` stage loads.
+    public let tasks: [String: TaskDeclaration]
 
     /// - Parameters:
     ///   - workspaceRoot: The absolute workspace folder.
@@ -40,11 +43,14 @@ public struct ManifestLoader: Sendable {
     ///   - cacheDirectory: The content cache's folder (`$LUNETTE_CACHE`), when it is not `cache/`.
     ///   - missingModelSeverity: `.error` (the default) or `.warning` for a base model that is not installed.
     ///   - settings: The task types' settings schemas by section (see ``settings``).
+    ///   - tasks: What each registered task type takes, by id (see ``tasks``).
     public init(
         workspaceRoot: URL, modelsDirectory: URL?, cacheDirectory: URL? = nil,
-        missingModelSeverity: Diagnostic.Severity = .error, settings: [String: SettingsSchema] = [:]
+        missingModelSeverity: Diagnostic.Severity = .error, settings: [String: SettingsSchema] = [:],
+        tasks: [String: TaskDeclaration] = [:]
     ) {
         self.settings = settings
+        self.tasks = tasks
         self.workspaceRoot = workspaceRoot.standardizedFileURL
         self.modelsDirectory = modelsDirectory
         self.cacheDirectory = cacheDirectory
@@ -190,7 +196,7 @@ public struct ManifestLoader: Sendable {
         let reader = ManifestReader(
             source: source, paths: PathResolver(workspaceRoot: workspaceRoot, manifestPath: relativePath),
             modelsDirectory: modelsDirectory, protectedPaths: protectedPaths, missingModelSeverity: missingModelSeverity,
-            settings: settings)
+            settings: settings, tasks: tasks)
         let project = reader.readProject(root)
         result.diagnostics = reader.finishedDiagnostics()
         result.project = result.diagnostics.hasErrors ? nil : project

@@ -65,7 +65,7 @@ extension ManifestReader {
         let seedFraction = split.seedFraction ?? ManifestSchema.defaultSeedFraction
 
         let builtins = Pipeline.builtin.stageNames(for: trainingSet?.shape, register: register ?? true)
-        let stages = map["stages"].map { readStages($0, run: runName ?? entry.key, builtins: builtins) } ?? []
+        let stages = map["stages"].map { readStages($0, run: runName ?? entry.key, builtins: builtins, labels: metric?.labels) } ?? []
 
         guard diagnostics.filter(\.isError).count == errorsBefore, let runName, let metric, let testSet,
               let trainingSet, let baseModel, let seed, let register

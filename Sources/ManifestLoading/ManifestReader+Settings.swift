@@ -19,7 +19,14 @@ extension ManifestReader {
     func readSettings(_ entry: MappingNode.Entry, section: String, labels: [String]?, rules: Bool = true)
         -> (settings: [String: JSONValue], valid: Bool)
     {
-        let schema = settingsSchemas[section]
+        readSettings(entry, schema: settingsSchemas[section], labels: labels, rules: rules)
+    }
+
+    /// Reads a settings mapping through `schema` (a `task:` stage's `settings:`), as
+    /// ``readSettings(_:section:labels:rules:)`` reads a section.
+    func readSettings(_ entry: MappingNode.Entry, schema: SettingsSchema?, labels: [String]?, rules: Bool = true)
+        -> (settings: [String: JSONValue], valid: Bool)
+    {
         guard let map = mapping(entry.value, entry.keyPath, allowed: schema?.names, owner: entry.keyNode) else {
             return ([:], false)
         }

@@ -35,12 +35,16 @@ final class ManifestReader {
     let missingModelSeverity: Diagnostic.Severity
     /// The task types' settings schemas by manifest section (see ``ManifestLoader/settings``).
     let settingsSchemas: [String: SettingsSchema]
+    /// What each registered task type takes, by id (see ``ManifestLoader/tasks``).
+    let taskDeclarations: [String: TaskDeclaration]
 
     init(
         source: ManifestSource, paths: PathResolver, modelsDirectory: URL?, protectedPaths: [ProtectedPath] = [],
-        missingModelSeverity: Diagnostic.Severity = .error, settings: [String: SettingsSchema] = [:]
+        missingModelSeverity: Diagnostic.Severity = .error, settings: [String: SettingsSchema] = [:],
+        tasks: [String: TaskDeclaration] = [:]
     ) {
         self.settingsSchemas = settings
+        self.taskDeclarations = tasks
         self.source = source
         self.paths = paths
         self.modelsDirectory = modelsDirectory

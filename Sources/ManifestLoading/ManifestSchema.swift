@@ -13,7 +13,7 @@ enum ManifestSchema {
     static let trainingSetKinds = ["upload", "generate", "import"]
     // The keys of `train:`, `gate:`, `split:` and `generate:` are their task types' settings schemas
     // (`ManifestLoader.settings`), declared once beside the code that reads them.
-    static let stageKeys = ["command", "inputs", "outputs", "after"]
+    static let stageKeys = ["command", "task", "inputs", "settings", "outputs", "after", "feeds"]
     static let providerKeys = [
         "kind", "base_url", "model", "api_key_env", "temperature", "max_tokens", "max_concurrency",
         "requests_per_minute", "timeout", "headers",

@@ -2,7 +2,8 @@ import Basics
 import WorkflowModel
 
 /// Expands a run into its stages, as ``WorkflowModel/Pipeline/builtin`` declares them (load → split →
-/// the training set's stages → train → evaluate → register), plus the run's custom `exec` stages.
+/// the training set's stages → train → evaluate → register), plus the run's custom stages: `exec` for a
+/// `command:`, the named task type for a `task:`, whose `feeds:` points another stage's input at it.
 ///
 /// Pure: the result depends only on the run (and the pipeline).
 public enum StageExpansion {
@@ -37,6 +38,7 @@ public enum StageExpansion {
                     outputs: Dictionary(uniqueKeysWithValues: stage.outputs.map { ($0, nil) }), location: location))
         }
         stages += customStages(run, project, builtins: stages)
+        applyFeeds(run, project, to: &stages)
         return stages
     }
 
@@ -131,43 +133,67 @@ public enum StageExpansion {
         for stage in builtins { outputsByStage[stage.id.stage] = stage.outputs.keys.sorted() }
         for custom in run.stages {
             outputsByStage[custom.name] = custom.outputs
-            for path in custom.outputs { producerOfPath[path] = custom.name }
+            if custom.command != nil {
+                for path in custom.outputs { producerOfPath[path] = custom.name }
+            }
+        }
+        func id(_ stage: String) -> StageID { StageID(project: project.name, run: run.name, stage: stage) }
+        func source(_ input: StageInput, of stage: String) -> StageInputSource {
+            switch input {
+            case .path(let path):
+                if let producer = producerOfPath[path], producer != stage { return .stage(id(producer), output: path) }
+                return .file(path)
+            case .output(let producer, let output):
+                return .stage(id(producer), output: output)
+            }
         }
         let directory = parentDirectory(of: project.manifestPath)
         return run.stages.map { custom in
-            let stageID = StageID(project: project.name, run: run.name, stage: custom.name)
             var inputs: [String: StageInputSource] = [:]
-            for input in custom.inputs {
-                switch input {
-                case .path(let path):
-                    if let producer = producerOfPath[path], producer != custom.name {
-                        inputs[path] = .stage(
-                            StageID(project: project.name, run: run.name, stage: producer), output: path)
-                    } else {
-                        inputs[path] = .file(path)
+            let task: String
+            var params: [String: JSONValue]
+            var outputs: [String: String?] = [:]
+            switch custom.work {
+            case .command(let command):
+                for input in custom.inputs {
+                    switch input {
+                    case .path(let path): inputs[path] = source(input, of: custom.name)
+                    case .output(let stage, let output): inputs["\(stage).\(output)"] = source(input, of: custom.name)
                     }
-                case .output(let stage, let output):
-                    inputs["\(stage).\(output)"] = .stage(
-                        StageID(project: project.name, run: run.name, stage: stage), output: output)
                 }
+                task = "exec"
+                params = [
+                    "command": .string(command), "directory": .string(directory),
+                    "outputs": .object(Dictionary(uniqueKeysWithValues: custom.outputs.map { ($0, .string($0)) })),
+                ]
+                for path in custom.outputs { outputs[path] = .some(path) }
+            case .task(let id, let settings, let named):
+                for (name, input) in named { inputs[name] = source(input, of: custom.name) }
+                task = id
+                // The metric says what the rows mean (its input shape and labels), as built-in stages get it.
+                params = settings
+                params["metric"] = metricParams(run.metric)
+                for name in custom.outputs { outputs[name] = .some(nil) }
             }
             if let after = custom.after {
-                for output in outputsByStage[after] ?? [] where !inputs.values.contains(
-                    .stage(StageID(project: project.name, run: run.name, stage: after), output: output))
-                {
-                    inputs["\(after).\(output)"] = .stage(
-                        StageID(project: project.name, run: run.name, stage: after), output: output)
+                for output in outputsByStage[after] ?? [] where !inputs.values.contains(.stage(id(after), output: output)) {
+                    inputs["\(after).\(output)"] = .stage(id(after), output: output)
                 }
             }
-            var outputs: [String: String?] = [:]
-            for path in custom.outputs { outputs[path] = .some(path) }
             return StageBlueprint(
-                id: stageID, task: "exec",
-                params: [
-                    "command": .string(custom.command), "directory": .string(directory),
-                    "outputs": .object(Dictionary(uniqueKeysWithValues: custom.outputs.map { ($0, .string($0)) })),
-                ],
-                inputs: inputs, outputs: outputs, location: custom.location)
+                id: id(custom.name), task: task, params: params, inputs: inputs, outputs: outputs,
+                location: custom.location)
+        }
+    }
+
+    /// Points each input a `task:` stage feeds (`feeds: train.rows`) at that stage's output.
+    static func applyFeeds(_ run: Run, _ project: Project, to stages: inout [StageBlueprint]) {
+        for custom in run.stages {
+            guard let feed = custom.feeds, let index = stages.firstIndex(where: { $0.id.stage == feed.stage }) else {
+                continue
+            }
+            stages[index].inputs[feed.input] = .stage(
+                StageID(project: project.name, run: run.name, stage: custom.name), output: feed.output)
         }
     }
 

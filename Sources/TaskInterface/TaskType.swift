@@ -32,6 +32,12 @@ public protocol TaskType: Sendable {
     /// Declare it with its optional type, `static var settings: SettingsSchema? { … }`: a
     /// non-optional declaration would not implement this requirement.
     static var settings: SettingsSchema? { get }
+    /// The names of the inputs a stage of this type reads (``StageContext/inputs``), each required: what
+    /// a manifest's `task:` stage must give under `inputs:`. `nil` (the default) takes any names.
+    static var inputNames: [String]? { get }
+    /// The names of the outputs a stage of this type writes (``StageContext/outputs``): what other stages
+    /// read as `@stage.name`. `nil` (the default) lets a manifest's `task:` stage list them under `outputs:`.
+    static var outputNames: [String]? { get }
     /// Whether the same inputs and params always give byte-identical outputs. `lunette verify`
     /// re-executes only deterministic task types; an LLM call says `false`.
     var isDeterministic: Bool { get }
@@ -78,6 +84,8 @@ public protocol TaskType: Sendable {
 
 extension TaskType {
     public static var settings: SettingsSchema? { nil }
+    public static var inputNames: [String]? { nil }
+    public static var outputNames: [String]? { nil }
     public var isDeterministic: Bool { true }
     public var pool: String? { nil }
     public var statusWhileRunning: RunStatus? { nil }
@@ -104,6 +112,19 @@ extension TaskTypeRegistry {
             if let schema = taskType(id: id)?.settingsSchema { schemas[schema.section] = schema }
         }
         return schemas
+    }
+
+    /// What a manifest's `task:` stage may say to each registered task type, by id: what `ManifestLoader`
+    /// checks custom task stages against.
+    public var declarations: [String: TaskDeclaration] {
+        var declarations: [String: TaskDeclaration] = [:]
+        for id in ids {
+            guard let type = taskType(id: id) else { continue }
+            declarations[id] = TaskDeclaration(
+                id: id, settings: type.settingsSchema, inputs: Swift.type(of: type).inputNames,
+                outputs: Swift.type(of: type).outputNames)
+        }
+        return declarations
     }
 
     /// Every registered task type's settings schema, by task id: what the planner strips keys with.

@@ -87,28 +87,80 @@ public enum TrainingSet: Hashable, Sendable {
     }
 }
 
-/// A custom stage declared under a run's `stages:`; executed by the `exec` task type.
+/// A custom stage declared under a run's `stages:`: a shell command (`command:`, run by the `exec` task
+/// type) or a task type a `lunette`-compatible executable registered (`task: <id>`).
 public struct CustomStage: Hashable, Sendable {
     public var name: String
-    /// A shell command, run with `/bin/sh -c` in the manifest's folder.
-    public var command: String
+    /// What the stage does.
+    public var work: Work
+    /// `command:` stages: the files and `@stage.output`s the command reads, hashed into its key.
     public var inputs: [StageInput]
-    /// Workspace-relative paths the command writes; captured into the cache.
+    /// `command:` stages: the workspace-relative paths the command writes, captured into the cache.
+    /// `task:` stages: the names of the outputs the task writes into the cache (`@stage.name`).
     public var outputs: [String]
     /// The stage of the run this one follows (`load`, `split`, `train`, another custom stage…).
     public var after: String?
+    /// `task:` stages: the input of another stage that takes this stage's output instead of its own
+    /// (`feeds: train.rows`), which puts the stage inside the run's pipeline.
+    public var feeds: Feed?
     public var location: SourceLocation?
 
+    /// What a custom stage runs.
+    public enum Work: Hashable, Sendable {
+        /// `command:`: a shell command, run with `/bin/sh -c` in the manifest's folder.
+        case command(String)
+        /// `task: <id>`: the registered task type `id`, with its params (the `settings:` as its schema
+        /// places them) and its inputs by name.
+        case task(id: String, params: [String: JSONValue], inputs: [String: StageInput])
+    }
+
+    /// An input of another stage that a `task:` stage's output replaces.
+    public struct Feed: Hashable, Sendable {
+        /// The stage whose input is replaced (`train`).
+        public var stage: String
+        /// The input replaced (`rows`).
+        public var input: String
+        /// The custom stage's output that takes its place.
+        public var output: String
+
+        public init(stage: String, input: String, output: String) {
+            self.stage = stage
+            self.input = input
+            self.output = output
+        }
+    }
+
+    /// A `command:` stage.
     public init(
         name: String, command: String, inputs: [StageInput] = [], outputs: [String] = [], after: String? = nil,
         location: SourceLocation? = nil
     ) {
         self.name = name
-        self.command = command
+        self.work = .command(command)
         self.inputs = inputs
         self.outputs = outputs
         self.after = after
         self.location = location
+    }
+
+    /// A `task:` stage.
+    public init(
+        name: String, task: String, params: [String: JSONValue] = [:], inputs: [String: StageInput] = [:],
+        outputs: [String], after: String? = nil, feeds: Feed? = nil, location: SourceLocation? = nil
+    ) {
+        self.name = name
+        self.work = .task(id: task, params: params, inputs: inputs)
+        self.inputs = []
+        self.outputs = outputs
+        self.after = after
+        self.feeds = feeds
+        self.location = location
+    }
+
+    /// The shell command of a `command:` stage.
+    public var command: String? {
+        if case .command(let command) = work { return command }
+        return nil
     }
 }
 

@@ -52,7 +52,7 @@ extension Workspace {
     func loadProjectsForCheck() throws -> (projects: [Project], warnings: [Diagnostic]) {
         let result = ManifestLoader(
             workspaceRoot: root, modelsDirectory: modelsDirectory, cacheDirectory: cacheDirectory,
-            missingModelSeverity: .warning, settings: registry.settingsBySection
+            missingModelSeverity: .warning, settings: registry.settingsBySection, tasks: registry.declarations
         ).loadAll()
         if result.diagnostics.hasErrors {
             throw WorkspaceError(.invalidManifests, "invalid manifests", diagnostics: result.diagnostics)

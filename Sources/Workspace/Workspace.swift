@@ -86,7 +86,7 @@ public final class Workspace: Sendable {
     public func loadProjects() throws -> (projects: [Project], warnings: [Diagnostic]) {
         let result = ManifestLoader(
             workspaceRoot: root, modelsDirectory: modelsDirectory, cacheDirectory: cacheDirectory,
-            settings: registry.settingsBySection
+            settings: registry.settingsBySection, tasks: registry.declarations
         ).loadAll()
         if result.diagnostics.hasErrors {
             throw WorkspaceError(.invalidManifests, "invalid manifests", diagnostics: result.diagnostics)

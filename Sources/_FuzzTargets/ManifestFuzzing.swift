@@ -1,6 +1,8 @@
 import Basics
 import Foundation
 import ManifestLoading
+import TaskInterface
+import TaskTypes
 import WorkflowModel
 
 /// The ``FuzzTarget/manifest`` target: the input is loaded as `workflows/fuzz.yaml`.
@@ -14,7 +16,10 @@ enum ManifestFuzzing {
     static func run(_ data: Data, in sandbox: FuzzSandbox) throws -> FuzzOutcome {
         let target = FuzzTarget.manifest
         try sandbox.write(data, to: manifestPath)
-        let loader = ManifestLoader(workspaceRoot: sandbox.workspace, modelsDirectory: sandbox.url("models"))
+        // The built-in task types' schemas, as `Workspace` passes them, so the settings checks are fuzzed too.
+        let loader = ManifestLoader(
+            workspaceRoot: sandbox.workspace, modelsDirectory: sandbox.url("models"),
+            settings: TaskTypeRegistry.builtin.settingsBySection, tasks: TaskTypeRegistry.builtin.declarations)
         let result = loader.load(manifestAt: manifestPath)
         for diagnostic in result.diagnostics {
             try target.require(

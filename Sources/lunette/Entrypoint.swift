@@ -1,10 +1,9 @@
 import Commands
 
-/// The `lunette` executable: only starts the command tree.
+/// The `lunette` executable: only starts the command tree, with the built-in task types.
 @main
 struct Entrypoint {
     static func main() async {
-        RootCommand.prepareProcess()
-        await RootCommand.execute(RootCommand.arguments(Array(CommandLine.arguments.dropFirst())))
+        await RootCommand.main(registering: [])
     }
 }

@@ -37,6 +37,19 @@ import Testing
         }
     }
 
+    /// A node behind the cycle that sorts first and leads nowhere ("a" after "x → y → x") once made the
+    /// forward walk stop there and report ["a"]; the walk now goes backwards into the cycle.
+    @Test func cycleIsFoundFromANodeBehindIt() {
+        var graph = DirectedGraph<String>()
+        graph.addEdge(from: "x", to: "y")
+        graph.addEdge(from: "y", to: "x")
+        graph.addEdge(from: "y", to: "a")
+        switch graph.topologicalOrder() {
+        case .success(let order): Issue.record("expected a cycle, got \(order)")
+        case .failure(let cycle): #expect(cycle.path == ["x", "y", "x"])
+        }
+    }
+
     @Test func selfLoopIsACycle() {
         var graph = DirectedGraph<Int>()
         graph.addEdge(from: 1, to: 1)

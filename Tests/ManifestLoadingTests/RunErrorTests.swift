@@ -107,7 +107,7 @@ struct RunErrorTests {
         RunMistake(
             yaml: "    stages: { s: { inputs: [] } }", message: "missing required key 'command' in 's'",
             keyPath: "runs.r.stages.s.command", column: 15,
-            hint: "the shell command to run, e.g. command: python3 prep.py"),
+            hint: "the shell command to run, e.g. command: python3 prep.py, or task: <id> for a registered task type"),
         RunMistake(
             yaml: "    stages: { s: { command: \"true\", inputs: [../nothing.txt] } }",
             message: "file not found: nothing.txt", keyPath: "runs.r.stages.s.inputs[0]", column: 46,

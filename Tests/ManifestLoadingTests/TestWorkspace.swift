@@ -41,6 +41,16 @@ final class TestWorkspace {
     /// Loads `workflows/<name>`.
     func load(_ name: String) -> ManifestLoadResult { loader.load(manifestAt: "workflows/" + name) }
 
+    /// Loads `name` with `tasks` registered beside the built-in task types (`task:` stages).
+    func load(_ name: String, tasks: [TaskDeclaration]) -> ManifestLoadResult {
+        var declarations = TaskTypeRegistry.builtin.declarations
+        for task in tasks { declarations[task.id] = task }
+        return ManifestLoader(
+            workspaceRoot: root, modelsDirectory: root.appendingPathComponent("models"), settings: Self.settings,
+            tasks: declarations
+        ).load(manifestAt: "workflows/" + name)
+    }
+
     private static func copyContents(of source: URL, into destination: URL) throws {
         let fileManager = FileManager.default
         try fileManager.createDirectory(at: destination, withIntermediateDirectories: true)

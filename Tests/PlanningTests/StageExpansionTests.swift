@@ -196,3 +196,37 @@ import _TestSupport
         #expect(RunPlan.requiredModels(for: [project]) == ["minilm-l6", "tiny"])
     }
 }
+
+/// A custom `task:` stage expands to its task type with its settings and the metric, and `feeds:`
+/// re-points the fed stage's input at it.
+@Suite("Custom task stages expand")
+struct TaskStageExpansionTests {
+    @Test("a task stage feeding train.rows: train reads its rows, the rest of the pipeline is unchanged")
+    func feedsTrain() throws {
+        let dedupe = CustomStage(
+            name: "dedupe", task: "near-duplicate-filter", params: ["settings": .object(["similarity": 0.8])],
+            inputs: ["rows": .output(stage: "load-training", output: "rows")], outputs: ["rows"],
+            feeds: CustomStage.Feed(stage: "train", input: "rows", output: "rows"))
+        let run = ProjectBuilder.makeRun("tox", stages: [dedupe])
+        let blueprints = StageExpansion.blueprints(for: run, in: ProjectBuilder("demo").adding(run).build())
+        let byName = Dictionary(uniqueKeysWithValues: blueprints.map { ($0.id.stage, $0) })
+        func id(_ stage: String) -> StageID { StageID(project: "demo", run: "tox", stage: stage) }
+
+        let stage = try #require(byName["dedupe"])
+        #expect(stage.task == "near-duplicate-filter")
+        #expect(stage.inputs == ["rows": .stage(id("load-training"), output: "rows")])
+        #expect(stage.outputs == ["rows": nil])
+        #expect(stage.params["settings"] == .object(["similarity": 0.8]))
+        #expect(stage.params["metric"]?["input"] == "message")
+        let train = try #require(byName["train"])
+        #expect(train.inputs["rows"] == .stage(id("dedupe"), output: "rows"))
+        #expect(train.inputs["eval"] == .stage(id("split"), output: "eval"))
+        // Without the feed, train reads load-training's rows as before.
+        var plain = dedupe
+        plain.feeds = nil
+        let unfed = ProjectBuilder.makeRun("tox", stages: [plain])
+        let unfedTrain = try #require(StageExpansion.blueprints(for: unfed, in: ProjectBuilder("demo").adding(unfed).build())
+            .first { $0.id.stage == "train" })
+        #expect(unfedTrain.inputs["rows"] == .stage(id("load-training"), output: "rows"))
+    }
+}
