@@ -5,7 +5,9 @@ import Workspace
 ///
 /// On a terminal: one line, redrawn in place at most every ``redrawInterval`` seconds —
 /// `pulling 120/340 objects, 12.3 MB moved, 4.1 MB/s` (objects settled: moved or found in place). Otherwise (CI logs, pipes): that line
-/// again only every ``lineInterval`` seconds or each time another tenth of the objects is done.
+/// again only every ``lineInterval`` seconds or each time the share of objects done passes another
+/// tenth (a share that only rises: objects are planned as the transfer finds them, so at most ten
+/// such lines come, and the 5-second ones).
 /// Corrupt-object notices get their own line either way; the command prints the final summary.
 /// The clock and the terminal test are injected, so tests can drive it.
 final class TransferProgressPrinter: @unchecked Sendable {
@@ -72,7 +74,7 @@ final class TransferProgressPrinter: @unchecked Sendable {
                 guard due || tenth > lastTenth else { return }
                 write(line(at: time) + "\n")
                 lastShown = time
-                lastTenth = tenth
+                lastTenth = max(lastTenth, tenth)
             }
         }
     }

@@ -244,4 +244,80 @@ struct RemoteCacheFeatureTests {
         #expect(scored.status == 200, "\(scored.text) \(stopped.error)")
         #expect(try JSONValue.parse(scored.text)["scores"]?.arrayValue?.count == 1)
     }
+
+    /// A clock the test moves by hand, and everything written.
+    final class ProgressHarness: @unchecked Sendable {
+        private let lock = NSLock()
+        private var time = 0.0
+        private var written: [String] = []
+        var text: String { lock.withLock { written.joined() } }
+        var writes: Int { lock.withLock { written.count } }
+        func advance(_ seconds: Double) { lock.withLock { time += seconds } }
+
+        func printer(terminal: Bool) -> TransferProgressPrinter {
+            TransferProgressPrinter(
+                verb: "pulling", isTerminal: terminal, now: { [self] in lock.withLock { time } },
+                write: { [self] text in lock.withLock { written.append(text) } })
+        }
+    }
+
+    @Test("off a terminal: a line per tenth of the objects or per 5 s, never one per object; notices on their own line")
+    func progressLines() {
+        let harness = ProgressHarness()
+        let printer = harness.printer(terminal: false)
+        printer.handle(.planned(count: 200, bytes: 0))
+        for index in 0..<200 {
+            harness.advance(0.01)
+            printer.handle(.settled(key: "objects/\(index)", bytes: 1000, moved: true))
+        }
+        let lines = harness.text.split(separator: "\n")
+        #expect(lines.count == 10, "\(harness.text)")
+        #expect(lines.last == "pulling 200/200 objects, 200 KB moved, 100 KB/s", "\(harness.text)")
+        #expect(!harness.text.contains("\r"))
+        // A slow transfer still says something every 5 s.
+        printer.handle(.planned(count: 1000, bytes: 0))
+        harness.advance(6)
+        printer.handle(.settled(key: "objects/slow", bytes: 0, moved: false))
+        #expect(harness.text.hasSuffix("pulling 201/1200 objects, 200 KB moved, 25 KB/s\n"), "\(harness.text)")
+        // Past the last tenth already shown, only the 5-second lines come.
+        for index in 0..<500 { printer.handle(.settled(key: "objects/more-\(index)", bytes: 0, moved: false)) }
+        #expect(harness.text.hasSuffix("pulling 201/1200 objects, 200 KB moved, 25 KB/s\n"), "\(harness.text)")
+        harness.advance(5)
+        printer.handle(.settled(key: "objects/later", bytes: 0, moved: false))
+        #expect(harness.text.hasSuffix("pulling 702/1200 objects, 200 KB moved, 15 KB/s\n"), "\(harness.text)")
+        printer.handle(.notice("corrupt: objects/ab/abcd does not hash to its name"))
+        #expect(harness.text.hasSuffix("\ncorrupt: objects/ab/abcd does not hash to its name\n"))
+    }
+
+    @Test("on a terminal: one line redrawn in place at most every 0.1 s, cleared at the end")
+    func progressTerminal() {
+        let harness = ProgressHarness()
+        let printer = harness.printer(terminal: true)
+        printer.handle(.planned(count: 1000, bytes: 0))
+        for index in 0..<1000 {
+            harness.advance(0.001)
+            printer.handle(.settled(key: "objects/\(index)", bytes: 2000, moved: true))
+        }
+        #expect(harness.writes <= 12, "\(harness.writes) redraws")
+        #expect(!harness.text.contains("\n"))
+        #expect(harness.text.hasSuffix("\r\u{1B}[Kpulling 1000/1000 objects, 2 MB moved, 2 MB/s"), "\(harness.text)")
+        printer.finish()
+        #expect(harness.text.hasSuffix("\r\u{1B}[K"))
+    }
+
+    @Test("push and pull print a summary, not a line per object, when standard error is no terminal")
+    func noLinePerObject() async throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let workspace = try await RemoteCacheEndToEndTests.trained(remote: "remote: \(folder.path)\n")
+        let push = try await SpawnedLunette.run(["push"], in: workspace, extra: Self.credentials)
+        #expect(push.status == 0, "\(push.error)")
+        #expect(!push.output.contains("pushed objects/") && !push.error.contains("pushed objects/"))
+        #expect(push.output.split(separator: "\n").count == 1 && push.output.hasPrefix("uploaded "), "\(push.output)")
+        #expect(push.error.split(separator: "\n").count <= 12, "\(push.error)")
+        let clone = try RemoteCacheEndToEndTests.clone(workspace)
+        let pull = try await SpawnedLunette.run(["pull"], in: clone, extra: Self.credentials)
+        #expect(pull.output.split(separator: "\n").count == 1 && pull.output.hasPrefix("downloaded "), "\(pull.output)")
+        #expect(pull.error.split(separator: "\n").count <= 12, "\(pull.error)")
+    }
 }
