@@ -1,5 +1,6 @@
 import Basics
 import ContentCache
+import Execution
 import Foundation
 import ManifestLoading
 import Planning
@@ -50,12 +51,20 @@ extension Workspace {
     func push(
         to remote: any RemoteStore, location: RemoteLocation, targets: [String], dryRun: Bool, progress: ProgressSink
     ) async throws -> RemoteTransfer {
+        try await push(to: remote, location: location, items: try referencedItems(targets: targets), dryRun: dryRun, progress: progress)
+    }
+
+    /// Uploads `items` as ``push(targets:dryRun:progress:)`` does (also one finished stage, for a
+    /// run's write-through).
+    func push(
+        to remote: any RemoteStore, location: RemoteLocation, items: [RemoteItem], dryRun: Bool, progress: ProgressSink
+    ) async throws -> RemoteTransfer {
         let cache = try openCache()
         let started = Date()
         var transfer = RemoteTransfer(remote: location.description)
         var handled: Set<String> = []  // keys this push already uploaded or found (stages share objects)
         let jobs = remoteJobs()
-        for item in try referencedItems(targets: targets) {
+        for item in items {
             try Task.checkCancellation()
             var objects: [(ContentHash, Int64?)] = []
             for output in item.outputs {
@@ -71,7 +80,10 @@ extension Workspace {
             }
             if objects.isEmpty && !item.outputs.isEmpty { continue }
             let record = item.actionKey.flatMap { cache.recordData(for: $0) }.flatMap { try? JSONDecoder().decode(ActionRecord.self, from: $0) }
-            if let key = item.actionKey, try await remote.exists(Self.recordKey(key)) {
+            // A record on the remote that names these very outputs went last: its objects are all there.
+            var remoteRecord: ActionRecord?
+            if let key = item.actionKey { remoteRecord = try await self.remoteRecord(key, in: remote) }
+            if let remoteRecord, remoteRecord.outputDigests == item.outputDigests {
                 transfer.alreadyThere += objects.filter { handled.insert(Self.objectKey($0.0)).inserted }.count + 1
                 if let memo = record?.memo, handled.insert(Self.memoKey(memo)).inserted {
                     try await pushMemo(memo, to: remote, dryRun: dryRun, jobs: jobs, into: &transfer, progress: progress)
@@ -116,6 +128,14 @@ extension Workspace {
                 try await pushMemo(memo, to: remote, dryRun: dryRun, jobs: jobs, into: &transfer, progress: progress)
             }
             let recordKey = Self.recordKey(key)
+            if remoteRecord != nil {
+                // Another clone recorded other outputs for this action key (a stage whose bytes are not
+                // the same everywhere): its record stays; this lock's objects are there now, and a pull
+                // takes the lock's outputs.
+                transfer.alreadyThere += 1
+                progress.notice("note: \(recordKey) on the remote names other outputs for \(item.name)'s action (made elsewhere); its objects were pushed, the record left as it is")
+                continue
+            }
             guard let data = cache.recordData(for: key) else {
                 transfer.missingLocally.append("\(item.name): record \(key.short)")
                 continue
@@ -240,9 +260,18 @@ extension Workspace {
                 continue
             }
             let data = try Data(contentsOf: file)
-            guard try cache.adoptRecord(data, for: key) else {
-                transfer.corrupt.append("\(Self.recordKey(key)) (\(item.name))")
-                continue
+            if !(try cache.adoptRecord(data, for: key)) {
+                // A record of this action key with other outputs than the lock's (made by another clone
+                // whose bytes differ) is no corruption: the lock's objects are here, re-hashed; record them.
+                guard var record = try? JSONDecoder().decode(ActionRecord.self, from: data), record.key == key,
+                    record.outputDigests != item.outputDigests, !item.locked.isEmpty
+                else {
+                    transfer.corrupt.append("\(Self.recordKey(key)) (\(item.name))")
+                    continue
+                }
+                record.outputs = item.locked.mapValues(\.artifactRef)
+                record.stage = item.name
+                try cache.store(record)
             }
             transfer.downloaded.append(Self.recordKey(key))
             transfer.bytes += Int64(data.count)
@@ -480,6 +509,21 @@ extension Workspace {
     static func recordKey(_ key: ContentHash) -> String { "actions/\(key.hex.prefix(2))/\(key.hex).json" }
 }
 
+extension Workspace {
+    /// The action record of `key` on the remote, or `nil` when there is none (or it does not decode).
+    func remoteRecord(_ key: ContentHash, in remote: any RemoteStore) async throws -> ActionRecord? {
+        let file = cacheDirectory.appendingPathComponent("tmp/record-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: file) }
+        guard try await remote.download(Self.recordKey(key), to: file) else { return nil }
+        return try? JSONDecoder().decode(ActionRecord.self, from: Data(contentsOf: file))
+    }
+}
+
+extension ActionRecord {
+    var outputDigests: Set<ContentHash> { Set(outputs.values.map(\.digest)) }
+}
+
 /// What pulling one object came to.
 enum ObjectPull: Sendable {
     case present
@@ -508,6 +552,8 @@ struct RemoteItem {
     var outputs: [Output]
     /// A locked stage's outputs by name, as its lock entry has them.
     var locked: [String: LockedOutput] = [:]
+
+    var outputDigests: Set<ContentHash> { Set(outputs.map(\.digest)) }
 }
 
 /// What a push or a pull did: keys moved, already there, missing, corrupt; bytes and time.

@@ -320,4 +320,36 @@ struct RemoteCacheFeatureTests {
         #expect(pull.output.split(separator: "\n").count == 1 && pull.output.hasPrefix("downloaded "), "\(pull.output)")
         #expect(pull.error.split(separator: "\n").count <= 12, "\(pull.error)")
     }
+
+    @Test("a remote record of the same action key with other outputs (made elsewhere) is no corruption: push still uploads the lock's objects, pull takes the lock's outputs")
+    func recordWithOtherOutputs() async throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let workspace = try await RemoteCacheEndToEndTests.trained(remote: "remote: \(folder.path)\n")
+        #expect(try await SpawnedLunette.run(["push"], in: workspace, extra: Self.credentials).status == 0)
+        // The evaluate stage's record on the remote now names another report (as a clone whose bytes differ would).
+        let lock = try workspace.read("workflows/shop.lock")
+        let block = try #require(lock.components(separatedBy: "\"shop/tone-b/evaluate\":").last)
+        let hex = String(try #require(block.components(separatedBy: "key: \"sha256:").dropFirst().first?.prefix(64)))
+        let report = String(try #require(block.components(separatedBy: "\"report\":{\"digest\":\"sha256:").dropFirst().first?.prefix(64)))
+        let recordURL = folder.appendingPathComponent("actions/\(hex.prefix(2))/\(hex).json")
+        let other = String(repeating: "e", count: 64)
+        let record = try String(contentsOf: recordURL, encoding: .utf8).replacingOccurrences(of: report, with: other)
+        try record.write(to: recordURL, atomically: true, encoding: .utf8)
+        let reportKey = "objects/\(report.prefix(2))/\(report)"
+        try FileManager.default.removeItem(at: folder.appendingPathComponent(reportKey))
+
+        let push = try await SpawnedLunette.run(["push", "--json"], in: workspace, extra: Self.credentials)
+        #expect(push.status == 0, "\(push.error)")
+        let uploaded = try #require(try JSONValue.parse(push.output)["uploaded"]?.arrayValue).compactMap(\.stringValue)
+        #expect(uploaded.contains(reportKey), "\(uploaded)")
+        #expect(try String(contentsOf: recordURL, encoding: .utf8) == record)
+
+        let clone = try RemoteCacheEndToEndTests.clone(workspace)
+        let pull = try await SpawnedLunette.run(["pull"], in: clone, extra: Self.credentials)
+        #expect(pull.status == 0, "\(pull.output)\(pull.error)")
+        let run = try await SpawnedLunette.run(["run", "shop/tone-b"], in: clone, extra: Self.credentials)
+        #expect(run.output.contains("nothing to do: 6 stages up to date"), "\(run.output)")
+        #expect(try clone.read("workflows/shop.lock") == lock)
+    }
 }
