@@ -21,7 +21,7 @@ public struct ManifestLoadResult: Sendable {
 }
 
 /// What loading every manifest of a workspace produced.
-public struct WorkspaceLoadResult: Sendable {
+public struct WorkspaceLoadResult: Sendable, Codable {
     /// Every project sorted by manifest path; empty when any manifest has an error, so nothing runs
     /// on a half-valid workspace.
     public var projects: [Project]

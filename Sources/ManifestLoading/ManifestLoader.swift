@@ -80,7 +80,7 @@ public struct ManifestLoader: Sendable {
     ///
     /// - Returns: The project (nil when there is any error) and every diagnostic, sorted by place.
     public func load(manifestAt relativePath: String) -> ManifestLoadResult {
-        let loaded = loadDetailed(relativePath)
+        let loaded = loadDetailed(relativePath, facts: FileFacts())
         return ManifestLoadResult(project: loaded.project, diagnostics: loaded.diagnostics)
     }
 
@@ -88,13 +88,15 @@ public struct ManifestLoader: Sendable {
     /// manifests name the same project, and no two stages anywhere write one output path.
     ///
     /// - Returns: Every project when no manifest has an error (none otherwise), and every diagnostic.
-    public func loadAll() -> WorkspaceLoadResult {
-        let manifests = manifestPaths()
+    /// - Parameter facts: Where every question the load asks the file system is answered and recorded
+    ///   (``FileFacts``), for a caller that caches the result (`Workspace` does).
+    public func loadAll(recording facts: FileFacts = FileFacts()) -> WorkspaceLoadResult {
+        let manifests = manifestPaths(facts)
         guard !manifests.isEmpty else {
             return WorkspaceLoadResult(projects: [], diagnostics: [Diagnostic.warning(
                 "no manifests found in workflows/", hint: "create workflows/<project>.yaml")])
         }
-        let loaded = manifests.map(loadDetailed)
+        let loaded = manifests.map { loadDetailed($0, facts: facts) }
         var diagnostics = loaded.flatMap(\.diagnostics) + sharedLocks(manifests)
 
         var firstByName: [String: LoadedManifest] = [:]
@@ -126,9 +128,8 @@ public struct ManifestLoader: Sendable {
     }
 
     /// Workspace-relative paths of `workflows/*.yaml` and `*.yml`, sorted.
-    func manifestPaths() -> [String] {
-        let folder = workspaceRoot.appendingPathComponent("workflows")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    func manifestPaths(_ facts: FileFacts) -> [String] {
+        let names = facts.listing(workspaceRoot.appendingPathComponent("workflows").path)
         return names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
             .sorted().map { "workflows/" + $0 }
     }
@@ -165,12 +166,13 @@ public struct ManifestLoader: Sendable {
         var reads: [ReadPath] = []
     }
 
-    func loadDetailed(_ relativePath: String) -> LoadedManifest {
+    func loadDetailed(_ relativePath: String, facts: FileFacts) -> LoadedManifest {
         var result = LoadedManifest(path: relativePath, diagnostics: [], outputClaims: [])
         let url = workspaceRoot.appendingPathComponent(relativePath)
         let data: Data
         do {
             data = try Data(contentsOf: url)
+            facts.recordDigest(of: data, at: url.path)
         } catch {
             result.diagnostics = [Diagnostic.error(
                 "cannot read manifest \(relativePath): "
@@ -194,7 +196,7 @@ public struct ManifestLoader: Sendable {
             return result
         }
         let reader = ManifestReader(
-            source: source, paths: PathResolver(workspaceRoot: workspaceRoot, manifestPath: relativePath),
+            source: source, paths: PathResolver(workspaceRoot: workspaceRoot, manifestPath: relativePath, facts: facts),
             modelsDirectory: modelsDirectory, protectedPaths: protectedPaths, missingModelSeverity: missingModelSeverity,
             settings: settings, tasks: tasks)
         let project = reader.readProject(root)

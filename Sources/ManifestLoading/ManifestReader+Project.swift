@@ -100,7 +100,7 @@ extension ManifestReader {
         }
         let folder = modelsDirectory.appendingPathComponent(model.folder)
         let missing = model.requiredFiles.filter {
-            !FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+            !paths.facts.exists(folder.appendingPathComponent($0).path).exists
         }
         guard !missing.isEmpty else { return }
         if missingModelSeverity == .error {

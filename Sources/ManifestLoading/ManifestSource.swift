@@ -85,9 +85,15 @@ struct ManifestSource {
                 guard index + 1 == scalars.count || scalars[index + 1] == " " || scalars[index + 1] == "\t" else {
                     continue
                 }
-                var key = String(String.UnicodeScalarView(scalars[keyStart..<index]))
-                key = key.trimmingCharacters(in: CharacterSet(charactersIn: " \t-?\"'"))
-                if ManifestSchema.isCredentialName(key) { return index + 1 }
+                // Trimmed of " \t-?\"'" on the scalars: Foundation's trimming bridges through NSString,
+                // and this runs for every key of every line.
+                var start = keyStart, end = index
+                func trimmed(_ scalar: Unicode.Scalar) -> Bool { " \t-?\"'".unicodeScalars.contains(scalar) }
+                while start < end, trimmed(scalars[start]) { start += 1 }
+                while end > start, trimmed(scalars[end - 1]) { end -= 1 }
+                if start < end, ManifestSchema.isCredentialName(String(String.UnicodeScalarView(scalars[start..<end]))) {
+                    return index + 1
+                }
                 keyStart = index + 1
             default: continue
             }

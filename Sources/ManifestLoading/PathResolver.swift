@@ -24,28 +24,15 @@ struct PathResolver: Sendable {
     /// The workspace root with its symlinks resolved (once: a manifest has thousands of paths), or nil
     /// when it does not exist.
     let realRoot: String?
-    /// What `lstat` said of each path already walked (paths share their folders: `out`, `out/r000`, …).
-    private let seen = LinkMemo()
+    /// Every question asked of the file system, answered once per load and recorded (``FileFacts``).
+    let facts: FileFacts
 
-    /// `lstat` answers for one manifest's load: nil when nothing is there, else whether it is a symlink.
-    private final class LinkMemo: @unchecked Sendable {
-        private let lock = NSLock()
-        private var answers: [String: Bool?] = [:]
-
-        func isSymlink(_ path: String) -> Bool? {
-            if let known = lock.withLock({ answers[path] }) { return known }
-            var status = stat()
-            let answer: Bool? = lstat(path, &status) == 0 ? (status.st_mode & S_IFMT) == S_IFLNK : nil
-            lock.withLock { answers[path] = .some(answer) }
-            return answer
-        }
-    }
-
-    init(workspaceRoot: URL, manifestPath: String) {
+    init(workspaceRoot: URL, manifestPath: String, facts: FileFacts = FileFacts()) {
         self.workspaceRoot = workspaceRoot.standardizedFileURL
         let components = manifestPath.split(separator: "/").dropLast()
         self.manifestFolder = components.joined(separator: "/")
-        self.realRoot = Self.realPath(self.workspaceRoot.path)
+        self.facts = facts
+        self.realRoot = facts.realPath(self.workspaceRoot.path)
     }
 
     /// Why a written path cannot be used.
@@ -90,11 +77,11 @@ struct PathResolver: Sendable {
         let components = relative.split(separator: "/")
         for (index, component) in components.enumerated() {
             let next = current == "/" ? "/" + component : current + "/" + component
-            guard let isLink = seen.isSymlink(next) else {
+            guard let isLink = facts.isSymlink(next) else {
                 current = ([current] + components[index...].map(String.init)).joined(separator: "/")
                 break
             }
-            current = isLink ? (Self.realPath(next) ?? Self.danglingTarget(of: next, in: current)) : next
+            current = isLink ? (facts.realPath(next) ?? danglingTarget(of: next, in: current)) : next
         }
         if current == root { return "" }
         let prefix = root == "/" ? "/" : root + "/"
@@ -124,12 +111,12 @@ struct PathResolver: Sendable {
         for component in relative.split(separator: "/") {
             walked.append(component)
             let next = current == "/" ? "/" + component : current + "/" + component
-            guard let isLink = seen.isSymlink(next) else { return .success(relative) }
+            guard let isLink = facts.isSymlink(next) else { return .success(relative) }
             guard isLink else {
                 current = next
                 continue
             }
-            let destination = Self.realPath(next) ?? Self.danglingTarget(of: next, in: current)
+            let destination = facts.realPath(next) ?? danglingTarget(of: next, in: current)
             guard isInside(destination) else {
                 return .failure(.symlinkLeavesWorkspace(link: walked.joined(separator: "/"), destination: destination))
             }
@@ -138,21 +125,11 @@ struct PathResolver: Sendable {
         return .success(relative)
     }
 
-    /// `realpath(3)`: the absolute path with every symlink, `.` and `..` resolved; nil when it does not exist.
-    private static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
-
     /// Where a symlink whose target does not exist points, resolved lexically against its folder.
-    private static func danglingTarget(of link: String, in folder: String) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink(link, &buffer, buffer.count - 1)
-        guard count > 0 else { return link }
-        let target = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    private func danglingTarget(of link: String, in folder: String) -> String {
+        guard let target = facts.linkTarget(link) else { return link }
         let absolute = target.hasPrefix("/") ? target : folder + "/" + target
-        return "/" + (normaliseAbsolute(absolute.split(separator: "/").map(String.init)))
+        return "/" + (Self.normaliseAbsolute(absolute.split(separator: "/").map(String.init)))
     }
 
     /// Like ``normalise(_:)`` for an absolute path, where `..` at the root stays at the root.
@@ -187,8 +164,6 @@ struct PathResolver: Sendable {
 
     /// Whether a workspace-relative path exists; `isDirectory` tells which kind it is.
     func exists(_ relative: String) -> (exists: Bool, isDirectory: Bool) {
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: url(relative).path, isDirectory: &isDirectory)
-        return (exists, isDirectory.boolValue)
+        facts.exists(url(relative).path)
     }
 }

@@ -81,9 +81,11 @@ public struct Lockfile: Hashable, Sendable {
             current = nil
             paramsText = ""
         }
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Split on the UTF-8 bytes: splitting the String itself walks grapheme clusters, a fifth of a
+        // no-op `lunette run` on a 1,400-stage lock.
+        for (index, raw) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
-            let line = String(raw)
+            let line = String(Substring(raw))
             if line.hasPrefix("#") {
                 if let range = line.range(of: "for project "), let colon = line[range.upperBound...].firstIndex(of: ":") {
                     lock.project = String(line[range.upperBound..<colon])

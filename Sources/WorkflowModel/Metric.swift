@@ -1,5 +1,5 @@
 /// A function from part of an LLM trace to a score.
-public struct Metric: Hashable, Sendable {
+public struct Metric: Hashable, Sendable, Codable {
     /// The metric's name, e.g. `toxicity` or `brand_voice`; the registry registers it under this name.
     public var name: String
     /// The preset it came from, when it came from one.
@@ -27,13 +27,13 @@ public struct Metric: Hashable, Sendable {
 }
 
 /// What a metric outputs.
-public enum MetricOutput: String, Hashable, Sendable, CaseIterable {
+public enum MetricOutput: String, Hashable, Sendable, Codable, CaseIterable {
     case boolean
     case categorical
 }
 
 /// Where in a trace a metric runs.
-public enum MetricStep: String, Hashable, Sendable, CaseIterable {
+public enum MetricStep: String, Hashable, Sendable, Codable, CaseIterable {
     case llmSpan = "llm_span"
     case retriever
     case agentSpan = "agent_span"
@@ -42,7 +42,7 @@ public enum MetricStep: String, Hashable, Sendable, CaseIterable {
 }
 
 /// What one row holds.
-public enum InputFormat: String, Hashable, Sendable, CaseIterable {
+public enum InputFormat: String, Hashable, Sendable, Codable, CaseIterable {
     /// The input only.
     case message
     /// The output only.

@@ -4,7 +4,7 @@ import Basics
 ///
 /// Produced by `ManifestLoading` with defaults already applied to every run and every path made
 /// workspace-relative, so nothing downstream needs to know about YAML or the manifest's folder.
-public struct Project: Hashable, Sendable {
+public struct Project: Hashable, Sendable, Codable {
     /// The project's name (`project:`), unique in a workspace.
     public var name: String
     public var description: String?
@@ -45,7 +45,7 @@ public struct Project: Hashable, Sendable {
 }
 
 /// An LLM endpoint declared under `providers:`. Holds the *name* of the variable with the key, never the key.
-public struct ProviderSpec: Hashable, Sendable {
+public struct ProviderSpec: Hashable, Sendable, Codable {
     public var name: String
     /// `openai-compatible`, `anthropic` or `offline`.
     public var kind: String

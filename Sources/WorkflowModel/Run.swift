@@ -1,7 +1,7 @@
 import Basics
 
 /// One attempt at fine-tuning one metric: metric + test set + training set + base model + settings.
-public struct Run: Hashable, Sendable {
+public struct Run: Hashable, Sendable, Codable {
     public var name: String
     public var metric: Metric
     /// The hand-labelled rows, split into seeds and eval rows.
@@ -53,7 +53,7 @@ public struct Run: Hashable, Sendable {
 }
 
 /// A data file and how its columns map onto the metric's fields.
-public struct DatasetSource: Hashable, Sendable {
+public struct DatasetSource: Hashable, Sendable, Codable {
     /// Workspace-relative path of a `.csv`, `.jsonl` (or `.json` for imports) file.
     public var path: String
     /// Canonical field → the file's own column name, e.g. `["input": "text", "label": "rating"]`.
@@ -69,7 +69,7 @@ public struct DatasetSource: Hashable, Sendable {
 }
 
 /// Where a run's training rows come from.
-public enum TrainingSet: Hashable, Sendable {
+public enum TrainingSet: Hashable, Sendable, Codable {
     /// A CSV/JSONL file. When `labelled` is false, the judge labels the rows first.
     case upload(DatasetSource, labelled: Bool)
     /// Rows written by the provider from the seeds; settings as written (`count`, `examples_per_call`, …).
@@ -89,7 +89,7 @@ public enum TrainingSet: Hashable, Sendable {
 
 /// A custom stage declared under a run's `stages:`: a shell command (`command:`, run by the `exec` task
 /// type) or a task type a `lunette`-compatible executable registered (`task: <id>`).
-public struct CustomStage: Hashable, Sendable {
+public struct CustomStage: Hashable, Sendable, Codable {
     public var name: String
     /// What the stage does.
     public var work: Work
@@ -106,7 +106,7 @@ public struct CustomStage: Hashable, Sendable {
     public var location: SourceLocation?
 
     /// What a custom stage runs.
-    public enum Work: Hashable, Sendable {
+    public enum Work: Hashable, Sendable, Codable {
         /// `command:`: a shell command, run with `/bin/sh -c` in the manifest's folder.
         case command(String)
         /// `task: <id>`: the registered task type `id`, with its params (the `settings:` as its schema
@@ -115,7 +115,7 @@ public struct CustomStage: Hashable, Sendable {
     }
 
     /// An input of another stage that a `task:` stage's output replaces.
-    public struct Feed: Hashable, Sendable {
+    public struct Feed: Hashable, Sendable, Codable {
         /// The stage whose input is replaced (`train`).
         public var stage: String
         /// The input replaced (`rows`).
@@ -165,7 +165,7 @@ public struct CustomStage: Hashable, Sendable {
 }
 
 /// An input of a custom stage: a workspace file (hashed by content) or another stage's output.
-public enum StageInput: Hashable, Sendable {
+public enum StageInput: Hashable, Sendable, Codable {
     /// A workspace-relative path to a file or folder.
     case path(String)
     /// `@stage.output` in the manifest: a named output of another stage of the same run.

@@ -50,10 +50,7 @@ extension Workspace {
     /// ``loadProjects()`` with a base model that is not installed reported as a warning (for
     /// `check`, and for `push`/`pull`, which never need the model).
     func loadProjectsForCheck() throws -> (projects: [Project], warnings: [Diagnostic]) {
-        let result = ManifestLoader(
-            workspaceRoot: root, modelsDirectory: modelsDirectory, cacheDirectory: cacheDirectory,
-            missingModelSeverity: .warning, settings: registry.settingsBySection, tasks: registry.declarations
-        ).loadAll()
+        let result = loadManifests(missingModelSeverity: .warning)
         if result.diagnostics.hasErrors {
             throw WorkspaceError(.invalidManifests, "invalid manifests", diagnostics: result.diagnostics)
         }

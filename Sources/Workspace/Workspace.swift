@@ -84,10 +84,7 @@ public final class Workspace: Sendable {
     /// - Returns: the projects and any warnings.
     /// - Throws: ``WorkspaceError`` with code `invalidManifests` and every diagnostic when any manifest has an error.
     public func loadProjects() throws -> (projects: [Project], warnings: [Diagnostic]) {
-        let result = ManifestLoader(
-            workspaceRoot: root, modelsDirectory: modelsDirectory, cacheDirectory: cacheDirectory,
-            settings: registry.settingsBySection, tasks: registry.declarations
-        ).loadAll()
+        let result = loadManifests(missingModelSeverity: .error)
         if result.diagnostics.hasErrors {
             throw WorkspaceError(.invalidManifests, "invalid manifests", diagnostics: result.diagnostics)
         }
