@@ -75,14 +75,14 @@ struct RemoteCacheFaultTests {
             let workspace = try await Self.splitWorkspace(endpoint: proxy.endpoint)
             proxy.inject(.status(500, code: "InternalError"), method: "PUT", matching: "/objects/", times: 2)
             proxy.inject(.status(503, code: "SlowDown"), method: "PUT", matching: "/objects/", times: 2)
-            proxy.inject(.status(500, code: "InternalError"), method: "HEAD", matching: "/actions/", times: 1)
+            proxy.inject(.status(500, code: "InternalError"), matching: "/actions/", times: 1)  // a record read or write
             let push = try await SpawnedLunette.run(["push", "--json"], in: workspace, extra: Self.environment)
             #expect(push.status == 0, "\(push.output)\(push.error)")
             let uploaded = try #require(try JSONValue.parse(push.output)["uploaded"]?.arrayValue).compactMap(\.stringValue)
             #expect(uploaded.contains { $0.hasPrefix("actions/") } && uploaded.contains { $0.hasPrefix("objects/") })
             // Every fault was given, and each faulted request was sent again.
             let faulted = proxy.log.filter { $0.fault != nil }
-            #expect(faulted.count == 5)
+            #expect(faulted.count == 5, "\(proxy.log.map { "\($0.method) \($0.uri) \(String(describing: $0.fault))" })")
             for entry in faulted {
                 #expect(proxy.log.filter { $0.method == entry.method && $0.uri == entry.uri }.count >= 2, "\(entry.uri) not retried")
             }
