@@ -24,12 +24,17 @@ public final class Executor: Sendable {
     public let now: @Sendable () -> Date
     /// Digest of a workspace file (through the stat cache), for restoring exec outputs.
     public let workspaceFileDigest: @Sendable (String) -> ContentHash?
+    /// On a local cache miss, brings action `key`'s record and outputs from a remote cache when it
+    /// has them (read-through); the remote's name when it did, `nil` otherwise.
+    public let remoteLookup: (@Sendable (ContentHash, StageID) async -> String?)?
 
     public init(
         registry: TaskTypeRegistry, runner: StageRunner, store: RunStore, workspaceRoot: URL,
         observer: any ExecutionObserver = SilentObserver(), now: @escaping @Sendable () -> Date = { Date() },
-        workspaceFileDigest: @escaping @Sendable (String) -> ContentHash? = { _ in nil }
+        workspaceFileDigest: @escaping @Sendable (String) -> ContentHash? = { _ in nil },
+        remoteLookup: (@Sendable (ContentHash, StageID) async -> String?)? = nil
     ) {
+        self.remoteLookup = remoteLookup
         self.registry = registry
         self.runner = runner
         self.store = store
@@ -139,6 +144,11 @@ public final class Executor: Sendable {
                 ActionRecord(key: key, task: stage.task, taskVersion: task.version, stage: stage.id.description,
                              outputs: known.mapValues(\.artifactRef))
             } : nil
+        // Read-through: on a local miss, a stage another clone ran and pushed is fetched, not re-run.
+        var fromRemote: String?
+        if stage.reason != .forced, planned == nil, let remoteLookup, runner.cache.record(for: key) == nil {
+            fromRemote = await remoteLookup(key, stage.id)
+        }
         if stage.reason != .forced, let cached = planned ?? runner.cache.record(for: key) {
             if !task.cachedResultHolds(
                 outputs: cached.outputs.filter { $0.value.kind == .file }.mapValues { runner.cache.objectURL($0.digest) },
@@ -154,10 +164,11 @@ public final class Executor: Sendable {
                 }
                 if let reused {
                     let why =
-                        stage.action == .skip
-                        ? "up to date"
-                        : stage.key != nil
-                            ? "up to date (an identical stage just ran)" : "up to date (upstream re-ran with the same result)"
+                        fromRemote.map { "up to date (read from the remote cache \($0))" }
+                        ?? (stage.action == .skip
+                            ? "up to date"
+                            : stage.key != nil
+                                ? "up to date (an identical stage just ran)" : "up to date (upstream re-ran with the same result)")
                     if stage.action == .run {
                         record(invocation, stage, key: key, reason: why, action: "skip", outcome: "reused", error: nil)
                     }
