@@ -13,7 +13,7 @@ extension ContentCache {
     ///   any output object is missing or has the wrong size.
     public func record(for key: ContentHash) -> ActionRecord? {
         guard let data = try? FileIO.readAll(indexEntryPath(key)),
-            let record = try? JSONDecoder().decode(ActionRecord.self, from: data), record.key == key,
+            let record = ActionRecord(json: data), record.key == key,
             record.outputs.values.allSatisfy(hasObject)
         else { return nil }
         return record

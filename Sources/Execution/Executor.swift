@@ -67,7 +67,7 @@ public final class Executor: Sendable {
                         if let pool = self.registry.taskType(id: stage.task)?.pool { poolUse[pool, default: 0] += 1 }
                     }) {
                         let stage = plan.stages[index]
-                        let upstream = scheduler.outcomes
+                        let upstream = scheduler.upstreamOutcomes(of: index)
                         let needsVerification = scheduler.hasRunningDependent(index)
                         let siblings = runStages[stage.id.runPath] ?? []
                         running += 1

@@ -39,6 +39,15 @@ struct Scheduler {
 
     func hasRunningDependent(_ i: Int) -> Bool { feedsRunningStage.contains(i) }
 
+    /// The outcomes of the stages stage `i` reads from: what its task gets, rather than all of
+    /// ``outcomes``, which a running task would otherwise hold while the loop adds to it (a copy of the
+    /// whole dictionary at every completion, quadratic in the plan's size).
+    func upstreamOutcomes(of i: Int) -> [StageID: StageOutcome] {
+        var picked: [StageID: StageOutcome] = [:]
+        for id in plan.stages[i].blueprint.upstream { picked[id] = outcomes[id] }
+        return picked
+    }
+
     /// Takes up to `limit` ready stages (in plan order) whose pool has room, reserving their slots.
     mutating func takeReady(
         limit: Int, fits: (PlannedStage) -> Bool, reserve: (PlannedStage) -> Void
