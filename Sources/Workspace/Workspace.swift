@@ -24,6 +24,7 @@ import WorkflowModel
 /// cache/objects/ab/<hex>     artifacts            cache/index/ab/<hex>.json  action key → outputs
 /// cache/lunette.sqlite       the store            cache/lunette.lock         held while a run writes
 /// cache/models/<name>/       base models          cache/tmp/                 staging, scratch
+/// cache/manifests.json       the kept manifest load (``ManifestMemo``: reused while what it read holds)
 /// ```
 /// `$LUNETTE_CACHE` moves objects, index and tmp (they may be shared between workspaces);
 /// the store and the workspace lock always stay in `<root>/cache/`. `$LUNETTE_MODELS` moves the models.
