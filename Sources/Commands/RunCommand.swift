@@ -25,7 +25,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Print stage logs as they come.") var verbose = false
     @Flag(help: "Stop every run at fine-tuned: do not register metrics (`lunette register RUN` does it later).")
     var noRegister = false
-    @Flag(help: "Upload the finished stages to the remote cache (lunette.yaml's `remote:`) when the run ends.") var push = false
+    @Flag(help: "Upload each stage to the remote cache (lunette.yaml's `remote:`) as soon as it finishes, and the rest when the run ends.") var push = false
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }

@@ -30,6 +30,7 @@ extension Workspace {
         let cache = try openCache()
         // Read-through: what the locks reference and this cache lacks comes from the remote first.
         var remoteNotes: [Diagnostic] = []
+        var remoteReadable = true
         if !request.dryRun, let location = try remoteLocation() {
             do {
                 let pulled = try await pull(targets: request.targets)
@@ -38,6 +39,7 @@ extension Workspace {
                 }
                 for item in pulled.corrupt { remoteNotes.append(.warning("corrupt on the remote, left out (its stage runs again): \(item)")) }
             } catch {
+                remoteReadable = false
                 remoteNotes.append(.warning("the remote cache \(location.description) could not be read; running without it: \(error)"))
             }
         }
@@ -51,20 +53,27 @@ extension Workspace {
         }
         try preflight(plan)
         let invocation = try store.beginInvocation(command: request.command, pid: getpid(), at: now())
+        // Each stage looked up in the remote by its key before it runs; with --push, uploaded as it finishes.
+        let runRemote = openRunRemote(readable: remoteReadable, writeThrough: request.push)
+        var remoteLookup: (@Sendable (ContentHash, StageID) async -> String?)?
+        if let runRemote { remoteLookup = { key, stage in await runRemote.lookup(key, stage) } }
         let executor = Executor(
             registry: registry, runner: makeRunner(cache: cache, store: store),
-            store: store, workspaceRoot: root, observer: observer, now: now,
-            workspaceFileDigest: { path in digester.digest(of: path) })
+            store: store, workspaceRoot: root, observer: runRemote?.observing(observer) ?? observer, now: now,
+            workspaceFileDigest: { path in digester.digest(of: path) },
+            remoteLookup: remoteLookup)
         let report = await executor.execute(
             plan,
             options: ExecutionOptions(
                 jobs: request.jobs, keepGoing: request.keepGoing, pools: request.pools),
             invocation: invocation)
         digester.save()
+        if let runRemote { remoteNotes += await runRemote.finish(interrupted: report.wasCancelled) }
         var updated: [String] = []
         if report.failed.isEmpty && !report.wasCancelled {
-            updated = try updateLocks(projects: projects, outcomes: report.outcomes, existing: locks)
-            updated += try updateScoresFiles(projects: projects, locks: try readLocks(projects), cache: cache)
+            let written = try updateLocks(projects: projects, outcomes: report.outcomes, existing: locks)
+            updated = written.changed
+            updated += try updateScoresFiles(projects: projects, locks: written.locks, cache: cache)
         }
         // A registration made before another stage failed is kept: the store and the file agree.
         updated += try updateRegistryFile(store: store)
@@ -101,9 +110,13 @@ extension Workspace {
     }
 
     /// Writes each project's lock with the complete stages' keys and outputs.
-    /// - Returns: the workspace-relative paths of the locks that changed.
-    func updateLocks(projects: [Project], outcomes: [StageOutcome], existing: [String: Lockfile]) throws -> [String] {
+    /// - Returns: the workspace-relative paths of the locks that changed, and every project's lock as it
+    ///   now is (what the scores files are made from, without reading the locks again).
+    func updateLocks(projects: [Project], outcomes: [StageOutcome], existing: [String: Lockfile]) throws
+        -> (changed: [String], locks: [String: Lockfile])
+    {
         var changed: [String] = []
+        var locks = existing
         for project in projects {
             let before = existing[project.name] ?? Lockfile(project: project.name)
             var lock = before
@@ -117,6 +130,7 @@ extension Workspace {
             let valid = Set(
                 project.runs.flatMap { run in StageExpansion.blueprints(for: run, in: project).map(\.id) })
             lock.stages = lock.stages.filter { valid.contains($0.key) }
+            locks[project.name] = lock
             let path = root.appendingPathComponent(project.lockPath).path
             if lock != before || (!FileManager.default.fileExists(atPath: path) && !lock.stages.isEmpty) {
                 let text = lock.rendered()
@@ -127,7 +141,7 @@ extension Workspace {
         // What killed lock writes left beside the locks, once per folder (projects share `workflows/`).
         let folders = Set(projects.map { root.appendingPathComponent($0.lockPath).deletingLastPathComponent().path })
         for folder in folders.sorted() { AtomicFile.removeStaleTemporaries(in: folder) }
-        return changed
+        return (changed, locks)
     }
 }
 
@@ -148,7 +162,8 @@ public struct RunRequest: Sendable {
     /// `project/run` paths whose register stage runs even when the manifest says `register: false`
     /// (`lunette register RUN`).
     public var forceRegister: Set<String>
-    /// Upload each finished stage to the remote cache once the run ends (`--push`; write-through).
+    /// Upload each stage to the remote cache as soon as it finishes, and what is left when the run
+    /// ends (`--push`; write-through).
     public var push: Bool = false
 
     public init(
