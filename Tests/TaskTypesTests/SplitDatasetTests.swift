@@ -35,6 +35,20 @@ import Testing
         try text.split(separator: "\n").map { try CanonicalRow(json: JSONLineParser.parse(Array($0.utf8))) }
     }
 
+    @Test("split's settings are checked through its schema, in the words lunette check uses")
+    func settingsChecked() async throws {
+        for (params, key) in [(["seed_fraction": 1.5], "seed_fraction"), (["group_by": ""], "group_by"),
+                              (["seed_fraction": "0.3"], "seed_fraction")] as [([String: JSONValue], String)] {
+            do {
+                _ = try await split(Self.rows, params: params)
+                Issue.record("\(params) was accepted")
+            } catch let error as TaskError {
+                #expect(error.code == .invalidInput)
+                #expect(error.message.contains("split.\(key): "), "\(error.message)")
+            }
+        }
+    }
+
     @Test func stratifiedCountsAreExact() async throws {
         let outcome = try await split(Self.rows, params: ["seed": 42])
         let seeds = try parse(outcome.seeds)

@@ -72,10 +72,9 @@ public struct SplitDataset: TaskType {
         } else {
             seed = SplitDataset.defaultSeed
         }
+        // `seed_fraction` and `group_by` are the manifest's `split:`: checked through the schema `lunette check` uses.
+        try SplitDataset.schema.checkStage(context.params, stage: stage)
         let fraction = context.params["seed_fraction"]?.doubleValue ?? SplitDataset.defaultSeedFraction
-        guard fraction > 0, fraction < 1, context.params["seed_fraction"].map({ $0.doubleValue != nil }) ?? true else {
-            throw TaskErrors.badParameter("seed_fraction", expected: "a number strictly between 0 and 1", stage: stage)
-        }
         let fields: [String]
         if let value = context.params["input_format"] {
             guard let format = value.stringValue.flatMap(InputFormat.init(rawValue:)) else {
@@ -87,12 +86,7 @@ public struct SplitDataset: TaskType {
             fields = SplitDataset.allTextFields
         }
         var groupColumn: String?
-        if let value = context.params["group_by"] {
-            guard let column = value.stringValue, !column.isEmpty else {
-                throw TaskErrors.badParameter("group_by", expected: "a column name", stage: stage)
-            }
-            groupColumn = column
-        }
+        if let column = context.params["group_by"]?.stringValue { groupColumn = column }
 
         var rows: [CanonicalRow] = []
         var unlabelled: [Int] = []

@@ -36,6 +36,8 @@ public struct RegisterMetric: TaskType {
         let name = context.params["metric"]?["name"]?.stringValue ?? "metric"
         let reportData = try Data(contentsOf: try context.input("report").appendingPathComponent("report.json"))
         let report = try JSONDecoder().decode(EvaluationReport.self, from: reportData)
+        // The manifest's `gate:`, checked through the schema `lunette check` uses (bounds between 0 and 1).
+        try Self.schema.checkStage(context.params)
         let gate = context.params["gate"]?.objectValue ?? [:]
         let failures = Self.gateFailures(gate, scores: report.scores)
         if !failures.isEmpty {

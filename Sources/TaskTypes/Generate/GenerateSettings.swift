@@ -31,12 +31,7 @@ struct GenerateSettings: Sendable {
     /// Reads the stage's params, checking the manifest's keys through ``schema`` (the check `lunette check`
     /// runs) and `max_calls` here.
     init(params: [String: JSONValue], metric: LabelingMetric, seeds: [CanonicalRow], stage: String) throws {
-        if let issue = Self.schema.check(Self.schema.settings(in: params), labels: metric.labels).first {
-            let keyPath = issue.keyPath(in: Self.schema.section)
-            throw TaskError("\(stage): \(keyPath): \(issue.message)",
-                            remedy: issue.hint ?? "fix \(keyPath) in the run's manifest (`lunette check` shows its line)",
-                            code: .invalidInput)
-        }
+        try Self.schema.checkStage(params, labels: metric.labels, stage: stage)
         func value(_ key: String) -> JSONValue? { params[key] ?? Self.schema[key]?.defaultValue }
         count = value("count")?.intValue ?? count
         contextExamples = value("context_examples")?.intValue ?? contextExamples

@@ -56,14 +56,7 @@ extension TrainSettings {
         ])
 
     /// The stage's error for the first problem ``schema`` finds, worded as `lunette check` words it.
-    static func error(_ issue: SettingsSchema.Issue) -> TaskError {
-        let keyPath = issue.keyPath(in: schema.section)
-        // A rule's message names its keys itself ("seeds: 3 needs mode full or auto"): prefix the section only.
-        let text = issue.isRule ? "\(schema.section).\(issue.message)" : "\(keyPath): \(issue.message)"
-        return TaskError(text,
-                         remedy: issue.hint ?? "fix \(keyPath) in the run's manifest (`lunette check` shows its line)",
-                         code: .invalidInput)
-    }
+    static func error(_ issue: SettingsSchema.Issue) -> TaskError { schema.stageError(issue) }
 
     /// A default of ``schema``, for the stored properties' initial values.
     static func defaultValue(_ name: String) -> JSONValue {
