@@ -64,6 +64,7 @@ extension Workspace {
         var transfer = RemoteTransfer(remote: location.description)
         var handled: Set<String> = []  // keys this push already uploaded or found (stages share objects)
         let jobs = remoteJobs()
+        let index = RemoteKeyIndex(remote)
         for item in items {
             try Task.checkCancellation()
             var objects: [(ContentHash, Int64?)] = []
@@ -86,7 +87,7 @@ extension Workspace {
             if let remoteRecord, remoteRecord.outputDigests == item.outputDigests {
                 transfer.alreadyThere += objects.filter { handled.insert(Self.objectKey($0.0)).inserted }.count + 1
                 if let memo = record?.memo, handled.insert(Self.memoKey(memo)).inserted {
-                    try await pushMemo(memo, to: remote, dryRun: dryRun, jobs: jobs, into: &transfer, progress: progress)
+                    try await pushMemo(memo, to: remote, index: index, dryRun: dryRun, jobs: jobs, into: &transfer, progress: progress)
                 }
                 continue
             }
@@ -97,7 +98,7 @@ extension Workspace {
             progress.planned(todo.count, bytes: todo.reduce(0) { $0 + ($1.size ?? 0) })
             let results = try await Self.bounded(todo, limit: jobs) { object -> ObjectPush in
                 let key = Self.objectKey(object.digest)
-                if try await remote.exists(key) {
+                if try await index.exists(key) {
                     progress.skipped(key)
                     return .alreadyThere
                 }
@@ -125,7 +126,7 @@ extension Workspace {
             // The memo entries, then the record last, only when every object it points at is on the remote.
             guard complete, let key = item.actionKey else { continue }
             if let memo = record?.memo, handled.insert(Self.memoKey(memo)).inserted {
-                try await pushMemo(memo, to: remote, dryRun: dryRun, jobs: jobs, into: &transfer, progress: progress)
+                try await pushMemo(memo, to: remote, index: index, dryRun: dryRun, jobs: jobs, into: &transfer, progress: progress)
             }
             let recordKey = Self.recordKey(key)
             if remoteRecord != nil {

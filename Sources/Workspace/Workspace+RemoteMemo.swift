@@ -15,12 +15,13 @@ extension Workspace {
     /// Nothing is uploaded when the manifest is on the remote already, or when it or an entry is
     /// not (intact) in this cache: memo entries only save work, so a stage is pushed without them.
     func pushMemo(
-        _ digest: ContentHash, to remote: any RemoteStore, dryRun: Bool, jobs: Int, into transfer: inout RemoteTransfer,
+        _ digest: ContentHash, to remote: any RemoteStore, index: RemoteKeyIndex, dryRun: Bool, jobs: Int,
+        into transfer: inout RemoteTransfer,
         progress: ProgressSink
     ) async throws {
         let memo = self.memo
         let manifestKey = Self.memoKey(digest)
-        if try await remote.exists(manifestKey) {
+        if try await index.exists(manifestKey) {
             transfer.alreadyThere += 1 + (memo.value(for: digest).flatMap { MemoManifest.parse($0, expected: digest) }?.entries.count ?? 0)
             return
         }
@@ -28,7 +29,7 @@ extension Workspace {
         progress.planned(manifest.entries.count + 1, bytes: manifest.entries.reduce(Int64(data.count)) { $0 + Int64($1.size) })
         let results = try await Self.bounded(manifest.entries, limit: jobs) { entry -> ObjectPush in
             let key = Self.memoKey(entry.key)
-            if try await remote.exists(key) {
+            if try await index.exists(key) {
                 progress.skipped(key)
                 return .alreadyThere
             }

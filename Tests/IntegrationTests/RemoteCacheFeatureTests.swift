@@ -6,6 +6,7 @@ import Testing
 import _TestSupport
 
 @testable import Commands
+@testable import Workspace
 
 /// The remote cache's memo entries, `plan`'s "in remote", read-through for `verify` and `serve`,
 /// `cache gc --remote`, and push/pull progress, on the built binary against a shared folder (and
@@ -351,5 +352,41 @@ struct RemoteCacheFeatureTests {
         let run = try await SpawnedLunette.run(["run", "shop/tone-b"], in: clone, extra: Self.credentials)
         #expect(run.output.contains("nothing to do: 6 stages up to date"), "\(run.output)")
         #expect(try clone.read("workflows/shop.lock") == lock)
+    }
+
+    /// A folder remote that counts the requests a push makes.
+    final class CountingRemote: ListableRemoteStore, @unchecked Sendable {
+        let base: FolderRemote
+        private let lock = NSLock()
+        private var counts: [String: Int] = [:]
+        init(_ root: URL) { base = FolderRemote(root: root) }
+        func count(_ name: String) -> Int { lock.withLock { counts[name, default: 0] } }
+        private func note(_ name: String) { lock.withLock { counts[name, default: 0] += 1 } }
+        var description: String { base.description }
+        func exists(_ key: String) async throws -> Bool { note("exists"); return try await base.exists(key) }
+        func download(_ key: String, to destination: URL) async throws -> Bool { try await base.download(key, to: destination) }
+        func upload(_ source: URL, as key: String, sha256: String?) async throws { try await base.upload(source, as: key, sha256: sha256) }
+        func list(prefix: String) async throws -> [RemoteListing] { note("list"); return try await base.list(prefix: prefix) }
+        func delete(_ key: String) async throws { try await base.delete(key) }
+        func shutDown() async {}
+    }
+
+    @Test("a push asks key by key at first, then lists objects/ and memo/ once and answers the rest from the listing")
+    func keyIndexLists() async throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("source")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: file)
+        let remote = CountingRemote(folder.appendingPathComponent("remote"))
+        for index in stride(from: 0, to: 40, by: 2) { try await remote.upload(file, as: "objects/00/\(index)", sha256: nil) }
+        try await remote.upload(file, as: "memo/00/m", sha256: nil)
+        let keys = RemoteKeyIndex(remote, listAfter: 10)
+        var found: [Bool] = []
+        for index in 0..<40 { found.append(try await keys.exists("objects/00/\(index)")) }
+        #expect(found == (0..<40).map { $0 % 2 == 0 })
+        #expect(try await keys.exists("memo/00/m"))
+        #expect(remote.count("exists") == 10)
+        #expect(remote.count("list") == 2)
     }
 }
