@@ -25,6 +25,10 @@ final class RecordingMemo: MemoCache, @unchecked Sendable {
         note(key, data)
     }
 
+    // Local values (a digest memoised by a file's path and mtime) are passed through unnoted.
+    func localValue(for key: ContentHash) -> Data? { base.value(for: key) }
+    func storeLocal(_ data: Data, for key: ContentHash) throws { try base.store(data, for: key) }
+
     private func note(_ key: ContentHash, _ data: Data) {
         let entry = MemoManifest.Entry(key: key, digest: ContentHash.of(data), size: data.count)
         lock.withLock { used[key] = entry }

@@ -97,4 +97,15 @@ public struct SilentReporter: StageReporter {
 public protocol MemoCache: Sendable {
     func value(for key: ContentHash) -> Data?
     func store(_ data: Data, for key: ContentHash) throws
+    /// A value that only holds on this machine (keyed by a path, a size and a modification time, say):
+    /// read like any other, but never named in the stage's action record, so it neither makes two
+    /// workspaces' records of one action differ nor travels with `lunette push`.
+    func localValue(for key: ContentHash) -> Data?
+    /// Stores a value that only holds on this machine (see ``localValue(for:)``).
+    func storeLocal(_ data: Data, for key: ContentHash) throws
+}
+
+extension MemoCache {
+    public func localValue(for key: ContentHash) -> Data? { value(for: key) }
+    public func storeLocal(_ data: Data, for key: ContentHash) throws { try store(data, for: key) }
 }

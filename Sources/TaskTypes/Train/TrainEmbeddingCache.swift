@@ -114,7 +114,8 @@ struct TrainEmbeddingCache {
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         let statKey = ContentHash.of(
             JSONValue.array(["lunette.model-digest", 1, .string(path), .int(Int(size)), .double(modified)]).canonicalText)
-        if let data = memo?.value(for: statKey), let text = String(data: data, encoding: .utf8),
+        // Local to this machine (a path and an mtime): not named in the stage's record, not pushed.
+        if let data = memo?.localValue(for: statKey), let text = String(data: data, encoding: .utf8),
            let digest = ContentHash(parsing: text) ?? ContentHash(hex: text) {
             return digest
         }
@@ -124,7 +125,7 @@ struct TrainEmbeddingCache {
         } catch {
             throw TaskError("\(path): cannot hash the base model's weights (\(error))")
         }
-        try? memo?.store(Data(digest.description.utf8), for: statKey)
+        try? memo?.storeLocal(Data(digest.description.utf8), for: statKey)
         return digest
     }
 
