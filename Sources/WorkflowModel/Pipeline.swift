@@ -232,7 +232,9 @@ extension Pipeline {
                     "model": .stage("train", output: "model"), "eval": .stage("split", output: "eval"),
                     "seeds": .stage("split", output: "seeds"), "base_model": .baseModel,
                 ],
-                outputs: ["report"], params: ["metric": .metric, "provider": .provider],
+                // The report names its project and run, so they are params: two runs with the same model
+                // and rows would otherwise share an action key while writing different reports.
+                outputs: ["report"], params: ["metric": .metric, "provider": .provider, "project": .projectName, "run": .runName],
                 summary: "scores the model on the eval rows"),
             PipelineStage(
                 name: "register", task: "register",

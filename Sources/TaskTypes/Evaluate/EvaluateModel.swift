@@ -9,6 +9,8 @@ import TaskInterface
 /// and compares it with a baseline, writing `report.json`, `predictions.jsonl` and `report.html`.
 ///
 /// Inputs: `model` (the train stage's folder), `eval` and `seeds` (the split's rows), `base_model`.
+/// Params: `metric`, `provider` (for a judge baseline), and `project` and `run`, which the report names
+/// (so they are part of the action key: two runs with the same model and rows write different reports).
 /// The baseline is the untuned base model: a nearest-centroid classifier over the frozen, mean-pooled
 /// embeddings of the seed rows (probabilities: softmax of 20 × cosine similarity to each label's
 /// centroid). Boolean metrics are scored at the decision threshold the registered metric will use
@@ -92,7 +94,8 @@ public struct EvaluateModel: TaskType {
         var digests: [String: String] = [:]
         for (name, digest) in context.inputDigests { digests[name] = digest.description }
         let report = EvaluationReport(
-            project: context.stageID.project, run: context.stageID.run,
+            project: context.params["project"]?.stringValue ?? context.stageID.project,
+            run: context.params["run"]?.stringValue ?? context.stageID.run,
             metric: context.params["metric"]?["name"]?.stringValue ?? "metric",
             output: context.params["metric"]?["output"]?.stringValue ?? (labels == ["false", "true"] ? "boolean" : "categorical"),
             scores: scores, scoresAtHalf: atHalf, baselines: baselines, trainingCurve: curve, mistakes: mistakes,
