@@ -20,8 +20,12 @@ import Glibc
 @Suite("Remote cache: faults and interrupts", .serialized)
 struct RemoteCacheFaultTests {
     static let bucket = "lunette-faults"
-    /// Short backoffs and waits, so that a test of five retries takes a second.
-    static let quick = ["LUNETTE_REMOTE_RETRY_DELAY": "0.01", "LUNETTE_REMOTE_TIMEOUT": "1"]
+    /// Short backoffs, so that a test of five retries takes a second. The wait for a silent server stays
+    /// long enough for a loaded CI machine (a 1 s wait once timed out moto's own answers there); the
+    /// test of a hanging server sets its own ``hang`` wait.
+    static let quick = ["LUNETTE_REMOTE_RETRY_DELAY": "0.01", "LUNETTE_REMOTE_TIMEOUT": "20"]
+    /// What the hanging-server test adds: a 1 s wait, two retries.
+    static let hang = ["LUNETTE_REMOTE_RETRIES": "2", "LUNETTE_REMOTE_TIMEOUT": "1"]
     static var environment: [String: String] { RemoteCacheEndToEndTests.credentials.merging(quick) { _, new in new } }
 
     /// moto_server with an empty bucket and a proxy in front of it, for `body`; `nil` (the test
@@ -130,7 +134,7 @@ struct RemoteCacheFaultTests {
             let before = try Self.snapshot(workspace)
             proxy.inject(.hang, method: "PUT", times: 1000)
             let started = Date()
-            let extra = Self.environment.merging(["LUNETTE_REMOTE_RETRIES": "2"]) { _, new in new }
+            let extra = Self.environment.merging(Self.hang) { _, new in new }
             let push = try await SpawnedLunette.run(["push"], in: workspace, extra: extra)
             let seconds = Date().timeIntervalSince(started)
             #expect(push.status == 1, "\(push.output)\(push.error)")

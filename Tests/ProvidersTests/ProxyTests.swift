@@ -72,9 +72,12 @@ struct ProxyTests {
         let proxy = try await ScriptedServer.start { _ in ScriptedReply(status: 502, headers: []) }
         defer { Task { try await proxy.stop() } }
         let answer = try await withScriptedServer({ _ in .chat("{\"direct\":true}") }) { server, _ in
+            // A generous timeout: this answer must come, and a loaded CI machine (moto, the fault
+            // proxy, fine-tuning tests beside it) once took more than 5 s to give it.
             try await Self.ask(
                 server.baseURL,
-                environment: ["http_proxy": "http://127.0.0.1:\(proxy.port)", "HTTPS_PROXY": "http://127.0.0.1:\(proxy.port)"])
+                environment: ["http_proxy": "http://127.0.0.1:\(proxy.port)", "HTTPS_PROXY": "http://127.0.0.1:\(proxy.port)"],
+                timeout: .seconds(60))
         }
         #expect(answer.text == "{\"direct\":true}")
         #expect(proxy.statistics.requestCount == 0)
