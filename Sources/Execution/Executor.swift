@@ -144,12 +144,16 @@ public final class Executor: Sendable {
                 ActionRecord(key: key, task: stage.task, taskVersion: task.version, stage: stage.id.description,
                              outputs: known.mapValues(\.artifactRef))
             } : nil
-        // Read-through: on a local miss, a stage another clone ran and pushed is fetched, not re-run.
+        // The index is read once; on a local miss a stage another clone ran and pushed is fetched
+        // (read-through) and read again, not re-run.
+        let local = stage.reason != .forced && planned == nil ? runner.cache.record(for: key) : nil
         var fromRemote: String?
-        if stage.reason != .forced, planned == nil, let remoteLookup, runner.cache.record(for: key) == nil {
+        if stage.reason != .forced, planned == nil, local == nil, let remoteLookup {
             fromRemote = await remoteLookup(key, stage.id)
         }
-        if stage.reason != .forced, let cached = planned ?? runner.cache.record(for: key) {
+        if stage.reason != .forced,
+            let cached = planned ?? local ?? (fromRemote != nil ? runner.cache.record(for: key) : nil)
+        {
             if !task.cachedResultHolds(
                 outputs: cached.outputs.filter { $0.value.kind == .file }.mapValues { runner.cache.objectURL($0.digest) },
                 registry: runner.registry)

@@ -37,6 +37,9 @@ public protocol TaskType: Sendable {
     static var inputNames: [String]? { get }
     /// The names of the outputs a stage of this type writes (``StageContext/outputs``): what other stages
     /// read as `@stage.name`. `nil` (the default) lets a manifest's `task:` stage list them under `outputs:`.
+    ///
+    /// As with ``settings``, declare both with their optional type (`static var inputNames: [String]? { … }`):
+    /// a `static let inputNames = ["rows"]` would not implement the requirement and would go unseen.
     static var outputNames: [String]? { get }
     /// Whether the same inputs and params always give byte-identical outputs. `lunette verify`
     /// re-executes only deterministic task types; an LLM call says `false`.
