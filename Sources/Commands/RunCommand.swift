@@ -12,6 +12,8 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Executes stale stages in dependency order, up to --jobs at a time (at most one `train` stage at a time), reusing every stage whose action key is already in the cache. A second run with nothing changed runs nothing. The lock (workflows/<project>.lock) is rewritten only after a run with no failures. Ctrl-C cancels running stages and marks their runs cancelled.
 
+            With a remote cache (lunette.yaml's `remote:`), a stage missing here is looked up there before it runs. A remote that fails (unreachable, or silent past its timeout and retries) is warned about once and left out of the rest of the run: the stages run here, and with --push the ones not uploaded are named at the end.
+
             Targets: `project`, `project/run`, `project/run/stage`; `*` matches within a part (`demo/*/split`). No target runs every project.
             """)
 
@@ -41,9 +43,11 @@ struct RunCommand: AsyncParsableCommand {
             request.push = push
             let finalRequest = request
             let summary = try await Interrupts.cancellingOnSignal {
-                try await workspace.run(finalRequest, observer: observer) { holder in
-                    printError("waiting for another invocation to finish (\(holder))…")
-                }
+                try await workspace.run(
+                    finalRequest, observer: observer,
+                    onWait: { holder in printError("waiting for another invocation to finish (\(holder))…") },
+                    // A failing remote cache is said at once (the run goes on without it), not at the end.
+                    onWarning: { warning in printError(warning.rendered()) })
             }
             for warning in summary.warnings { printError(warning.rendered()) }
             guard let report = summary.report else {

@@ -15,7 +15,8 @@ extension Workspace {
     /// project's lock atomically, only when no stage failed or was cancelled, and only when its
     /// text changes.
     public func run(
-        _ request: RunRequest, observer: any ExecutionObserver = SilentObserver(), onWait: (String) -> Void = { _ in }
+        _ request: RunRequest, observer: any ExecutionObserver = SilentObserver(), onWait: (String) -> Void = { _ in },
+        onWarning: (@Sendable (Diagnostic) -> Void)? = nil
     ) async throws -> RunSummary {
         let (projects, warnings) = try loadProjects()
         let lock = try acquireLock(command: request.command, wait: request.wait, onWait: onWait)
@@ -30,7 +31,7 @@ extension Workspace {
         let cache = try openCache()
         // Read-through: what the locks reference and this cache lacks comes from the remote first.
         var remoteNotes: [Diagnostic] = []
-        var remoteReadable = true
+        var remoteFailure: (any Error)?
         if !request.dryRun, let location = try remoteLocation() {
             do {
                 let pulled = try await pull(targets: request.targets)
@@ -38,9 +39,10 @@ extension Workspace {
                     remoteNotes.append(Diagnostic(.note, "pulled \(pulled.downloaded.count) objects from \(location.description)"))
                 }
                 for item in pulled.corrupt { remoteNotes.append(.warning("corrupt on the remote, left out (its stage runs again): \(item)")) }
+            } catch is CancellationError {
+                throw CancellationError()
             } catch {
-                remoteReadable = false
-                remoteNotes.append(.warning("the remote cache \(location.description) could not be read; running without it: \(error)"))
+                remoteFailure = error  // RunRemote warns once, and asks the remote nothing more in this run
             }
         }
         let locks = try readLocks(projects)
@@ -54,7 +56,7 @@ extension Workspace {
         try preflight(plan)
         let invocation = try store.beginInvocation(command: request.command, pid: getpid(), at: now())
         // Each stage looked up in the remote by its key before it runs; with --push, uploaded as it finishes.
-        let runRemote = openRunRemote(readable: remoteReadable, writeThrough: request.push)
+        let runRemote = openRunRemote(failure: remoteFailure, writeThrough: request.push, onWarning: onWarning)
         var remoteLookup: (@Sendable (ContentHash, StageID) async -> String?)?
         if let runRemote { remoteLookup = { key, stage in await runRemote.lookup(key, stage) } }
         let executor = Executor(
@@ -77,7 +79,8 @@ extension Workspace {
         }
         // A registration made before another stage failed is kept: the store and the file agree.
         updated += try updateRegistryFile(store: store)
-        if request.push, !report.wasCancelled {
+        // A remote that failed during the run is not asked again (finish named what was not pushed).
+        if request.push, !report.wasCancelled, !(runRemote?.isOut ?? false) {
             do {
                 let pushed = try await push(targets: request.targets)
                 remoteNotes.append(Diagnostic(.note, "pushed \(pushed.uploaded.count) objects to \(pushed.remote)"))
