@@ -12,8 +12,16 @@ import Yams
 ///   endpoint: http://127.0.0.1:9000   # S3-compatible stores other than AWS
 ///   region: us-east-1
 ///   path_style: true                   # endpoint/bucket/key addressing (default: true with an endpoint)
-///   jobs: 8                            # transfers at once
+///   jobs: 8                            # transfers at once (1–64)
+///   timeout: 60                        # seconds a request may wait for the server's next byte (0.1–86400)
+///   retries: 4                         # retries of a failed request (0–20)
+///   retry_delay: 0.2                   # seconds of the first backoff, doubling (0–60)
+///   multipart_threshold: 67108864      # bytes above which an object goes up in parts
+///   part_size: 16777216                # bytes per part (at least 5 MiB)
 /// ```
+///
+/// The transfer settings (``Basics/RemoteTransferOption``) are checked here, each error located at
+/// its value; the `LUNETTE_REMOTE_*` variables override them when a remote opens.
 ///
 /// Credentials never go in these files: a key that looks like one (`access_key`, `secret_access_key`,
 /// `aws_secret_access_key`, `session_token`, `password`…) is an error, as for provider keys.
@@ -22,7 +30,7 @@ public enum WorkspaceSettingsReader {
     public static let fileName = "lunette.yaml"
     public static let localFileName = "lunette.local.yaml"
 
-    static let remoteKeys = ["url", "endpoint", "region", "path_style", "jobs"]
+    static let remoteKeys = ["url", "endpoint", "region", "path_style"] + RemoteTransferOption.all.map(\.key)
     static let credentialWords = ["access_key", "secret", "token", "password", "credential"]
 
     /// The remote the workspace at `root` declares: `lunette.local.yaml`'s when it has one, else
@@ -99,12 +107,23 @@ public enum WorkspaceSettingsReader {
                         continue
                     }
                     settings.pathStyle = flag
-                case "jobs":
-                    guard let jobs = option.int, (1...64).contains(jobs) else {
-                        error("expected a whole number from 1 to 64", option, keyPath)
+                case _ where RemoteTransferOption.all.contains(where: { $0.key == name }):
+                    guard let transfer = RemoteTransferOption.all.first(where: { $0.key == name }) else { continue }
+                    guard case .scalar(let scalar) = option, scalar.style == .plain, let value = Double(scalar.string),
+                        transfer.accepts(value)
+                    else {
+                        let found: String
+                        switch option {
+                        case .scalar(let scalar): found = scalar.style == .plain ? "'\(scalar.string)'" : "the quoted string \"\(scalar.string)\""
+                        case .mapping: found = "a mapping"
+                        default: found = "a list"
+                        }
+                        error(
+                            "expected \(transfer.meaning) \(transfer.accepted), not \(found)", option, keyPath,
+                            hint: "write a plain number \(transfer.accepted), or leave `\(name)` out for the default (\(transfer.variable) overrides it)")
                         continue
                     }
-                    settings.jobs = jobs
+                    settings.transfer[name] = value
                 default:
                     error("unknown key '\(name)'", optionNode, keyPath,
                           hint: Suggestion.hint(for: name, in: remoteKeys) ?? "valid keys: " + remoteKeys.joined(separator: ", "))

@@ -52,14 +52,16 @@ public enum RemoteLocation: Sendable, Hashable {
 
     /// Opens the remote: an ``S3Remote`` with credentials from `environment` (see
     /// ``AWSCredentials/resolve(environment:)``) and its transfer settings
-    /// (``RemoteTransferSettings/from(environment:)``), or a ``FolderRemote``.
-    public func open(environment: [String: String]) throws -> any RemoteStore {
+    /// (``RemoteTransferSettings/from(environment:configured:)``: the settings file's, overridden by
+    /// the environment), or a ``FolderRemote``.
+    /// - Parameter configured: the transfer settings of the settings file, by key (`timeout`, `retries`…).
+    public func open(environment: [String: String], configured: [String: Double] = [:]) throws -> any RemoteStore {
         switch self {
         case .folder(let url):
             return FolderRemote(root: url)
         case .s3(let bucket, let prefix, let endpoint, let region, let pathStyle):
             let credentials = try AWSCredentials.resolve(environment: environment)
-            let transfer = try RemoteTransferSettings.from(environment: environment)
+            let transfer = try RemoteTransferSettings.from(environment: environment, configured: configured)
             let url = endpoint ?? URL(string: "https://s3.\(region).amazonaws.com")!  // swift-format-ignore: NeverForceUnwrap
             return S3Remote(
                 bucket: bucket, prefix: prefix, endpoint: url, region: region, pathStyle: pathStyle, credentials: credentials,

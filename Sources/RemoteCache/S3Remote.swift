@@ -228,7 +228,7 @@ public final class S3Remote: RemoteStore {
         let client = error as? HTTPClientError
         if client == .readTimeout || client == .connectTimeout || client == .deadlineExceeded {
             reason = "the server sent nothing for \(seconds) s"
-            remedy += "; a slow server needs a longer wait: LUNETTE_REMOTE_TIMEOUT (seconds)"
+            remedy += "; a slow server needs a longer wait: remote.timeout in lunette.yaml or LUNETTE_REMOTE_TIMEOUT (seconds)"
         } else if client == .remoteConnectionClosed {
             reason = "the server closed the connection before answering in full"
         } else if let error = error as? RemoteError {

@@ -7,14 +7,26 @@ public struct RemoteSettings: Sendable, Hashable {
     public var region: String?
     /// `endpoint/bucket/key` addressing (default: on when an endpoint is given).
     public var pathStyle: Bool?
-    /// Transfers at once (default 8).
-    public var jobs: Int?
+    /// The transfer settings the file gives, by key (`timeout`, `retries`, `retry_delay`, `jobs`,
+    /// `multipart_threshold`, `part_size`: ``Basics/RemoteTransferOption``), each checked in range
+    /// when the file was read. The environment's `LUNETTE_REMOTE_*` variables override them.
+    public var transfer: [String: Double]
 
-    public init(url: String, endpoint: String? = nil, region: String? = nil, pathStyle: Bool? = nil, jobs: Int? = nil) {
+    /// Transfers at once (default 8): `transfer["jobs"]`.
+    public var jobs: Int? {
+        get { transfer["jobs"].map { Int($0) } }
+        set { transfer["jobs"] = newValue.map(Double.init) }
+    }
+
+    public init(
+        url: String, endpoint: String? = nil, region: String? = nil, pathStyle: Bool? = nil, jobs: Int? = nil,
+        transfer: [String: Double] = [:]
+    ) {
         self.url = url
         self.endpoint = endpoint
         self.region = region
         self.pathStyle = pathStyle
-        self.jobs = jobs
+        self.transfer = transfer
+        if let jobs { self.transfer["jobs"] = Double(jobs) }
     }
 }

@@ -14,21 +14,46 @@ extension Workspace {
     /// `nil` when none is declared. `LUNETTE_REMOTE=off` turns it off for one command.
     /// - Throws: ``WorkspaceError`` `invalidManifests` for a settings file with errors, or for a remote URL it cannot use.
     public func remoteLocation() throws -> RemoteLocation? {
-        var settings: RemoteSettings?
-        if let url = environment["LUNETTE_REMOTE"], !url.isEmpty {
-            if url == "off" { return nil }
-            settings = RemoteSettings(url: url, endpoint: environment["LUNETTE_REMOTE_ENDPOINT"], region: environment["LUNETTE_REMOTE_REGION"])
-        } else {
-            let (found, diagnostics) = WorkspaceSettingsReader.remote(root: root)
-            if diagnostics.hasErrors {
-                throw WorkspaceError(.invalidManifests, "invalid workspace settings", diagnostics: diagnostics)
-            }
-            settings = found
-        }
-        guard let settings else { return nil }
+        guard let settings = try remoteSettings() else { return nil }
+        return try remoteLocation(settings)
+    }
+
+    func remoteLocation(_ settings: RemoteSettings) throws -> RemoteLocation {
         do {
             return try RemoteLocation.parse(
                 settings.url, endpoint: settings.endpoint, region: settings.region, pathStyle: settings.pathStyle, root: root)
+        } catch let error as RemoteError {
+            throw WorkspaceError(.failed, error.message, remedy: error.remedy)
+        }
+    }
+
+    /// The declared remote as written: `LUNETTE_REMOTE` (with `LUNETTE_REMOTE_ENDPOINT`,
+    /// `LUNETTE_REMOTE_REGION`; the files are then not read) when set, else `lunette.local.yaml`'s,
+    /// else `lunette.yaml`'s `remote:`, with its transfer settings (`timeout`, `retries`…; the
+    /// `LUNETTE_REMOTE_*` variables override them when the remote opens).
+    /// - Throws: ``WorkspaceError`` `invalidManifests` for a settings file with errors.
+    func remoteSettings() throws -> RemoteSettings? {
+        if let url = environment["LUNETTE_REMOTE"], !url.isEmpty {
+            if url == "off" { return nil }
+            return RemoteSettings(url: url, endpoint: environment["LUNETTE_REMOTE_ENDPOINT"], region: environment["LUNETTE_REMOTE_REGION"])
+        }
+        let (found, diagnostics) = WorkspaceSettingsReader.remote(root: root)
+        if diagnostics.hasErrors {
+            throw WorkspaceError(.invalidManifests, "invalid workspace settings", diagnostics: diagnostics)
+        }
+        return found
+    }
+
+    /// The remote's transfer settings: the settings file's `remote:` values, overridden by the
+    /// `LUNETTE_REMOTE_*` variables (see ``RemoteCache/RemoteTransferSettings``).
+    /// - Throws: ``WorkspaceError`` for a settings file with errors or a variable out of range.
+    public func remoteTransferSettings() throws -> RemoteTransferSettings {
+        try remoteTransferSettings(try remoteSettings())
+    }
+
+    func remoteTransferSettings(_ settings: RemoteSettings?) throws -> RemoteTransferSettings {
+        do {
+            return try RemoteTransferSettings.from(environment: environment, configured: settings?.transfer ?? [:])
         } catch let error as RemoteError {
             throw WorkspaceError(.failed, error.message, remedy: error.remedy)
         }
@@ -381,12 +406,13 @@ extension Workspace {
         guard !missing.isEmpty else { return ([:], []) }
         do {
             let jobs = remoteJobs()
-            // A plan only looks: one retry, not a transfer's four, unless LUNETTE_REMOTE_RETRIES says otherwise.
-            var quick = environment
-            if quick["LUNETTE_REMOTE_RETRIES"] == nil { quick["LUNETTE_REMOTE_RETRIES"] = "1" }
+            // A plan only looks: one retry, not a transfer's four, unless the settings file or
+            // LUNETTE_REMOTE_RETRIES says otherwise.
+            var configured = try remoteSettings()?.transfer ?? [:]
+            if configured["retries"] == nil { configured["retries"] = 1 }
             let remote: any RemoteStore
             do {
-                remote = try location.open(environment: quick)
+                remote = try location.open(environment: environment, configured: configured)
             } catch let error as RemoteError {
                 throw WorkspaceError(.failed, error.message, remedy: error.remedy)
             }
@@ -462,22 +488,24 @@ extension Workspace {
     }
 
     func openRemote() throws -> (any RemoteStore, RemoteLocation) {
-        guard let location = try remoteLocation() else {
+        guard let settings = try remoteSettings() else {
             throw WorkspaceError(
                 .failed, "no remote cache is declared",
                 remedy: "add `remote: s3://BUCKET/PREFIX` (or a shared folder path) to lunette.yaml at the workspace root, or set LUNETTE_REMOTE")
         }
+        let location = try remoteLocation(settings)
+        _ = try remoteTransferSettings(settings)  // a variable out of range is an error for a folder remote too
         do {
-            return (try location.open(environment: environment), location)
+            return (try location.open(environment: environment, configured: settings.transfer), location)
         } catch let error as RemoteError {
             throw WorkspaceError(.failed, error.message, remedy: error.remedy)
         }
     }
 
-    /// Transfers at once: `remote.jobs` of the settings file, else `LUNETTE_REMOTE_JOBS`, else 8.
+    /// Transfers at once: `LUNETTE_REMOTE_JOBS`, else `remote.jobs` of the settings file, else 8
+    /// (a value out of range was refused when the remote opened).
     func remoteJobs() -> Int {
-        if let jobs = environment["LUNETTE_REMOTE_JOBS"].flatMap(Int.init), jobs >= 1 { return min(jobs, 64) }
-        return WorkspaceSettingsReader.remote(root: root).settings?.jobs ?? 8
+        (try? remoteTransferSettings())?.jobs ?? RemoteTransferSettings().jobs
     }
 
     /// Runs `work` on every element, at most `limit` at once; the results in the elements' order.

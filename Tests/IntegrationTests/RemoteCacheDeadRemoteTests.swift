@@ -40,7 +40,8 @@ struct RemoteCacheDeadRemoteTests {
             #expect(run.output.contains("5 ran, 0 reused, 0 failed"), "\(run.output)")
             // The first stage's lookup, tried twice; nothing after it asked the remote (before, each
             // stage's upload and the final push waited again: 7 waits).
-            #expect(proxy.log.count == 2, "\(proxy.log.map { "\($0.method) \($0.uri)" })")
+            // (On a loaded machine an attempt can time out before the proxy has read its request: at most 2.)
+            #expect((1...2).contains(proxy.log.count), "\(proxy.log.map { "\($0.method) \($0.uri)" })")
             #expect(seconds < 10, "the run took \(seconds) s")
             // One warning, naming the remote, the error and the remedies.
             let warning = "warning: the remote cache s3://\(RemoteCacheFaultTests.bucket)/team failed, so this run goes on without it"
@@ -74,7 +75,7 @@ struct RemoteCacheDeadRemoteTests {
             let seconds = Date().timeIntervalSince(started)
             #expect(run.status == 0, "\(run.output)\(run.error)")
             #expect(run.output.contains("5 ran, 0 reused, 0 failed"), "\(run.output)")
-            #expect(proxy.log.count == 2, "\(proxy.log.map { "\($0.method) \($0.uri)" })")
+            #expect((1...2).contains(proxy.log.count), "\(proxy.log.map { "\($0.method) \($0.uri)" })")
             #expect(seconds < 10, "the run took \(seconds) s")
             let warning = "warning: the remote cache s3://\(RemoteCacheFaultTests.bucket)/team failed, so this run goes on without it (stages run here)"
             #expect(run.error.components(separatedBy: warning).count == 2, "\(run.error)")
