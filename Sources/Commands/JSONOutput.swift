@@ -77,7 +77,7 @@ enum JSONOutput {
 
     /// An ISO 8601 timestamp, or `null`.
     static func date(_ date: Date?) -> JSONValue {
-        date.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
+        date.map { .string(UTCTimestamp.string(from: $0)) } ?? .null
     }
 }
 

@@ -99,7 +99,7 @@ struct RegistryCommand: AsyncParsableCommand {
             "project": .string(metric.project), "run": .string(metric.run),
             "manifest": metric.manifestDigest.map(JSONValue.string) ?? .null,
             "summary": (try? JSONValue.parse(metric.summary)) ?? .null,
-            "registered_at": .string(ISO8601DateFormatter().string(from: metric.registeredAt)),
+            "registered_at": .string(UTCTimestamp.string(from: metric.registeredAt)),
         ])
     }
 }

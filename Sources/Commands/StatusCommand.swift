@@ -16,13 +16,12 @@ struct StatusCommand: AsyncParsableCommand {
         do {
             let views = try global.workspace().statuses()
             if json {
-                let formatter = ISO8601DateFormatter()
                 let value = JSONValue.object([
                     "runs": .array(views.map { view in
                         .object([
                             "project": .string(view.project), "run": .string(view.run), "metric": .string(view.metric),
                             "status": .string(view.status.rawValue), "reason": view.reason.map(JSONValue.string) ?? .null,
-                            "updated_at": view.updatedAt.map { .string(formatter.string(from: $0)) } ?? .null,
+                            "updated_at": view.updatedAt.map { .string(UTCTimestamp.string(from: $0)) } ?? .null,
                             "interrupted": .bool(view.isInterrupted),
                         ])
                     })

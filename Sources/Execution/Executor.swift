@@ -133,9 +133,15 @@ public final class Executor: Sendable {
                 resolved[name] = .artifact(ref.artifactRef)
             }
         }
-        let keyed = task.settingsSchema?.keyed(blueprint.params) ?? blueprint.params  // as the planner keys it
-        let parts = ActionKeyParts(task: stage.task, version: task.version, params: keyed, inputs: digests)
-        let key = parts.key
+        let parts: ActionKeyParts
+        let key: ContentHash
+        if let planned = stage.parts, let plannedKey = stage.key, planned.version == task.version, planned.inputs == digests {
+            (parts, key) = (planned, plannedKey)  // the planner keyed these very parts: no second hash
+        } else {
+            let keyed = task.settingsSchema?.keyed(blueprint.params) ?? blueprint.params  // as the planner keys it
+            parts = ActionKeyParts(task: stage.task, version: task.version, params: keyed, inputs: digests)
+            key = parts.key
+        }
         var reason = stage.reason.text
         // The plan already found an up-to-date stage's outputs in the cache (present, right size);
         // re-read the index only when they must be re-hashed for a stage that will read them.

@@ -4,14 +4,27 @@ import WorkflowModel
 /// The plan for one invocation: every selected stage in dependency order, with its key and reason.
 public struct RunPlan: Hashable, Sendable {
     /// Stages in an order where every stage follows its inputs' producers.
-    public var stages: [PlannedStage]
+    public var stages: [PlannedStage] {
+        didSet { positions = Self.positions(of: stages) }
+    }
+    /// Stage id → its index in ``stages`` (the executor looks every stage up once per outcome).
+    private var positions: [StageID: Int]
 
     public init(stages: [PlannedStage]) {
         self.stages = stages
+        self.positions = Self.positions(of: stages)
     }
 
     /// The planned stage with this id.
-    public func stage(_ id: StageID) -> PlannedStage? { stages.first { $0.id == id } }
+    /// - Complexity: O(1).
+    public func stage(_ id: StageID) -> PlannedStage? { positions[id].map { stages[$0] } }
+
+    private static func positions(of stages: [PlannedStage]) -> [StageID: Int] {
+        var positions: [StageID: Int] = [:]
+        positions.reserveCapacity(stages.count)
+        for (index, stage) in stages.enumerated() where positions[stage.id] == nil { positions[stage.id] = index }
+        return positions
+    }
 
     /// Stages that will execute.
     public var stagesToRun: [PlannedStage] { stages.filter { $0.action == .run } }

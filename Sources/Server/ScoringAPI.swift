@@ -137,7 +137,7 @@ struct ScoringAPI: Sendable {
         return [
             "version": .int(metric.version), "reference": .string(metric.reference),
             "aliases": .array(metric.aliases.map(JSONValue.string)), "project": .string(metric.project),
-            "run": .string(metric.run), "registered_at": .string(ISO8601DateFormatter().string(from: metric.registeredAt)),
+            "run": .string(metric.run), "registered_at": .string(UTCTimestamp.string(from: metric.registeredAt)),
             "output": summary["output"] ?? .null, "labels": summary["labels"] ?? .null, "scores": .object(scores),
         ]
     }

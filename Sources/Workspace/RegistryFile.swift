@@ -73,11 +73,7 @@ public struct RegistryFile: Hashable, Sendable {
     }
 
     /// Seconds-precision UTC, so the text survives a round trip through the store.
-    static func formatDate(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)))
-    }
+    static func formatDate(_ date: Date) -> String { UTCTimestamp.string(from: date) }
 
     // MARK: - Reading
 
@@ -149,7 +145,7 @@ public struct RegistryFile: Hashable, Sendable {
             models["\(name) \(model)"] = number
             var summary = value["scores"]?.objectValue ?? [:]
             if let baseModel = value["base_model"] { summary["base_model"] = baseModel }
-            let date = value["registered_at"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) }
+            let date = value["registered_at"]?.stringValue.flatMap(UTCTimestamp.date(from:))
             if date == nil { error("\(reference) has no valid \"registered_at\" time (ISO 8601)") }
             versions[reference] = (
                 RegisteredMetric(
