@@ -3,9 +3,17 @@ import Foundation
 
 /// Turns SIGINT and SIGTERM into Swift task cancellation for the duration of an operation.
 enum Interrupts {
-    /// Runs `operation` in a child task and cancels it on the first SIGINT/SIGTERM; a second
-    /// signal exits at once.
-    static func cancellingOnSignal<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// What `run`, `verify` and the like say on the first signal.
+    static let cancellingStages = "cancelling running stages"
+    /// What `push` and `pull` say: their transfers stop, and nothing half-published is kept.
+    static let cancellingTransfers = "cancelling transfers; nothing half-published is kept"
+
+    /// Runs `operation` in a child task and cancels it on the first SIGINT/SIGTERM, saying
+    /// `interrupted: <cancelling> (again to exit now)`; a second signal exits at once.
+    /// - Parameter cancelling: what is being cancelled, in the command's words.
+    static func cancellingOnSignal<T: Sendable>(
+        _ cancelling: String = cancellingStages, _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let task = Task { try await operation() }
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
@@ -14,7 +22,7 @@ enum Interrupts {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 if state.fire() {
-                    FileHandle.standardError.write(Data("\ninterrupted: cancelling running stages (again to exit now)\n".utf8))
+                    FileHandle.standardError.write(Data("\ninterrupted: \(cancelling) (again to exit now)\n".utf8))
                     task.cancel()
                 } else {
                     exit(130)

@@ -27,7 +27,7 @@ struct PushCommand: AsyncParsableCommand {
             let printer = TransferProgressPrinter(verb: dryRun ? "checking" : "pushing")
             let (workspace, targets, dryRun, sink) = (try global.workspace(), targets, dryRun, json ? .silent : printer.sink)
             // Ctrl-C cancels the transfers (multipart uploads are aborted) and exits 130.
-            let transfer = try await Interrupts.cancellingOnSignal {
+            let transfer = try await Interrupts.cancellingOnSignal(Interrupts.cancellingTransfers) {
                 try await workspace.push(targets: targets, dryRun: dryRun, progress: sink)
             }
             printer.finish()
@@ -67,7 +67,9 @@ struct PullCommand: AsyncParsableCommand {
             let printer = TransferProgressPrinter(verb: "pulling")
             let (workspace, targets, sink) = (try global.workspace(), targets, json ? .silent : printer.sink)
             // Ctrl-C cancels the downloads (nothing partial is kept) and exits 130.
-            let transfer = try await Interrupts.cancellingOnSignal { try await workspace.pull(targets: targets, progress: sink) }
+            let transfer = try await Interrupts.cancellingOnSignal(Interrupts.cancellingTransfers) {
+                try await workspace.pull(targets: targets, progress: sink)
+            }
             printer.finish()
             if json {
                 print(RemoteTransferOutput.json(transfer, direction: "pull", dryRun: false).prettyText)

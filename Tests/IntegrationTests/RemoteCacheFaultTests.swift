@@ -258,7 +258,8 @@ struct RemoteCacheFaultTests {
             if !ended { await push.killAndReap() }
             #expect(ended, "push still running 20 s after SIGINT")
             #expect(push.status == 130, "status \(String(describing: push.status)), signal \(String(describing: push.signal)): \(push.error)")
-            #expect(push.error.contains("interrupted"))
+            #expect(push.error.contains("interrupted: cancelling transfers; nothing half-published is kept (again to exit now)"), "\(push.error)")
+            #expect(!push.error.contains("cancelling running stages"), "\(push.error)")
             let started = proxy.requests("POST", containing: "?uploads").count
             #expect(started >= 1)
             #expect(proxy.requests("DELETE", containing: "uploadId=").count == started)
@@ -291,6 +292,7 @@ struct RemoteCacheFaultTests {
             if !ended { await pull.killAndReap() }
             #expect(ended, "pull still running 20 s after SIGINT")
             #expect(pull.status == 130, "status \(String(describing: pull.status)), signal \(String(describing: pull.signal)): \(pull.error)")
+            #expect(pull.error.contains("interrupted: cancelling transfers; nothing half-published is kept (again to exit now)"), "\(pull.error)")
             #expect(try Self.cacheObjects(clone).isEmpty)
             #expect(Self.leftovers(clone).isEmpty, "\(Self.leftovers(clone))")
             // The interrupted pull resumes: without the faults it completes.
