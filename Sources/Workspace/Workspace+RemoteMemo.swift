@@ -69,45 +69,61 @@ extension Workspace {
     /// Downloads the manifest `digest` and the entries it lists that this memo lacks, each
     /// re-hashed; the manifest is stored last, only when every entry is here. A manifest the remote
     /// lacks is no error (the pushing clone had no complete memo for the stage); one whose bytes,
-    /// or an entry whose value, do not hash as named is reported as corrupt and left out.
-    func pullMemo(
-        _ digest: ContentHash, from remote: any RemoteStore, for name: String, jobs: Int, into transfer: inout RemoteTransfer,
-        progress: ProgressSink
-    ) async throws {
+    /// or an entry whose value, do not hash as named is reported as corrupt and left out. Within one
+    /// pull, a manifest is pulled once and an entry fetched once, however many stages name them.
+    func pullMemo(_ digest: ContentHash, for name: String, _ context: PullContext, into transfer: inout RemoteTransfer) async throws {
         let memo = self.memo
         if let data = memo.value(for: digest), MemoManifest.parse(data, expected: digest) != nil { return }
-        let scratch = cacheDirectory.appendingPathComponent("tmp")
+        let (part, first) = try await context.manifests.run(Self.memoKey(digest)) {
+            try await self.pullManifest(digest, for: name, context)
+        }
+        if first { transfer.add(part) }
+    }
+
+    private func pullManifest(_ digest: ContentHash, for name: String, _ context: PullContext) async throws -> RemoteTransfer {
+        let (memo, remote, scratch, progress) = (self.memo, context.remote, context.scratch, context.progress)
+        var transfer = RemoteTransfer(remote: "")
         let manifestFile = scratch.appendingPathComponent("memo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: manifestFile) }
-        guard try await remote.download(Self.memoKey(digest), to: manifestFile) else { return }
+        guard try await remote.download(Self.memoKey(digest), to: manifestFile) else { return transfer }
         let data = try Data(contentsOf: manifestFile)
         guard let manifest = MemoManifest.parse(data, expected: digest) else {
             transfer.corrupt.append("\(Self.memoKey(digest)) (\(name))")
             progress.notice("corrupt: \(Self.memoKey(digest)) does not hash to its name; left out")
-            return
+            return transfer
         }
         progress.planned(manifest.entries.count + 1, bytes: manifest.entries.reduce(Int64(data.count)) { $0 + Int64($1.size) })
-        let results = try await Self.bounded(manifest.entries, limit: jobs) { entry -> ObjectPull in
+        let results = try await Self.bounded(manifest.entries, limit: context.jobs) { entry -> ObjectPull in
             let key = Self.memoKey(entry.key)
-            if let value = memo.value(for: entry.key), ContentHash.of(value) == entry.digest {
-                progress.skipped(key)
-                return .present
+            // Keyed by value too: two manifests may name one entry with other values (made elsewhere).
+            let (outcome, first) = try await context.objects.run("\(key) \(entry.digest.hex)") { () async throws -> FetchOutcome in
+                if let value = memo.value(for: entry.key), ContentHash.of(value) == entry.digest {
+                    progress.skipped(key)
+                    return .present
+                }
+                let file = scratch.appendingPathComponent("memo-\(UUID().uuidString)")
+                defer { try? FileManager.default.removeItem(at: file) }
+                guard try await remote.download(key, to: file) else {
+                    progress.skipped(key)
+                    return .missing
+                }
+                let value = try Data(contentsOf: file)
+                guard value.count == entry.size, ContentHash.of(value) == entry.digest else {
+                    progress.skipped(key)
+                    progress.notice("corrupt: \(key) does not hash as its manifest says; left out")
+                    return .corrupt
+                }
+                try memo.store(value, for: entry.key)
+                progress.done(key, bytes: Int64(value.count))
+                return .downloaded(Int64(value.count))
             }
-            let file = scratch.appendingPathComponent("memo-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: file) }
-            guard try await remote.download(key, to: file) else {
-                progress.skipped(key)
-                return .missingRemotely("\(name): memo \(entry.key.short)")
+            if !first { progress.skipped(key) }
+            switch outcome {
+            case .present: return .present
+            case .downloaded(let bytes): return first ? .downloaded(key, bytes) : .present
+            case .missing: return .missingRemotely("\(name): memo \(entry.key.short)")
+            case .corrupt: return .corrupt("\(key) (\(name))")
             }
-            let value = try Data(contentsOf: file)
-            guard value.count == entry.size, ContentHash.of(value) == entry.digest else {
-                progress.skipped(key)
-                progress.notice("corrupt: \(key) does not hash as its manifest says; left out")
-                return .corrupt("\(key) (\(name))")
-            }
-            try memo.store(value, for: entry.key)
-            progress.done(key, bytes: Int64(value.count))
-            return .downloaded(key, Int64(value.count))
         }
         var complete = true
         for result in results {
@@ -125,12 +141,13 @@ extension Workspace {
         }
         guard complete else {
             progress.skipped(Self.memoKey(digest))
-            return
+            return transfer
         }
         try memo.store(data, for: digest)
         progress.done(Self.memoKey(digest), bytes: Int64(data.count))
         transfer.downloaded.append(Self.memoKey(digest))
         transfer.bytes += Int64(data.count)
+        return transfer
     }
 
     /// `memo/ab/abcd…`: a memo entry (or manifest) by its key, as in `cache/memo/`.

@@ -75,7 +75,9 @@ struct RemoteCacheDeadRemoteTests {
             let seconds = Date().timeIntervalSince(started)
             #expect(run.status == 0, "\(run.output)\(run.error)")
             #expect(run.output.contains("5 ran, 0 reused, 0 failed"), "\(run.output)")
-            #expect((1...2).contains(proxy.log.count), "\(proxy.log.map { "\($0.method) \($0.uri)" })")
+            // The pull before planning asks for several stages at once (at most 8 requests in flight,
+            // each tried twice), and fails once; no stage asks again.
+            #expect((1...16).contains(proxy.log.count), "\(proxy.log.map { "\($0.method) \($0.uri)" })")
             #expect(seconds < 10, "the run took \(seconds) s")
             let warning = "warning: the remote cache s3://\(RemoteCacheFaultTests.bucket)/team failed, so this run goes on without it (stages run here)"
             #expect(run.error.components(separatedBy: warning).count == 2, "\(run.error)")
