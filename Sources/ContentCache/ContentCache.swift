@@ -89,7 +89,7 @@ public final class ContentCache: Sendable {
     }
 
     /// The file that holds (or would hold) the object named `digest`.
-    public func objectURL(_ digest: ContentHash) -> URL { URL(fileURLWithPath: objectPath(digest)) }
+    public func objectURL(_ digest: ContentHash) -> URL { URL(fileURLWithPath: objectPath(digest), isDirectory: false) }  // no stat to ask
 
     /// Whether the object for `ref` exists with the recorded size (for a directory: its tree object).
     ///

@@ -277,8 +277,8 @@ public final class Executor: Sendable {
         }
         for (name, workspacePath) in stage.blueprint.outputs {
             guard let path = workspacePath, let ref = record.outputs[name] else { continue }
-            let url = workspaceRoot.appendingPathComponent(path)
             if ref.kind == .file, workspaceFileDigest(path) == ref.digest { continue }
+            let url = workspaceRoot.appendingPathComponent(path, isDirectory: ref.kind == .directory)
             if ref.kind == .directory, FileManager.default.fileExists(atPath: url.path) { continue }
             try WorkspacePathGuard.check(path, in: workspaceRoot, before: "restore output '\(name)'", protected: protected)
             do {

@@ -19,11 +19,14 @@ import WorkflowModel
 /// asked again before reuse. The rest is ``key``: this executable (size, modification time, inode:
 /// any rebuild changes it), the task types' ids, versions and settings, and the loader's folders and
 /// severity. Loads with an error are never kept, so every error is always reported afresh. Reusing
-/// the load turns a no-op `lunette run` of 1,400 stages from about 0.4 s into well under 0.1 s
-/// (BENCHMARKS.md, "Workflow engine").
-struct ManifestMemo: Codable {
+/// the load saves a no-op `lunette run` of 1,400 stages about 0.3 s of YAML parsing and checking
+/// (BENCHMARKS.md, "Workflow engine"). The runs are kept 25 to a line and decoded in parallel, while
+/// another thread asks the file system its questions again.
+struct ManifestMemo {
     /// Bump when the file's shape or what a load produces changes.
-    static let format = 1
+    static let format = 2
+    /// Runs per line of the file: lines are decoded in parallel.
+    static let runsPerChunk = 25
 
     var format: Int
     /// What the load depended on besides the disk (a digest of it).
@@ -31,6 +34,97 @@ struct ManifestMemo: Codable {
     /// Each question the load asked the file system (`kind:path`) and its answer.
     var facts: [String: String]
     var result: WorkspaceLoadResult
+
+    /// The file's first line: everything but the runs, and how many runs of which project each later
+    /// line holds.
+    private struct Header: Codable {
+        var format: Int
+        var key: String
+        var facts: [String: String]
+        var diagnostics: [Diagnostic]
+        /// The projects with their runs left out.
+        var projects: [Project]
+        /// Per later line: the index of its project and its number of runs.
+        var chunks: [[Int]]
+    }
+
+    /// The file's bytes: a JSON header line, then one JSON array of runs per line (JSON text has no
+    /// raw line break), so a large workspace's runs decode on every core.
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var chunks: [[Int]] = []
+        var lines: [Data] = []
+        for (index, project) in result.projects.enumerated() {
+            var start = 0
+            while start < project.runs.count {
+                let end = min(start + Self.runsPerChunk, project.runs.count)
+                chunks.append([index, end - start])
+                lines.append(try encoder.encode(Array(project.runs[start..<end])))
+                start = end
+            }
+        }
+        let header = Header(
+            format: format, key: key, facts: facts, diagnostics: result.diagnostics,
+            projects: result.projects.map { var project = $0; project.runs = []; return project }, chunks: chunks)
+        var data = try encoder.encode(header)
+        for line in lines {
+            data.append(UInt8(ascii: "\n"))
+            data.append(line)
+        }
+        return data
+    }
+
+    /// The memo in `data` when it has this build's format and `key` and everything it recorded still
+    /// holds on disk (``ManifestLoading/FileFacts/stillHold(_:)``, checked while the runs decode);
+    /// otherwise `nil`.
+    static func reusable(from data: Data, key: String) -> ManifestMemo? {
+        let bytes = [UInt8](data)
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        while start <= bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            lines.append(bytes[start..<end])
+            start = end + 1
+        }
+        guard let first = lines.first, let header = try? JSONDecoder().decode(Header.self, from: Data(first)),
+            header.format == format, header.key == key, !header.diagnostics.hasErrors,
+            header.chunks.count == lines.count - 1,
+            header.chunks.allSatisfy({ $0.count == 2 && header.projects.indices.contains($0[0]) })
+        else { return nil }
+        let runLines = lines.dropFirst().map { Data($0) }
+        // Iteration 0 asks the file system again; the others each decode one line of runs.
+        let decoded = LockedBox([[Run]?](repeating: nil, count: header.chunks.count))
+        let holds = LockedBox(false)
+        DispatchQueue.concurrentPerform(iterations: header.chunks.count + 1) { iteration in
+            if iteration == 0 {
+                holds.set(FileFacts.stillHold(header.facts))
+            } else if let runs = try? JSONDecoder().decode([Run].self, from: runLines[iteration - 1]),
+                runs.count == header.chunks[iteration - 1][1]
+            {
+                decoded.update { $0[iteration - 1] = runs }
+            }
+        }
+        guard holds.value else { return nil }
+        var projects = header.projects
+        for (chunk, runs) in zip(header.chunks, decoded.value) {
+            guard let runs else { return nil }
+            projects[chunk[0]].runs += runs
+        }
+        return ManifestMemo(
+            format: header.format, key: header.key, facts: header.facts,
+            result: WorkspaceLoadResult(projects: projects, diagnostics: header.diagnostics))
+    }
+}
+
+/// A value several threads write under a lock.
+private final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func set(_ value: Value) { lock.withLock { stored = value } }
+    func update(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
 }
 
 extension Workspace {
@@ -42,11 +136,7 @@ extension Workspace {
             missingModelSeverity: severity, settings: registry.settingsBySection, tasks: registry.declarations)
         let file = stateDirectory.appendingPathComponent(severity == .error ? "manifests.json" : "manifests-check.json")
         let key = manifestMemoKey(severity)
-        if let data = FileManager.default.contents(atPath: file.path),
-            let memo = try? JSONDecoder().decode(ManifestMemo.self, from: data),
-            memo.format == ManifestMemo.format, memo.key == key, !memo.result.diagnostics.hasErrors,
-            FileFacts.stillHold(memo.facts)
-        {
+        if let data = FileManager.default.contents(atPath: file.path), let memo = ManifestMemo.reusable(from: data, key: key) {
             return memo.result
         }
         let facts = FileFacts()
@@ -57,7 +147,7 @@ extension Workspace {
         {
             let memo = ManifestMemo(format: ManifestMemo.format, key: key, facts: facts.recorded, result: result)
             // A cache folder that cannot be written (read-only checkout) only costs the next load its speed.
-            if let data = try? JSONEncoder().encode(memo) { try? AtomicFile.write(data, to: file.path) }
+            if let data = try? memo.encoded() { try? AtomicFile.write(data, to: file.path) }
         }
         return result
     }

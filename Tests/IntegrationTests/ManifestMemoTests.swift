@@ -34,9 +34,9 @@ struct ManifestMemoTests {
         let file = Self.memoFile(scratch)
         let written = try #require(FileManager.default.contents(atPath: file.path))
         // Mark the kept load: a reused load returns the marked description, a fresh one would not.
-        var memo = try JSONDecoder().decode(ManifestMemo.self, from: written)
+        var memo = try #require(ManifestMemo.reusable(from: written, key: workspace.manifestMemoKey(.error)))
         memo.result.projects[0].description = "from the memo"
-        try JSONEncoder().encode(memo).write(to: file)
+        try memo.encoded().write(to: file)
         let second = try workspace.loadProjects()
         #expect(second.projects[0].description == "from the memo")
         var unmarked = second.projects
@@ -89,6 +89,16 @@ struct ManifestMemoTests {
         _ = try workspace.loadProjects()
         try Data("{not json".utf8).write(to: file)
         #expect(try workspace.loadProjects().projects.map(\.name) == ["shop"])
+        // A memo cut short (a line of runs half written, or missing) is ignored, never half used.
+        let whole = try #require(FileManager.default.contents(atPath: file.path))
+        let lines = whole.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        #expect(lines.count == 2, "a header and one line of runs")
+        let fresh = Self.freshLoad(workspace).projects
+        for damaged in [whole.prefix(whole.count - 20), Data(lines[0])] {
+            #expect(ManifestMemo.reusable(from: damaged, key: workspace.manifestMemoKey(.error)) == nil)
+            try damaged.write(to: file)
+            #expect(try workspace.loadProjects().projects == fresh)
+        }
 
         // The same workspace with another registry (a renamed train setting) has another key.
         let other = scratch.workspace([])

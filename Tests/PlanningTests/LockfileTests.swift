@@ -139,4 +139,33 @@ import _TestSupport
         #expect(merged == expected.rendered())
         #expect(try Lockfile.parse(merged, file: "merged.lock") == expected)
     }
+
+    @Test func aLargeLockParsesInPiecesAsAWhole() throws {
+        var lock = Lockfile(project: "big")
+        for run in 0..<1_000 {
+            for stage in ["load", "split"] {
+                lock.stages[StageID(project: "big", run: "r\(run)", stage: stage)] = entry(
+                    stage, params: ["seed": .int(run), "note": "ünïcode ✓"], input: "rows \(run)", output: stage)
+            }
+        }
+        let text = lock.rendered()
+        #expect(text.utf8.count > 65_536, "big enough to be cut into pieces")
+        #expect(try Lockfile.parse(text, file: "workflows/big.lock") == lock)
+        // A problem far into the file is reported at its own line, whichever piece it fell in.
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let target = lines.count - 40
+        let damaged = try #require(lines[target...].firstIndex { $0.hasPrefix("    inputs: ") })
+        lines[damaged] = "    inputs: {not json"
+        let error = try #require(throws: PlanningError.self) {
+            try Lockfile.parse(lines.joined(separator: "\n"), file: "workflows/big.lock")
+        }
+        #expect(error.message == "workflows/big.lock:\(damaged + 1): the value of 'inputs' is not valid JSON")
+        // Two problems: the first in the file's order is the one reported.
+        let early = try #require(lines.firstIndex { $0.hasPrefix("    inputs: ") })
+        lines[early] = "    inputs: {not json"
+        let first = try #require(throws: PlanningError.self) {
+            try Lockfile.parse(lines.joined(separator: "\n"), file: "workflows/big.lock")
+        }
+        #expect(first.message == "workflows/big.lock:\(early + 1): the value of 'inputs' is not valid JSON")
+    }
 }
