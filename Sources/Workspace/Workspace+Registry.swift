@@ -77,8 +77,13 @@ extension Workspace {
     /// has), when there is a file and they differ; called with the store open for writing before a
     /// run registers or an alias moves.
     func syncRegistry(_ store: RunStore) throws {
+        let path = root.appendingPathComponent(RegistryFile.path).path
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        let stored = RegistryFile(metrics: try store.registeredMetrics()).rendered
+        // The usual case, the file as the store would write it: nothing to parse.
+        if Data(stored.utf8) == data { return }
         guard let file = try registryFile() else { return }
-        if RegistryFile(metrics: try store.registeredMetrics()).rendered != file.rendered {
+        if stored != file.rendered {
             try store.replaceRegistry(with: file.metrics, at: now())
         }
     }
