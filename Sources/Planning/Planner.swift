@@ -1,4 +1,5 @@
 import Basics
+import Foundation
 import WorkflowModel
 
 /// Turns projects into a ``RunPlan``: the stage DAG, each stage's action key, and why it runs.
@@ -47,22 +48,56 @@ public struct Planner: Sendable {
         let (selected, named) = try TargetSelection.select(inputs.targets, among: blueprints)
         let recordedModels = inputs.trustLock ? Self.recordedModelDigests(blueprints: blueprints, locks: inputs.locks) : [:]
 
-        var known: [StageID: [String: LockedOutput]] = [:]
-        var willRun: Set<StageID> = []
-        /// Stage → whether it runs only because something upstream runs.
-        var followers: [StageID: Bool] = [:]
-        var planned: [PlannedStage] = []
-        for id in order where selected.contains(id) {
-            guard let blueprint = blueprints[id] else { continue }
-            let stage = planStage(
-                blueprint, inputs: inputs, force: inputs.force && named.contains(id), known: known, willRun: willRun,
-                causes: followers, recordedModels: recordedModels[id.project] ?? [:])
-            if stage.action == .run { willRun.insert(id) }
-            if case .upstreamWillRun = stage.reason { followers[id] = true }
-            if let outputs = stage.knownOutputs { known[id] = outputs }
-            planned.append(stage)
+        // Stages in separate connected parts of the graph (usually: separate runs) know nothing of each
+        // other, so the parts are planned in parallel, each in dependency order; the plan lists the
+        // stages in `order` whatever thread planned them.
+        let ordered = order.filter { selected.contains($0) && blueprints[$0] != nil }
+        let parts = Self.connectedParts(ordered, blueprints: blueprints)
+        let slices = ordered.count < 256 ? 1 : max(1, min(8, ProcessInfo.processInfo.activeProcessorCount * 2))
+        let results = PlannedStages(), expanded = blueprints
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            var known: [StageID: [String: LockedOutput]] = [:]
+            var willRun: Set<StageID> = []
+            /// Stage → whether it runs only because something upstream runs.
+            var followers: [StageID: Bool] = [:]
+            var planned: [StageID: PlannedStage] = [:]
+            for (position, id) in ordered.enumerated() where parts[position] % slices == slice {
+                let stage = planStage(
+                    expanded[id]!, inputs: inputs, force: inputs.force && named.contains(id), known: known, willRun: willRun,
+                    causes: followers, recordedModels: recordedModels[id.project] ?? [:])
+                if stage.action == .run { willRun.insert(id) }
+                if case .upstreamWillRun = stage.reason { followers[id] = true }
+                if let outputs = stage.knownOutputs { known[id] = outputs }
+                planned[id] = stage
+            }
+            results.merge(planned)
         }
-        return RunPlan(stages: planned)
+        let planned = results.stages
+        return RunPlan(stages: ordered.map { planned[$0]! })
+    }
+
+    /// For each stage of `ordered`, the number of its connected part of the graph (stages linked by
+    /// inputs, in either direction, share one).
+    static func connectedParts(_ ordered: [StageID], blueprints: [StageID: StageBlueprint]) -> [Int] {
+        var position: [StageID: Int] = [:]
+        for (index, id) in ordered.enumerated() { position[id] = index }
+        var parent = Array(ordered.indices)
+        func root(_ node: Int) -> Int {
+            var node = node
+            while parent[node] != node {
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            }
+            return node
+        }
+        for (index, id) in ordered.enumerated() {
+            for upstream in blueprints[id]?.upstream ?? [] {
+                guard let other = position[upstream] else { continue }
+                let (a, b) = (root(index), root(other))
+                if a != b { parent[max(a, b)] = min(a, b) }
+            }
+        }
+        return ordered.indices.map { root($0) }
     }
 
     private func planStage(
@@ -235,4 +270,12 @@ public struct PlanInputs: Sendable {
         self.force = force
         self.trustLock = trustLock
     }
+}
+
+/// Planned stages gathered from several threads.
+private final class PlannedStages: @unchecked Sendable {
+    private let lock = NSLock()
+    private var planned: [StageID: PlannedStage] = [:]
+    var stages: [StageID: PlannedStage] { lock.withLock { planned } }
+    func merge(_ more: [StageID: PlannedStage]) { lock.withLock { planned.merge(more) { first, _ in first } } }
 }

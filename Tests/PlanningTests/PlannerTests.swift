@@ -173,4 +173,29 @@ import _TestSupport
         #expect(error.code == .cycle)
         #expect(error.message == "stages form a cycle: demo/tox/x → demo/tox/y → demo/tox/x")
     }
+
+    @Test func aLargePlanIsPlannedInPartsAsOne() throws {
+        // 60 runs × 6 stages: over the size planned in parallel; half the runs have cached results.
+        var builder = ProjectBuilder("big")
+        for run in 0..<60 { builder = builder.run("r\(run)", train: ["epochs": .int(run % 4 + 1)]) }
+        let project = builder.build()
+        let everything = try Fixture.plan([project], cached: Fixture.everythingCached())
+        let keys = Set(everything.stages.filter { Int($0.id.run.dropFirst())! % 2 == 0 }.compactMap(\.key))
+        let plan = try Fixture.plan([project], cached: Fixture.cached(keys))
+        #expect(plan.stages.count == 360)
+        #expect(try Fixture.plan([project], cached: Fixture.cached(keys)) == plan, "the same plan every time")
+        // Each stage follows its upstream stages, and is planned as its run alone would be.
+        var seen: Set<StageID> = []
+        for stage in plan.stages {
+            #expect(stage.blueprint.upstream.allSatisfy(seen.contains), "\(stage.id)")
+            seen.insert(stage.id)
+        }
+        for run in ["r0", "r1", "r58", "r59"] {
+            let alone = try Fixture.plan([project], cached: Fixture.cached(keys), targets: ["big/\(run)"])
+            #expect(alone.stages == plan.stages.filter { $0.id.run == run }, "\(run)")
+        }
+        #expect(plan.stages.filter { $0.id.run == "r2" }.allSatisfy { $0.action == .skip })
+        // r3 trains for 4 epochs, which no even run does (its load shares their key, and is cached).
+        #expect(plan.stage(try #require(StageID("big/r3/train")))?.action == .run)
+    }
 }
