@@ -4,7 +4,7 @@
 #   Benchmarks/quality/run.sh [PROJECT…]      # default: every example project
 #
 # For each example project in examples/workflows/ (davidson, do-not-answer, factual-summaries,
-# fine-foods, goemotions) it:
+# fine-foods, goemotions, halueval) it:
 #   1. runs the project with `lunette run -C examples PROJECT` (each metric's run with the default
 #      training and its `-head` run; stages already in examples/cache are reused: FORCE=1 re-runs them, for timings);
 #   2. writes each run's report (`lunette report`), which holds the macro-F1 on the eval rows;
@@ -35,7 +35,7 @@ EXAMPLES="$ROOT/examples"
 export LUNETTE_MODELS=${LUNETTE_MODELS:-$ROOT/cache/models}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 PROJECTS=("$@")
-[[ ${#PROJECTS[@]} -gt 0 ]] || PROJECTS=(davidson do-not-answer factual-summaries fine-foods goemotions)
+[[ ${#PROJECTS[@]} -gt 0 ]] || PROJECTS=(davidson do-not-answer factual-summaries fine-foods goemotions halueval)
 FORCE_FLAG=""
 [[ "${FORCE:-}" == 1 ]] && FORCE_FLAG="--force"
 
