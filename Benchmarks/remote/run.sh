@@ -13,10 +13,13 @@
 #   3. starts moto_server on a free loopback port, with two buckets;
 #   4. times `lunette push` of both workspaces to s3://lunette/team, then (for the same set of files)
 #      pushes them to a folder and times `aws s3 sync` of that folder to s3://awscli/team;
-#   5. times a no-op `lunette push` of each workspace (everything already there);
+#   5. times a no-op `lunette push` of each workspace (everything already there), counting its requests
+#      in moto's log;
 #   6. in fresh clones (no cache): times `lunette pull` of both workspaces against `aws s3 sync` of
-#      the bucket to a folder; then `lunette run` with nothing local (read-through) against
-#      `lunette pull && lunette run`, each clone's run checked to run nothing;
+#      the bucket to a folder; then, like for like, the bundled project alone: pushed to a bucket of
+#      its own, `lunette pull` of it against `aws s3 sync` of that bucket; then `lunette run` with
+#      nothing local (read-through) against `lunette pull && lunette run`, each clone's run checked to
+#      run nothing;
 #   7. prints the figures and writes them to $BENCH_DIR/results.txt.
 #
 # Environment:
@@ -81,6 +84,7 @@ endpoint=http://127.0.0.1:$port
 for _ in $(seq 150); do curl -sf -o /dev/null "$endpoint/" && break; sleep 0.2; done
 curl -sf -X PUT "$endpoint/lunette" >/dev/null
 curl -sf -X PUT "$endpoint/awscli" >/dev/null
+curl -sf -X PUT "$endpoint/single" >/dev/null
 unset AWS_PROFILE AWS_SESSION_TOKEN
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret AWS_DEFAULT_REGION=us-east-1
 export LUNETTE_REMOTE_ENDPOINT=$endpoint LUNETTE_REMOTE_REGION=us-east-1
@@ -101,13 +105,24 @@ memo=$(find "$work/folder/memo" -type f 2>/dev/null | wc -l)
 push_aws=$(seconds s3aws sync "$work/folder" s3://awscli/team)
 
 # 5. No-op push.
+requests() { grep -c 'HTTP/1.1"' "$work/moto.log" || true; }
+before=$(requests)
 noop_main=$(LUNETTE_REMOTE=$s3 seconds "$lunette" push -C "$work/a")
+middle=$(requests)
 noop_examples=$(LUNETTE_REMOTE=$s3 seconds "$lunette" push -C "$work/a/examples")
+after=$(requests)
+noop_requests="$((middle - before)) and $((after - middle)) requests"
 
 # 6. Pull, read-through.
 clone "$work/b"
 pull_lunette=$(LUNETTE_REMOTE=$s3 seconds both pull "$work/b")
 pull_aws=$(seconds s3aws sync s3://awscli/team "$work/aws-down")
+# Like for like: one workspace, one bucket holding exactly what it pushed.
+LUNETTE_REMOTE=s3://single/team "$lunette" push -C "$work/a" >>"$work/log" 2>&1
+clone "$work/e"
+single_lunette=$(LUNETTE_REMOTE=s3://single/team seconds "$lunette" pull -C "$work/e")
+single_aws=$(seconds s3aws sync s3://single/team "$work/aws-single")
+single_files=$(find "$work/aws-single" -type f | wc -l)
 clone "$work/c"
 read_through=$(LUNETTE_REMOTE=$s3 seconds both run "$work/c")
 clone "$work/d"
@@ -121,6 +136,7 @@ say "lunette moved: $(grep -E '^(uploaded|downloaded) ' "$work/log" | grep s3://
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "push   lunette ${push_lunette} s   aws s3 sync ${push_aws} s   lunette/aws $(ratio "$push_lunette" "$push_aws")"
 say "pull   lunette ${pull_lunette} s   aws s3 sync ${pull_aws} s   lunette/aws $(ratio "$pull_lunette" "$pull_aws")"
-say "no-op push   bundled project ${noop_main} s   examples ${noop_examples} s"
+say "pull, bundled project alone ($single_files files)   lunette ${single_lunette} s   aws s3 sync ${single_aws} s   lunette/aws $(ratio "$single_lunette" "$single_aws")"
+say "no-op push   bundled project ${noop_main} s   examples ${noop_examples} s   ($noop_requests)"
 say "fresh clone: lunette run (read-through) ${read_through} s   lunette pull && lunette run ${pull_then_run} s"
 say "runs afterwards (each should run nothing): $(echo "$ran" | tr '\n' '|')"

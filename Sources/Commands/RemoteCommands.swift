@@ -55,7 +55,9 @@ struct PullCommand: AsyncParsableCommand {
             reported and left out (its stage runs again), never used. After `git clone` and `lunette pull`, \
             `lunette run` runs nothing and `lunette score NAME` works; the memo entries (provider answers, \
             embeddings) the locked stages used come too, so a stage run again asks the provider nothing it \
-            already asked. Exit 1 when something was missing or corrupt.
+            already asked. Several stages are pulled at once, at most `remote.jobs` (lunette.yaml; \
+            LUNETTE_REMOTE_JOBS; default 8) transfers in flight, each object fetched once. Exit 1 when \
+            something was missing or corrupt.
             """)
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print JSON.") var json = false
