@@ -33,7 +33,8 @@ struct ShowCommand: AsyncParsableCommand {
         var out = "run \(details.project.name)/\(run.name)\n"
         out += "  status:       \(details.status.rawValue)\(details.statusReason.map { " (\($0))" } ?? "")\n"
         out += "  metric:       \(run.metric.name) (\(run.metric.output.rawValue): \(run.metric.labels.joined(separator: ", ")); step \(run.metric.step.rawValue), input \(run.metric.input.rawValue))\n"
-        out += "  test set:     \(run.testSet.path) (\(Int((run.seedFraction * 100).rounded()))% seeds, seed \(run.seed))\n"
+        let groups = run.groupBy.map { ", grouped by \($0)" } ?? ""
+        out += "  test set:     \(run.testSet.path) (\(Int((run.seedFraction * 100).rounded()))% seeds, seed \(run.seed)\(groups))\n"
         switch run.trainingSet {
         case .upload(let source, let labelled): out += "  training set: upload \(source.path)\(labelled ? "" : " (unlabelled: labelled by the judge)")\n"
         case .generate(let settings): out += "  training set: generate \(JSONValue.object(settings).canonicalText)\n"
@@ -100,7 +101,10 @@ struct ShowCommand: AsyncParsableCommand {
                 "labels": .array(run.metric.labels.map(JSONValue.string)), "step": .string(run.metric.step.rawValue),
                 "input": .string(run.metric.input.rawValue),
             ],
-            "test_set": ["path": .string(run.testSet.path), "seed_fraction": .double(run.seedFraction)],
+            "test_set": [
+                "path": .string(run.testSet.path), "seed_fraction": .double(run.seedFraction),
+                "group_by": run.groupBy.map(JSONValue.string) ?? .null,
+            ],
             "seed": .int(run.seed), "training_set": trainingSet, "base_model": .string(run.baseModel),
             "train": .object(run.train), "gate": .object(run.gate), "stages": .array(stages),
         ])

@@ -59,9 +59,11 @@ public enum WorkspaceScaffold {
             training_set:                # never the test set: rows you train on must not be evaluated on
               upload: { path: ../data/\(name)-train.csv, columns: { input: text, label: label } }
               # or generate: {count: 2000} (an LLM writes rows from the seeds), or import: traces.json
-            split: { seed_fraction: 0.2 }              # (default)
+            split: { seed_fraction: 0.2 }              # (default); add group_by: COLUMN to keep rows sharing
+                                                       # that column (a conversation, a prompt) on one side
             train:
-              mode: head                 # head (seconds) or full (minutes; the default)
+              mode: head                 # head (seconds), full (minutes), or auto (the default: the
+                                         # better of the two by cross-validation on the training rows)
               epochs: 3
             gate: { min_f1: 0.5 }        # a run below its gate ends failed and is not registered
             register: true               # (default)

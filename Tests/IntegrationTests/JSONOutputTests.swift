@@ -204,6 +204,7 @@ struct JSONOutputTests {
         #expect(value["metric"]?["output"] == "boolean")
         #expect(value["metric"]?["labels"] == ["false", "true"])
         #expect(value["test_set"]?["path"] == "data/test.csv")
+        #expect(value["test_set"]?["group_by"] == .null)
         #expect(value["training_set"]?["kind"] == "upload")
         #expect(value["training_set"]?["path"] == "data/train.csv")
         #expect(value["base_model"] == "minilm-l6")
@@ -220,6 +221,20 @@ struct JSONOutputTests {
         #expect(output["size"] == 4)
         #expect(after["last"]?["outcome"] == "succeeded")
         #expect(after["last"]?["duration_seconds"]?.doubleValue != nil)
+    }
+
+    @Test("show names the split's group column, in text and JSON")
+    func showGroupBy() throws {
+        let workspace = try CaseWorkspace("slow", project: "slow")
+        let manifest = try workspace.read("workflows/slow.yaml")
+        let grouped = manifest.replacingOccurrences(of: "runs:\n", with: "defaults:\n  split: { group_by: text }\nruns:\n")
+        #expect(grouped != manifest)
+        try workspace.write(grouped, to: "workflows/slow.yaml")
+        let text = try ProcessTests.run(["show", "slow/first"], in: workspace)
+        #expect(text.status == 0, "\(text.error)")
+        #expect(text.output.contains("% seeds, seed ") && text.output.contains(", grouped by text)"), "\(text.output)")
+        let value = try Self.json(try ProcessTests.run(["show", "slow/first", "--json"], in: workspace))
+        #expect(value["test_set"]?["group_by"] == "text")
     }
 
     @Test("presets --json lists every preset; presets NAME --json prints that preset's object")
