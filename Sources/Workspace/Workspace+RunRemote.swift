@@ -21,9 +21,9 @@ extension Workspace {
         do {
             remote = try openRemote().0
         } catch {
-            // Settings or credentials the first read-through already warned about, or a remote that cannot open.
+            // Credentials missing, say: the remote is out from the start, with the one warning.
             let out = RunRemote(workspace: self, remote: nil, location: location, writeThrough: writeThrough, onWarning: onWarning)
-            out.takeOut(because: failure ?? error, warn: failure == nil)
+            out.takeOut(because: failure ?? error)
             return out
         }
         let runRemote = RunRemote(workspace: self, remote: remote, location: location, writeThrough: writeThrough, onWarning: onWarning)

@@ -60,6 +60,20 @@ struct RemoteCacheDeadRemoteTests {
         }
     }
 
+    @Test("run --push with an S3 remote and no credentials: one warning with the remedy, every stage runs, none pushed")
+    func noCredentials() async throws {
+        let workspace = try Self.chainWorkspace(endpoint: "http://127.0.0.1:9")
+        let none = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
+                    "AWS_SHARED_CREDENTIALS_FILE": workspace.root.appendingPathComponent("no-credentials").path]
+        let run = try await SpawnedLunette.run(["run", "--push", "shop/tone-b/s4"], in: workspace, extra: Self.hang.merging(none) { _, new in new })
+        #expect(run.status == 0, "\(run.output)\(run.error)")
+        #expect(run.output.contains("5 ran, 0 reused, 0 failed"), "\(run.output)")
+        let warning = "warning: the remote cache s3://\(RemoteCacheFaultTests.bucket)/team failed, so this run goes on without it"
+        #expect(run.error.components(separatedBy: warning).count == 2, "\(run.error)")
+        #expect(run.error.contains("AWS_ACCESS_KEY_ID"), "\(run.error)")
+        #expect(run.error.contains("warning: not pushed to the remote cache s3://\(RemoteCacheFaultTests.bucket)/team (5 stages)"), "\(run.error)")
+    }
+
     @Test("run in a clone whose cache is empty, against a hanging remote: the read-through waits once and every stage runs here")
     func readThroughWaitsOnce() async throws {
         try await RemoteCacheFaultTests.withServers { moto, proxy in
