@@ -6,7 +6,9 @@ import WorkflowModel
 ///
 /// Planning is pure and synchronous: it reads the world only through the ``PlanInputs`` it is given
 /// (file digests the caller measured, the lock, a lookup into the cache index) and does no I/O of
-/// its own and reads no clock, so a plan can be tested with plain values.
+/// its own and reads no clock, so a plan can be tested with plain values. Separate parts of the
+/// graph are planned on several threads; the plan does not depend on them (``PlanInputs/cachedOutputs``
+/// must be safe to call from several at once).
 ///
 /// A stage's key can only be computed when every input's digest is known. Inputs from upstream
 /// stages are known when the upstream stage is up to date (its outputs are in the cache) — or,
