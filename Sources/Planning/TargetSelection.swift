@@ -42,16 +42,6 @@ public enum TargetSelection {
         return (selected, named)
     }
 
-    /// Whether a stage of `id`'s run can be among what `targets` select: the run matches a target's
-    /// project and run parts (every run when there are no targets). A guess for reading ahead: a
-    /// stage upstream in another run is missed, one in a matching run that nothing selects is kept.
-    public static func mayInclude(_ id: StageID, targets: [String]) -> Bool {
-        if targets.isEmpty { return true }
-        return targets.contains { target in
-            let parts = target.split(separator: "/").map(String.init)
-            return parts.count <= 3 && zip(parts.prefix(2), [id.project, id.run]).allSatisfy { glob($0, matches: $1) }
-        }
-    }
 }
 
 /// Whether `text` matches `pattern`, where `*` matches any run of characters and `?` one character.

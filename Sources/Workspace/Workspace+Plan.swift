@@ -69,17 +69,11 @@ extension Workspace {
         let registry = self.registry
         let metrics = StoreRegistry(store: store, root: root, now: now)
         let locks = try locks ?? readLocks(projects)
-        // The keys the locks record are what a stage up to date will ask for: their index entries are
-        // read ahead on every core (one small file each), the rest as the planner asks.
-        let lockedKeys = locks.values.flatMap { lock in
-            lock.stages.filter { TargetSelection.mayInclude($0.key, targets: targets) }.values.map(\.key)
-        }
-        let readAhead = cache.map { Self.readRecords(Array(Set(lockedKeys)), in: $0) } ?? [:]
         var inputs = PlanInputs(
             projects: projects, taskVersions: taskVersions, fileDigests: fileDigests, modelDigests: modelDigests,
             locks: locks,
             cachedOutputs: { key in
-                guard let cache, let record = readAhead[key] ?? cache.record(for: key) else { return remote[key] }
+                guard let cache, let record = cache.record(for: key) else { return remote[key] }
                 // A result another workspace sharing the cache recorded may not hold here (`register`).
                 if let task = registry.taskType(id: record.task), !task.cachedResultHolds(
                     outputs: record.outputs.filter { $0.value.kind == .file }.mapValues { cache.objectURL($0.digest) },
@@ -92,20 +86,6 @@ extension Workspace {
             targets: targets, force: force, trustLock: trustLock)
         inputs.taskSettings = registry.settingsByTask
         return try Planner().plan(inputs)
-    }
-
-    /// The index entries of `keys` that hold (``ContentCache/record(for:)``), read in parallel.
-    static func readRecords(_ keys: [ContentHash], in cache: ContentCache) -> [ContentHash: ActionRecord] {
-        let slices = keys.count < 64 ? 1 : max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
-        let found = LockedRecords()
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            var records: [ContentHash: ActionRecord] = [:]
-            for index in stride(from: slice, to: keys.count, by: slices) {
-                if let record = cache.record(for: keys[index]) { records[keys[index]] = record }
-            }
-            found.merge(records)
-        }
-        return found.records
     }
 
     /// The stage runner `run` and `verify` execute stages with: the stage memo, per-stage scratch
@@ -126,12 +106,4 @@ public struct PlanResult: Sendable {
     public var warnings: [Diagnostic]
     /// What stages that will run say about themselves (provider calls, token estimates).
     public var notes: [StageID: String]
-}
-
-/// Records found by several threads at once.
-private final class LockedRecords: @unchecked Sendable {
-    private let lock = NSLock()
-    private var found: [ContentHash: ActionRecord] = [:]
-    var records: [ContentHash: ActionRecord] { lock.withLock { found } }
-    func merge(_ more: [ContentHash: ActionRecord]) { lock.withLock { found.merge(more) { first, _ in first } } }
 }

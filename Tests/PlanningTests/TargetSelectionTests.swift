@@ -64,14 +64,4 @@ import _TestSupport
         #expect(error.remedy == remedy)
     }
 
-    @Test func mayIncludeGuessesByProjectAndRun() throws {
-        let id = try #require(StageID("demo/tone/split"))
-        for target in ["demo", "demo/tone", "demo/tone/load", "demo/*/s5", "*/to?e", "other/x", "demo/tone/"] {
-            let expected = !target.hasPrefix("other")
-            #expect(TargetSelection.mayInclude(id, targets: [target]) == expected, "\(target)")
-        }
-        #expect(TargetSelection.mayInclude(id, targets: []))
-        #expect(!TargetSelection.mayInclude(id, targets: ["demo/toxicity", "other"]))
-        #expect(TargetSelection.mayInclude(id, targets: ["other", "demo/tone"]))
-    }
 }
