@@ -90,6 +90,12 @@ extension Workspace {
         var handled: Set<String> = []  // keys this push already uploaded or found (stages share objects)
         let jobs = remoteJobs()
         let index = RemoteKeyIndex(remote)
+        // Every stage's record on the remote, `jobs` asked at once (a no-op push is one read per stage).
+        let found = try await Self.bounded(Array(Set(items.compactMap(\.actionKey))), limit: jobs) { key in
+            (key, try await self.remoteRecord(key, in: remote))
+        }
+        var remoteRecords: [ContentHash: ActionRecord] = [:]
+        for case (let key, let record?) in found { remoteRecords[key] = record }
         for item in items {
             try Task.checkCancellation()
             var objects: [(ContentHash, Int64?)] = []
@@ -107,8 +113,7 @@ extension Workspace {
             if objects.isEmpty && !item.outputs.isEmpty { continue }
             let record = item.actionKey.flatMap { cache.recordData(for: $0) }.flatMap { try? JSONDecoder().decode(ActionRecord.self, from: $0) }
             // A record on the remote that names these very outputs went last: its objects are all there.
-            var remoteRecord: ActionRecord?
-            if let key = item.actionKey { remoteRecord = try await self.remoteRecord(key, in: remote) }
+            let remoteRecord = item.actionKey.flatMap { remoteRecords[$0] }
             if let remoteRecord, remoteRecord.outputDigests == item.outputDigests {
                 transfer.alreadyThere += objects.filter { handled.insert(Self.objectKey($0.0)).inserted }.count + 1
                 if let memo = record?.memo, handled.insert(Self.memoKey(memo)).inserted {
@@ -176,6 +181,8 @@ extension Workspace {
                 try await remote.upload(temporary, as: recordKey, sha256: nil)
             }
             progress.done(recordKey, bytes: Int64(data.count))
+            // A later stage of this push with the same action key finds it there, as it would have.
+            if let local = try? JSONDecoder().decode(ActionRecord.self, from: data) { remoteRecords[key] = local }
         }
         transfer.seconds = Date().timeIntervalSince(started)
         return transfer
