@@ -31,7 +31,8 @@ struct PullConcurrencyTests {
                 $0.downloads[key, default: 0] += 1
             }
             defer { state.withLock { $0.running -= 1 } }
-            try await Task.sleep(for: .milliseconds(30))
+            // Long enough that three are surely in flight together even on a loaded machine (30 ms was not).
+            try await Task.sleep(for: .milliseconds(250))
             return try await base.download(key, to: destination)
         }
     }

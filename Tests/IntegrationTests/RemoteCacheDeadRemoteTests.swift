@@ -40,8 +40,9 @@ struct RemoteCacheDeadRemoteTests {
             #expect(run.output.contains("5 ran, 0 reused, 0 failed"), "\(run.output)")
             // The first stage's lookup, tried twice; nothing after it asked the remote (before, each
             // stage's upload and the final push waited again: 7 waits).
-            // (On a loaded machine an attempt can time out before the proxy has read its request: at most 2.)
-            #expect((1...2).contains(proxy.log.count), "\(proxy.log.map { "\($0.method) \($0.uri)" })")
+            // (On a loaded machine an attempt can time out before the proxy has read its request, even
+            // both of them: at most 2, and the warning below says both attempts were made.)
+            #expect(proxy.log.count <= 2, "\(proxy.log.map { "\($0.method) \($0.uri)" })")
             #expect(seconds < 10, "the run took \(seconds) s")
             // One warning, naming the remote, the error and the remedies.
             let warning = "warning: the remote cache s3://\(RemoteCacheFaultTests.bucket)/team failed, so this run goes on without it"
@@ -91,7 +92,7 @@ struct RemoteCacheDeadRemoteTests {
             #expect(run.output.contains("5 ran, 0 reused, 0 failed"), "\(run.output)")
             // The pull before planning asks for several stages at once (at most 8 requests in flight,
             // each tried twice), and fails once; no stage asks again.
-            #expect((1...16).contains(proxy.log.count), "\(proxy.log.map { "\($0.method) \($0.uri)" })")
+            #expect(proxy.log.count <= 16, "\(proxy.log.map { "\($0.method) \($0.uri)" })")
             #expect(seconds < 10, "the run took \(seconds) s")
             let warning = "warning: the remote cache s3://\(RemoteCacheFaultTests.bucket)/team failed, so this run goes on without it (stages run here)"
             #expect(run.error.components(separatedBy: warning).count == 2, "\(run.error)")
