@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Synchronization
 import WorkflowModel
 
 /// `workflows/<project>.lock`: what each stage's last successful action was, committed to git.
@@ -92,12 +93,14 @@ public struct Lockfile: Hashable, Sendable {
             firstLines.append(firstLines[index - 1] + bytes[cuts[index - 1]..<cuts[index]].count(where: { $0 == UInt8(ascii: "\n") }))
         }
         let ranges = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }, starts = firstLines
-        let results = PieceResults(count: ranges.count)
+        let results = Mutex([Result<Lockfile, PlanningError>?](repeating: nil, count: ranges.count))
         DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
-            results.set(index, parsePiece(bytes, ranges[index], firstLine: starts[index], file: file))
+            let piece = parsePiece(bytes, ranges[index], firstLine: starts[index], file: file)
+            results.withLock { $0[index] = piece }
         }
         var lock = Lockfile(project: "")
-        for result in results.all {
+        for result in results.withLock({ $0 }) {
+            guard let result else { continue }
             let piece = try result.get()
             if !piece.project.isEmpty { lock.project = piece.project }
             lock.stages.merge(piece.stages) { _, later in later }
@@ -256,15 +259,4 @@ public struct LockedOutput: Hashable, Sendable {
         self.size = size
         self.kind = kind
     }
-}
-
-/// The parsed pieces of a lock, filled by several threads at once.
-private final class PieceResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [Result<Lockfile, PlanningError>]
-    init(count: Int) {
-        results = Array(repeating: .failure(PlanningError(.invalidLock, "not parsed", remedy: "")), count: count)
-    }
-    func set(_ index: Int, _ result: Result<Lockfile, PlanningError>) { lock.withLock { results[index] = result } }
-    var all: [Result<Lockfile, PlanningError>] { lock.withLock { results } }
 }

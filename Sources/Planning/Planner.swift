@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Synchronization
 import WorkflowModel
 
 /// Turns projects into a ``RunPlan``: the stage DAG, each stage's action key, and why it runs.
@@ -56,7 +57,7 @@ public struct Planner: Sendable {
         let ordered = order.filter { selected.contains($0) && blueprints[$0] != nil }
         let parts = Self.connectedParts(ordered, blueprints: blueprints)
         let slices = ordered.count < 256 ? 1 : max(1, min(8, ProcessInfo.processInfo.activeProcessorCount * 2))
-        let results = PlannedStages(), expanded = blueprints
+        let results = Mutex([StageID: PlannedStage]()), expanded = blueprints
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
             var known: [StageID: [String: LockedOutput]] = [:]
             var willRun: Set<StageID> = []
@@ -72,9 +73,9 @@ public struct Planner: Sendable {
                 if let outputs = stage.knownOutputs { known[id] = outputs }
                 planned[id] = stage
             }
-            results.merge(planned)
+            results.withLock { $0.merge(planned) { first, _ in first } }
         }
-        let planned = results.stages
+        let planned = results.withLock { $0 }
         return RunPlan(stages: ordered.map { planned[$0]! })
     }
 
@@ -272,12 +273,4 @@ public struct PlanInputs: Sendable {
         self.force = force
         self.trustLock = trustLock
     }
-}
-
-/// Planned stages gathered from several threads.
-private final class PlannedStages: @unchecked Sendable {
-    private let lock = NSLock()
-    private var planned: [StageID: PlannedStage] = [:]
-    var stages: [StageID: PlannedStage] { lock.withLock { planned } }
-    func merge(_ more: [StageID: PlannedStage]) { lock.withLock { planned.merge(more) { first, _ in first } } }
 }

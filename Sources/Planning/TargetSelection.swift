@@ -41,7 +41,6 @@ public enum TargetSelection {
         }
         return (selected, named)
     }
-
 }
 
 /// Whether `text` matches `pattern`, where `*` matches any run of characters and `?` one character.

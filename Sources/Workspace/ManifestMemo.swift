@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import ManifestLoading
+import Synchronization
 import TaskInterface
 import WorkflowModel
 
@@ -94,20 +95,21 @@ struct ManifestMemo {
         else { return nil }
         let runLines = lines.dropFirst().map { Data($0) }
         // Iteration 0 asks the file system again; the others each decode one line of runs.
-        let decoded = LockedBox([[Run]?](repeating: nil, count: header.chunks.count))
-        let holds = LockedBox(false)
+        let decoded = Mutex([[Run]?](repeating: nil, count: header.chunks.count))
+        let holds = Mutex(false)
         DispatchQueue.concurrentPerform(iterations: header.chunks.count + 1) { iteration in
             if iteration == 0 {
-                holds.set(FileFacts.stillHold(header.facts))
+                let answer = FileFacts.stillHold(header.facts)
+                holds.withLock { $0 = answer }
             } else if let runs = try? JSONDecoder().decode([Run].self, from: runLines[iteration - 1]),
                 runs.count == header.chunks[iteration - 1][1]
             {
-                decoded.update { $0[iteration - 1] = runs }
+                decoded.withLock { $0[iteration - 1] = runs }
             }
         }
-        guard holds.value else { return nil }
+        guard holds.withLock({ $0 }) else { return nil }
         var projects = header.projects
-        for (chunk, runs) in zip(header.chunks, decoded.value) {
+        for (chunk, runs) in zip(header.chunks, decoded.withLock { $0 }) {
             guard let runs else { return nil }
             projects[chunk[0]].runs += runs
         }
@@ -117,15 +119,6 @@ struct ManifestMemo {
     }
 }
 
-/// A value several threads write under a lock.
-private final class LockedBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value { lock.withLock { stored } }
-    func set(_ value: Value) { lock.withLock { stored = value } }
-    func update(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
-}
 
 extension Workspace {
     /// Loads every manifest with `severity` for a missing base model, or reuses the last load kept in

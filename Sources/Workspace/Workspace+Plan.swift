@@ -68,10 +68,9 @@ extension Workspace {
         }
         let registry = self.registry
         let metrics = StoreRegistry(store: store, root: root, now: now)
-        let locks = try locks ?? readLocks(projects)
         var inputs = PlanInputs(
             projects: projects, taskVersions: taskVersions, fileDigests: fileDigests, modelDigests: modelDigests,
-            locks: locks,
+            locks: try locks ?? readLocks(projects),
             cachedOutputs: { key in
                 guard let cache, let record = cache.record(for: key) else { return remote[key] }
                 // A result another workspace sharing the cache recorded may not hold here (`register`).
