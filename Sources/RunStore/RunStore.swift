@@ -50,6 +50,9 @@ import Glibc
 ///            recorded_at_ns INTEGER NOT NULL)
 /// -- indexes: stage_execution(stage_id, id), stage_execution(invocation_id), invocation(started_at)
 /// ```
+/// Migration "v2: registry of metrics and aliases" adds `registered_metric` and `metric_alias`;
+/// "v3: state generation" adds `state_generation(id = 1, value)`, moved by triggers on `run` (a
+/// changed status or reason), `registered_metric` and `metric_alias` (``stateGeneration()``).
 /// `DATETIME` columns hold GRDB's UTC text form `YYYY-MM-DD HH:MM:SS.SSS` (millisecond precision,
 /// sortable, readable in the `sqlite3` shell). GRDB's `grdb_migrations` table records the applied
 /// migrations; ``schemaVersion`` is the last one.
@@ -71,7 +74,7 @@ import Glibc
 ///   ``finishStage(_:outcome:duration:error:summary:outputs:logTail:)``,
 ///   ``latestExecutions(project:run:)``, ``executions(invocation:)``
 /// ### Run statuses
-/// - ``setRunStatus(project:run:status:reason:at:)``, ``runStatuses()``
+/// - ``setRunStatus(project:run:status:reason:at:)``, ``runStatuses()``, ``stateGeneration()``
 /// ### Stat cache
 /// - ``statEntries()``, ``saveStatEntries(_:)``, ``removeStatEntries(paths:)``, ``StatEntry``
 public final class RunStore: Sendable {

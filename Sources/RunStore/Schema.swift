@@ -4,6 +4,7 @@ import GRDB
 enum Schema {
     static let v1 = "v1: invocations, stage executions, runs, stat cache"
     static let v2 = "v2: registry of metrics and aliases"
+    static let v3 = "v3: state generation"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -76,6 +77,36 @@ enum Schema {
                         updated_at DATETIME NOT NULL,
                         PRIMARY KEY (name, alias),
                         FOREIGN KEY (name, version) REFERENCES registered_metric(name, version));
+                    """)
+        }
+        // A counter that every change to what a run's plan depends on (run statuses, the registry)
+        // moves, and the history (invocations, stage executions) and the stat cache do not: the
+        // up-to-date stamp of `lunette run` holds only while it is unchanged.
+        migrator.registerMigration(v3) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE state_generation (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        value INTEGER NOT NULL);
+                    INSERT INTO state_generation (id, value) VALUES (1, 0);
+                    CREATE TRIGGER run_insert_generation AFTER INSERT ON run
+                    BEGIN UPDATE state_generation SET value = value + 1; END;
+                    CREATE TRIGGER run_update_generation AFTER UPDATE ON run WHEN OLD.status IS NOT NEW.status OR OLD.reason IS NOT NEW.reason
+                    BEGIN UPDATE state_generation SET value = value + 1; END;
+                    CREATE TRIGGER run_delete_generation AFTER DELETE ON run
+                    BEGIN UPDATE state_generation SET value = value + 1; END;
+                    CREATE TRIGGER registered_metric_insert_generation AFTER INSERT ON registered_metric
+                    BEGIN UPDATE state_generation SET value = value + 1; END;
+                    CREATE TRIGGER registered_metric_update_generation AFTER UPDATE ON registered_metric
+                    BEGIN UPDATE state_generation SET value = value + 1; END;
+                    CREATE TRIGGER registered_metric_delete_generation AFTER DELETE ON registered_metric
+                    BEGIN UPDATE state_generation SET value = value + 1; END;
+                    CREATE TRIGGER metric_alias_insert_generation AFTER INSERT ON metric_alias
+                    BEGIN UPDATE state_generation SET value = value + 1; END;
+                    CREATE TRIGGER metric_alias_update_generation AFTER UPDATE ON metric_alias
+                    BEGIN UPDATE state_generation SET value = value + 1; END;
+                    CREATE TRIGGER metric_alias_delete_generation AFTER DELETE ON metric_alias
+                    BEGIN UPDATE state_generation SET value = value + 1; END;
                     """)
         }
         return migrator

@@ -12,7 +12,7 @@ struct RunStoreTests {
     func migrationsApply(backend: StoreBackend) throws {
         let (store, cleanup) = try backend.makeStore()
         defer { cleanup() }
-        #expect(store.schemaVersion == "v2: registry of metrics and aliases")
+        #expect(store.schemaVersion == "v3: state generation")
         #expect(try store.integrityCheck() == ["ok"])
         let tables = try store.read("list tables") { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
@@ -20,6 +20,7 @@ struct RunStoreTests {
         #expect(
             tables == [
                 "grdb_migrations", "invocation", "metric_alias", "registered_metric", "run", "stage_execution", "stat_cache",
+                "state_generation",
             ])
         if backend == .file {
             let mode = try store.read("read journal mode") { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
@@ -83,6 +84,40 @@ struct RunStoreTests {
         #expect(tox?.status == .fineTuned)
         #expect(tox?.reason == nil)
         #expect(tox?.createdAt == date(0))
+    }
+
+    @Test("the state generation moves with statuses and the registry, not with history", arguments: StoreBackend.allCases)
+    func stateGeneration(backend: StoreBackend) throws {
+        let (store, cleanup) = try backend.makeStore()
+        defer { cleanup() }
+        var last = try store.stateGeneration()
+        func moved() throws -> Bool {
+            let now = try store.stateGeneration()
+            defer { last = now }
+            return now != last
+        }
+        try store.setRunStatus(project: "support", run: "tox", status: .queued, reason: nil, at: date(0))
+        #expect(try moved(), "a new run's status")
+        try store.setRunStatus(project: "support", run: "tox", status: .queued, reason: nil, at: date(5))
+        #expect(try !moved(), "the same status again (only updated_at changes)")
+        try store.setRunStatus(project: "support", run: "tox", status: .queued, reason: "waiting", at: date(6))
+        #expect(try moved(), "a new reason")
+        try store.setRunStatus(project: "support", run: "tox", status: .registered, reason: "waiting", at: date(7))
+        #expect(try moved(), "a new status")
+        let invocation = try store.beginInvocation(command: "lunette run", pid: 1, at: date(8))
+        let stage = try store.beginStage(
+            invocation: invocation, stageID: "support/tox/load", task: "load-dataset", key: nil, reason: "never run",
+            action: "run", at: date(8))
+        try store.finishStage(stage, outcome: "succeeded", duration: 1, error: nil, summary: nil, outputs: [:], logTail: [])
+        try store.finishInvocation(invocation, outcome: "succeeded", stats: ["ran": 1], at: date(9))
+        _ = try store.markInterrupted(at: date(10))
+        #expect(try !moved(), "history")
+        _ = try store.register(
+            name: "tox", modelDigest: "sha256:aa", reportDigest: nil, project: "support", run: "tox", manifestDigest: nil,
+            summary: "{}", at: date(11))
+        #expect(try moved(), "a registered metric")
+        try store.setAlias("champion", name: "tox", version: 1, at: date(12))
+        #expect(try moved(), "an alias")
     }
 
     @Test("markInterrupted turns what a killed process left running into 'interrupted'", arguments: StoreBackend.allCases)
