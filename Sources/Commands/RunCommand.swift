@@ -10,7 +10,7 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the stages that are out of date.",
         discussion: """
-            Executes stale stages in dependency order, up to --jobs at a time (at most one `train` stage at a time), reusing every stage whose action key is already in the cache. A second run with nothing changed runs nothing. The lock (workflows/<project>.lock) is rewritten only after a run with no failures. Ctrl-C cancels running stages and marks their runs cancelled.
+            Executes stale stages in dependency order, up to --jobs at a time (at most one `train` stage at a time), reusing every stage whose action key is already in the cache. A second run with nothing changed runs nothing; once a run has found everything up to date, the same run asked again answers from its up-to-date stamp (cache/up-to-date.stamp: the `stat` of every file it read and the store's state) without planning, while none of that changed (--verbose always plans). The lock (workflows/<project>.lock) is rewritten only after a run with no failures. Ctrl-C cancels running stages and marks their runs cancelled.
 
             With a remote cache (lunette.yaml's `remote:`), a stage missing here is looked up there before it runs. A remote that fails (unreachable, or silent past its timeout and retries) is warned about once and left out of the rest of the run: the stages run here, and with --push the ones not uploaded are named at the end.
 
@@ -41,6 +41,7 @@ struct RunCommand: AsyncParsableCommand {
                 targets: targets, jobs: jobs, keepGoing: keepGoing, force: force, dryRun: dryRun, wait: !noWait,
                 command: (["lunette"] + CommandLine.arguments.dropFirst()).joined(separator: " "), register: !noRegister)
             request.push = push
+            request.useStamp = !verbose  // --verbose shows every stage's reason: it always plans
             let finalRequest = request
             let summary = try await Interrupts.cancellingOnSignal {
                 try await workspace.run(
@@ -54,7 +55,7 @@ struct RunCommand: AsyncParsableCommand {
                 print(summary.plan.renderedText(explain: false), terminator: "")
                 return
             }
-            print(Self.summaryLine(report, plan: summary.plan))
+            print(Self.summaryLine(report, plan: summary.plan, answeredByStamp: summary.answeredByStamp))
             for path in summary.updatedLocks { print("updated \(path)") }
             if report.wasCancelled { throw ExitCode(CommandFailure.interrupted) }
             if !report.failed.isEmpty { throw ExitCode.failure }
@@ -63,13 +64,16 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    static func summaryLine(_ report: ExecutionReport, plan: RunPlan) -> String {
+    /// The run's last line: what ran, was reused and failed, and how long it took; for a run the
+    /// up-to-date stamp answered, that nothing those stages read changed since the last check.
+    static func summaryLine(_ report: ExecutionReport, plan: RunPlan, answeredByStamp: Bool = false) -> String {
         var parts = ["\(report.ran) ran", "\(report.reused) reused", "\(report.failed.count) failed"]
         if !report.skipped.isEmpty { parts.append("\(report.skipped.count) skipped") }
         if !report.notAvailable.isEmpty { parts.append("\(report.notAvailable.count) waiting for task types not available yet") }
         let seconds = String(format: "%.2fs", report.duration.seconds)
         if report.ran == 0 && report.failed.isEmpty && report.notAvailable.isEmpty && report.skipped.isEmpty {
-            return "nothing to do: \(report.reused) stages up to date (\(seconds))"
+            return "nothing to do: \(report.reused) stages up to date (\(seconds)"
+                + (answeredByStamp ? "; nothing they read changed since the last run checked them)" : ")")
         }
         return "summary: " + parts.joined(separator: ", ") + " in \(seconds)"
     }

@@ -107,6 +107,9 @@ public final class ContentCache: Sendable {
 
     func indexEntryPath(_ key: ContentHash) -> String { "\(indexPath)/\(shard(key.hex))/\(key.hex).json" }
 
+    /// The file that holds (or would hold) the index entry for the action key `key`.
+    public func indexEntryURL(_ key: ContentHash) -> URL { URL(fileURLWithPath: indexEntryPath(key), isDirectory: false) }
+
     /// `path` relative to the root, for reports.
     func relative(_ path: String) -> String {
         path.hasPrefix(rootPath + "/") ? String(path.dropFirst(rootPath.count + 1)) : path

@@ -16,6 +16,8 @@ import Foundation
 /// nothing else), which answers it once per load and keeps the answer. `Workspace` stores the answers
 /// beside a successful load (keyed by the manifests' digests); ``stillHold(_:)`` asks them again,
 /// about a thousand `lstat`s for a 1,400-stage workspace, instead of parsing the YAML again.
+/// `lunette run`'s up-to-date stamp asks the same questions, plus ``Question/status`` for every
+/// other file a no-op read (``recordStatus(of:)``).
 public final class FileFacts: @unchecked Sendable {
     /// The kinds of question.
     enum Question: String {
@@ -31,6 +33,9 @@ public final class FileFacts: @unchecked Sendable {
         case listing
         /// The SHA-256 of a file's bytes (a manifest the load read), or `none`.
         case digest
+        /// `stat(2)`, symlinks followed: `file|dir|other SIZE MTIME_NS CTIME_NS INODE`, or `none`.
+        /// Any write, rename or `chmod` changes the change time (ctime), which no user can set.
+        case status
     }
 
     private let lock = NSLock()
@@ -43,12 +48,30 @@ public final class FileFacts: @unchecked Sendable {
 
     /// Whether asking every recorded question again gives the recorded answer.
     public static func stillHold(_ recorded: [String: String]) -> Bool {
+        stillHold(recorded.lazy.map { ($0.key, $0.value) })
+    }
+
+    /// ``stillHold(_:)`` for questions and answers in any sequence (`kind:absolute path`, answer).
+    public static func stillHold<S: Sequence<(String, String)>>(_ recorded: S) -> Bool {
         for (question, answer) in recorded {
             guard let colon = question.firstIndex(of: ":"), let kind = Question(rawValue: String(question[..<colon]))
             else { return false }
             if ask(kind, String(question[question.index(after: colon)...])) != answer { return false }
         }
         return true
+    }
+
+    /// Records (and returns) the ``Question/status`` of the absolute `path`: what it is, its size,
+    /// modification and change times and inode, or `none`.
+    @discardableResult
+    public func recordStatus(of path: String) -> String {
+        answer(.status, path)
+    }
+
+    /// The change time (ns since 1970) in a ``Question/status`` answer; `nil` for `none`.
+    public static func changeTime(inStatus answer: String) -> Int64? {
+        let fields = answer.split(separator: " ")
+        return fields.count == 5 ? Int64(fields[3]) : nil
     }
 
     /// The answer to `kind` about the absolute `path`: asked once per load, then remembered.
@@ -90,6 +113,22 @@ public final class FileFacts: @unchecked Sendable {
         case .listing:
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return "none" }
             return names.sorted().joined(separator: "\n")
+        case .status:
+            var status = stat()
+            guard stat(path, &status) == 0 else { return "none" }
+            let kind = switch status.st_mode & S_IFMT {
+            case S_IFREG: "file"
+            case S_IFDIR: "dir"
+            default: "other"
+            }
+            #if os(Linux)
+                let modified = Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)
+                let changed = Int64(status.st_ctim.tv_sec) * 1_000_000_000 + Int64(status.st_ctim.tv_nsec)
+            #else
+                let modified = Int64(status.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(status.st_mtimespec.tv_nsec)
+                let changed = Int64(status.st_ctimespec.tv_sec) * 1_000_000_000 + Int64(status.st_ctimespec.tv_nsec)
+            #endif
+            return "\(kind) \(status.st_size) \(modified) \(changed) \(status.st_ino)"
         }
     }
 

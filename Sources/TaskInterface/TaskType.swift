@@ -72,7 +72,9 @@ public protocol TaskType: Sendable {
     /// The cache may have them from another workspace sharing it (`$LUNETTE_CACHE`). Most results
     /// are a function of the key alone (the default: `true`); a stage whose effect also lives outside
     /// the cache checks it here, and runs again when it does not hold — `register` asks this
-    /// workspace's registry for the version its recorded entry names.
+    /// workspace's registry for the version its recorded entry names. The answer must depend on
+    /// `outputs` and `registry` alone: `lunette run`'s up-to-date stamp re-asks the files and the
+    /// store's state it comes from, not this method.
     /// - Parameters:
     ///   - outputs: each recorded *file* output's object in the cache (read it, never write it).
     ///   - registry: this workspace's metric registry, when there is one.

@@ -124,13 +124,21 @@ extension Workspace {
     /// Loads every manifest with `severity` for a missing base model, or reuses the last load kept in
     /// the cache folder when nothing it depended on changed (``ManifestMemo``).
     func loadManifests(missingModelSeverity severity: Diagnostic.Severity) -> WorkspaceLoadResult {
+        loadManifestsRecordingFacts(missingModelSeverity: severity).result
+    }
+
+    /// ``loadManifests(missingModelSeverity:)``, with every question the load asked the file system
+    /// and its answer (``ManifestLoading/FileFacts``; the kept load's when it was reused).
+    func loadManifestsRecordingFacts(missingModelSeverity severity: Diagnostic.Severity)
+        -> (result: WorkspaceLoadResult, facts: [String: String])
+    {
         let loader = ManifestLoader(
             workspaceRoot: root, modelsDirectory: modelsDirectory, cacheDirectory: cacheDirectory,
             missingModelSeverity: severity, settings: registry.settingsBySection, tasks: registry.declarations)
         let file = stateDirectory.appendingPathComponent(severity == .error ? "manifests.json" : "manifests-check.json")
         let key = manifestMemoKey(severity)
         if let data = FileManager.default.contents(atPath: file.path), let memo = ManifestMemo.reusable(from: data, key: key) {
-            return memo.result
+            return (memo.result, memo.facts)
         }
         let facts = FileFacts()
         let result = loader.loadAll(recording: facts)
@@ -142,7 +150,7 @@ extension Workspace {
             // A cache folder that cannot be written (read-only checkout) only costs the next load its speed.
             if let data = try? memo.encoded() { try? AtomicFile.write(data, to: file.path) }
         }
-        return result
+        return (result, facts.recorded)
     }
 
     /// The digest of what a load depends on besides the disk: this executable, the registered task

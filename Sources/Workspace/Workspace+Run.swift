@@ -18,7 +18,8 @@ extension Workspace {
         _ request: RunRequest, observer: any ExecutionObserver = SilentObserver(), onWait: (String) -> Void = { _ in },
         onWarning: (@Sendable (Diagnostic) -> Void)? = nil
     ) async throws -> RunSummary {
-        let (projects, warnings) = try loadProjects()
+        if let answered = try answerFromStamp(request, onWait: onWait) { return answered }
+        let (projects, warnings, loadFacts) = try loadProjectsRecordingFacts()
         let lock = try acquireLock(command: request.command, wait: request.wait, onWait: onWait)
         defer { lock.unlock() }
         let cacheLock = try acquireCacheLock(exclusive: false, command: request.command, onWait: onWait)
@@ -32,7 +33,11 @@ extension Workspace {
         // Read-through: what the locks reference and this cache lacks comes from the remote first.
         var remoteNotes: [Diagnostic] = []
         var remoteFailure: (any Error)?
-        if !request.dryRun, let location = try remoteLocation() {
+        let remote = request.dryRun ? nil : try remoteLocation()
+        // The up-to-date stamp is replaced by the pending marker now, and written at the end only
+        // when every stage turns out up to date (a dry run leaves it as it is).
+        let stampMarker = request.dryRun ? nil : beginStamp(applies: stampApplies(to: request) && remote == nil)
+        if let location = remote {
             do {
                 let pulled = try await pull(targets: request.targets)
                 if !pulled.downloaded.isEmpty {
@@ -94,6 +99,15 @@ extension Workspace {
             stats: ["ran": report.ran, "reused": report.reused, "failed": report.failed.count,
                     "skipped": report.skipped.count, "not_available": report.notAvailable.count],
             at: now())
+        if let stampMarker {
+            if updated.isEmpty && remoteNotes.isEmpty {
+                finishStamp(
+                    marker: stampMarker, request: request, projects: projects, warnings: warnings, loadFacts: loadFacts,
+                    plan: plan, report: report, cache: cache, store: store)
+            } else {
+                try? FileManager.default.removeItem(at: upToDateStampURL)
+            }
+        }
         return RunSummary(plan: plan, report: report, updatedLocks: updated, warnings: warnings + remoteNotes)
     }
 
@@ -168,6 +182,11 @@ public struct RunRequest: Sendable {
     /// Upload each stage to the remote cache as soon as it finishes, and what is left when the run
     /// ends (`--push`; write-through).
     public var push: Bool = false
+    /// Answer from the up-to-date stamp when it holds (``RunSummary/answeredByStamp``): every stage
+    /// is then reported reused without loading the manifests or planning, and ``RunSummary/plan``
+    /// is empty. `lunette run` sets it unless `--verbose` asks for each stage's reason. A run writes
+    /// the stamp whenever it finds everything up to date, whatever this says.
+    public var useStamp: Bool = false
 
     public init(
         targets: [String] = [], jobs: Int = 2, keepGoing: Bool = false, force: Bool = false, dryRun: Bool = false,
@@ -209,10 +228,14 @@ extension RunRequest {
 
 /// What a `lunette run` did.
 public struct RunSummary: Sendable {
+    /// The plan that was executed; empty when the up-to-date stamp answered (``answeredByStamp``).
     public var plan: RunPlan
     /// `nil` for a dry run.
     public var report: ExecutionReport?
     /// Committed files rewritten: locks, scores files (`<project>.scores.json`) and the registry file.
     public var updatedLocks: [String]
     public var warnings: [Diagnostic]
+    /// Whether the up-to-date stamp answered (``RunRequest/useStamp``): nothing the last
+    /// all-up-to-date run read had changed, so every stage was reported reused without planning.
+    public var answeredByStamp: Bool = false
 }

@@ -25,6 +25,7 @@ import WorkflowModel
 /// cache/lunette.sqlite       the store            cache/lunette.lock         held while a run writes
 /// cache/models/<name>/       base models          cache/tmp/                 staging, scratch
 /// cache/manifests.json       the kept manifest load (``ManifestMemo``: reused while what it read holds)
+/// cache/up-to-date.stamp     what the last all-up-to-date `lunette run` read (``UpToDateStamp``)
 /// ```
 /// `$LUNETTE_CACHE` moves objects, index and tmp (they may be shared between workspaces);
 /// the store and the workspace lock always stay in `<root>/cache/`. `$LUNETTE_MODELS` moves the models.
@@ -85,11 +86,17 @@ public final class Workspace: Sendable {
     /// - Returns: the projects and any warnings.
     /// - Throws: ``WorkspaceError`` with code `invalidManifests` and every diagnostic when any manifest has an error.
     public func loadProjects() throws -> (projects: [Project], warnings: [Diagnostic]) {
-        let result = loadManifests(missingModelSeverity: .error)
+        let loaded = try loadProjectsRecordingFacts()
+        return (loaded.projects, loaded.warnings)
+    }
+
+    /// ``loadProjects()``, with what the manifest load asked the file system and its answers.
+    func loadProjectsRecordingFacts() throws -> (projects: [Project], warnings: [Diagnostic], facts: [String: String]) {
+        let (result, facts) = loadManifestsRecordingFacts(missingModelSeverity: .error)
         if result.diagnostics.hasErrors {
             throw WorkspaceError(.invalidManifests, "invalid manifests", diagnostics: result.diagnostics)
         }
-        return (applyingFeedback(result.projects), result.diagnostics)
+        return (applyingFeedback(result.projects), result.diagnostics, facts)
     }
 
     // MARK: - Resources
