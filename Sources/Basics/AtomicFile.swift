@@ -12,8 +12,10 @@ import Glibc
 /// writer ignores and ``removeStaleTemporaries(in:)`` deletes.
 public enum AtomicFile {
     /// Atomically replaces `path` with `data`.
+    /// - Parameter durable: `false` skips both fsyncs, for a file whose loss or truncation in a
+    ///   power cut costs only speed (it must then read as absent: a stamp that checks its own length).
     /// - Throws: ``FileSystemError`` naming the path when any step fails; the destination is untouched.
-    public static func write(_ data: Data, to path: String, permissions: mode_t = 0o644) throws {
+    public static func write(_ data: Data, to path: String, permissions: mode_t = 0o644, durable: Bool = true) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectoryIfNeeded(atPath: directory.isEmpty ? "." : directory)
         let temporary = "\(directory.isEmpty ? "." : directory)/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
@@ -25,7 +27,7 @@ public enum AtomicFile {
         }
         do {
             try writeAll(fd: fd, data: data, path: path)
-            guard fsync(fd) == 0 else { throw FileSystemError(.cannotWrite, path: path, errno: errno) }
+            guard !durable || fsync(fd) == 0 else { throw FileSystemError(.cannotWrite, path: path, errno: errno) }
             close(fd)
             closed = true
             guard rename(temporary, path) == 0 else { throw FileSystemError(.cannotRename, path: path, errno: errno) }
@@ -33,7 +35,7 @@ public enum AtomicFile {
             unlink(temporary)
             throw error
         }
-        syncDirectory(directory.isEmpty ? "." : directory)
+        if durable { syncDirectory(directory.isEmpty ? "." : directory) }
     }
 
     /// Removes the temporary files that writers killed mid-write left in `directory`: `.tmp-<pid>-*`

@@ -16,4 +16,14 @@ extension ContentCache {
         else { return nil }
         return data
     }
+
+    /// The object file of the member at `path` of the stored directory `directory`, as its tree
+    /// names it; `nil` when the tree is missing, corrupt or has no such member.
+    public func memberObjectURL(at path: String, inDirectory directory: ContentHash) -> URL? {
+        guard let treeData = try? FileIO.readAll(objectPath(directory)), ContentHash.of(treeData) == directory,
+            let tree = try? TreeManifest.parse(treeData, objectPath: objectPath(directory)),
+            let entry = tree.entries.first(where: { $0.path == path })
+        else { return nil }
+        return objectURL(entry.digest)
+    }
 }

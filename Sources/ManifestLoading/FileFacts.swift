@@ -33,7 +33,7 @@ public final class FileFacts: @unchecked Sendable {
         case listing
         /// The SHA-256 of a file's bytes (a manifest the load read), or `none`.
         case digest
-        /// `stat(2)`, symlinks followed: `file|dir|other SIZE MTIME_NS CTIME_NS INODE`, or `none`.
+        /// `stat(2)`, symlinks followed: `file|dir|other SIZE MTIME_NS CTIME_NS INODE DEVICE`, or `none`.
         /// Any write, rename or `chmod` changes the change time (ctime), which no user can set.
         case status
     }
@@ -68,10 +68,22 @@ public final class FileFacts: @unchecked Sendable {
         answer(.status, path)
     }
 
+    /// The ``Question/status`` answer for the absolute `path`, asked now and not recorded.
+    public static func status(of path: String) -> String { ask(.status, path) }
+
     /// The change time (ns since 1970) in a ``Question/status`` answer; `nil` for `none`.
     public static func changeTime(inStatus answer: String) -> Int64? {
-        let fields = answer.split(separator: " ")
-        return fields.count == 5 ? Int64(fields[3]) : nil
+        // The fourth of six space-separated fields, found without splitting (a stamp has thousands).
+        let bytes = answer.utf8
+        var field = 0
+        var start = bytes.startIndex
+        var changed: Int64?
+        for index in bytes.indices where bytes[index] == UInt8(ascii: " ") {
+            field += 1
+            if field == 3 { start = bytes.index(after: index) }
+            if field == 4 { changed = Int64(Substring(answer.utf8[start..<index])) }
+        }
+        return field == 5 ? changed : nil
     }
 
     /// The answer to `kind` about the absolute `path`: asked once per load, then remembered.
@@ -128,7 +140,7 @@ public final class FileFacts: @unchecked Sendable {
                 let modified = Int64(status.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(status.st_mtimespec.tv_nsec)
                 let changed = Int64(status.st_ctimespec.tv_sec) * 1_000_000_000 + Int64(status.st_ctimespec.tv_nsec)
             #endif
-            return "\(kind) \(status.st_size) \(modified) \(changed) \(status.st_ino)"
+            return "\(kind) \(status.st_size) \(modified) \(changed) \(status.st_ino) \(status.st_dev)"
         }
     }
 

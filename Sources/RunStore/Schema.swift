@@ -81,14 +81,15 @@ enum Schema {
         }
         // A counter that every change to what a run's plan depends on (run statuses, the registry)
         // moves, and the history (invocations, stage executions) and the stat cache do not: the
-        // up-to-date stamp of `lunette run` holds only while it is unchanged.
+        // up-to-date stamp of `lunette run` holds only while it is unchanged. It starts at a random
+        // value, so that another store put in this one's place (a backup, another clone's) differs.
         migrator.registerMigration(v3) { db in
             try db.execute(
                 sql: """
                     CREATE TABLE state_generation (
                         id INTEGER PRIMARY KEY CHECK (id = 1),
                         value INTEGER NOT NULL);
-                    INSERT INTO state_generation (id, value) VALUES (1, 0);
+                    INSERT INTO state_generation (id, value) VALUES (1, abs(random() % 4611686018427387904));
                     CREATE TRIGGER run_insert_generation AFTER INSERT ON run
                     BEGIN UPDATE state_generation SET value = value + 1; END;
                     CREATE TRIGGER run_update_generation AFTER UPDATE ON run WHEN OLD.status IS NOT NEW.status OR OLD.reason IS NOT NEW.reason

@@ -17,12 +17,14 @@ import ManifestLoading
 /// its log and `stat` alone — about 7,000 `stat`s on both cores for 1,400 stages, against the ~100
 /// ms a full check costs (BENCHMARKS.md, "Workflow engine").
 ///
-/// It is written only at the end of a run that ran, restored and failed nothing, and only when no
-/// file it lists changed after that run began (change time at or after the pending marker's, git's
-/// "racily clean" rule): a file edited while the run checked it is never vouched for. Every other
-/// run replaces it with the pending marker when it starts, so a run that ends otherwise, or is
-/// killed, leaves no stamp behind. `lunette run --verbose`, `--force`, `--dry-run`, `--push` and a
-/// remote cache never read it.
+/// It is written only at the end of a run that ran, restored and failed nothing and left the
+/// store's state as it found it, and only when no file it lists changed after that run began
+/// (change time at or after the pending marker's, which the run writes before reading anything:
+/// git's "racily clean" rule): a file edited while the run checked it is never vouched for. Every
+/// other run replaces it with the pending marker when it starts, so a run that ends otherwise, or
+/// is killed, leaves no stamp behind. `lunette run --verbose`, `--force`, `--dry-run`, `--push` and
+/// a remote cache never read it. The rule compares change times from one clock: files on a network
+/// file system whose server's clock lags this machine's could be vouched for too early.
 struct UpToDateStamp: Equatable {
     /// Bump when the file's shape or what it must list changes.
     static let format = 1
@@ -67,23 +69,25 @@ struct UpToDateStamp: Equatable {
     func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(
-            Header(format: Self.format, key: key, generation: generation, warnings: warnings, stages: stages.count,
-                   facts: facts.count))
-        data.append(UInt8(ascii: "\n"))
+        var bytes = [UInt8](
+            try encoder.encode(
+                Header(format: Self.format, key: key, generation: generation, warnings: warnings, stages: stages.count,
+                       facts: facts.count)))
+        bytes.reserveCapacity(bytes.count + stages.count * 100 + facts.count * 160)
+        bytes.append(UInt8(ascii: "\n"))
         for stage in stages {
-            data.append(contentsOf: Array(stage.id.utf8))
-            data.append(UInt8(ascii: "\t"))
-            data.append(contentsOf: Array(stage.key.utf8))
-            data.append(UInt8(ascii: "\n"))
+            bytes += stage.id.utf8
+            bytes.append(UInt8(ascii: "\t"))
+            bytes += stage.key.utf8
+            bytes.append(UInt8(ascii: "\n"))
         }
         for fact in facts {
-            data.append(contentsOf: Array(fact.question.utf8))
-            data.append(0)
-            data.append(contentsOf: Array(fact.answer.utf8))
-            data.append(0)
+            bytes += fact.question.utf8
+            bytes.append(0)
+            bytes += fact.answer.utf8
+            bytes.append(0)
         }
-        return data
+        return Data(bytes)
     }
 
     /// The stamp in `data`, or `nil` when it is the pending marker, another format, or cut short.
@@ -91,7 +95,9 @@ struct UpToDateStamp: Equatable {
         let bytes = [UInt8](data)
         guard let headerEnd = bytes.firstIndex(of: UInt8(ascii: "\n")),
             let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[..<headerEnd])),
-            header.format == format
+            header.format == format,
+            // Each stage takes at least 2 bytes and each fact 2: counts a damaged file cannot hold are refused.
+            header.stages >= 0, header.facts >= 0, header.stages + header.facts <= bytes.count
         else { return nil }
         var position = headerEnd + 1
         var stages: [Stage] = []

@@ -19,6 +19,9 @@ extension Workspace {
         onWarning: (@Sendable (Diagnostic) -> Void)? = nil
     ) async throws -> RunSummary {
         if let answered = try answerFromStamp(request, onWait: onWait) { return answered }
+        // The up-to-date stamp is replaced by the pending marker before anything is read, and written
+        // at the end only when every stage turned out up to date (a dry run leaves it as it is).
+        var stampMarker = request.dryRun ? nil : beginStamp(applies: stampApplies(to: request))
         let (projects, warnings, loadFacts) = try loadProjectsRecordingFacts()
         let lock = try acquireLock(command: request.command, wait: request.wait, onWait: onWait)
         defer { lock.unlock() }
@@ -26,6 +29,7 @@ extension Workspace {
         defer { cacheLock?.unlock() }
         recordInCache()
         let store = try openStore()
+        let generation = try store.stateGeneration()
         try syncRegistry(store)
         _ = try store.markInterrupted(at: now())
         reapInterruptedStages()
@@ -34,9 +38,9 @@ extension Workspace {
         var remoteNotes: [Diagnostic] = []
         var remoteFailure: (any Error)?
         let remote = request.dryRun ? nil : try remoteLocation()
-        // The up-to-date stamp is replaced by the pending marker now, and written at the end only
-        // when every stage turns out up to date (a dry run leaves it as it is).
-        let stampMarker = request.dryRun ? nil : beginStamp(applies: stampApplies(to: request) && remote == nil)
+        if remote != nil, stampMarker != nil {
+            stampMarker = beginStamp(applies: false)  // a run with a remote cache leaves no stamp
+        }
         if let location = remote {
             do {
                 let pulled = try await pull(targets: request.targets)
@@ -77,9 +81,11 @@ extension Workspace {
         digester.save()
         if let runRemote { remoteNotes += await runRemote.finish(interrupted: report.wasCancelled) }
         var updated: [String] = []
+        var finalLocks = locks
         if report.failed.isEmpty && !report.wasCancelled {
             let written = try updateLocks(projects: projects, outcomes: report.outcomes, existing: locks)
             updated = written.changed
+            finalLocks = written.locks
             updated += try updateScoresFiles(projects: projects, locks: written.locks, cache: cache)
         }
         // A registration made before another stage failed is kept: the store and the file agree.
@@ -102,8 +108,9 @@ extension Workspace {
         if let stampMarker {
             if updated.isEmpty && remoteNotes.isEmpty {
                 finishStamp(
-                    marker: stampMarker, request: request, projects: projects, warnings: warnings, loadFacts: loadFacts,
-                    plan: plan, report: report, cache: cache, store: store)
+                    marker: stampMarker, generation: generation, request: request, projects: projects,
+                    warnings: warnings, loadFacts: loadFacts, plan: plan, report: report, locks: finalLocks,
+                    cache: cache, store: store)
             } else {
                 try? FileManager.default.removeItem(at: upToDateStampURL)
             }
@@ -185,7 +192,8 @@ public struct RunRequest: Sendable {
     /// Answer from the up-to-date stamp when it holds (``RunSummary/answeredByStamp``): every stage
     /// is then reported reused without loading the manifests or planning, and ``RunSummary/plan``
     /// is empty. `lunette run` sets it unless `--verbose` asks for each stage's reason. A run writes
-    /// the stamp whenever it finds everything up to date, whatever this says.
+    /// the stamp when it finds everything up to date (not with `force`, `push`, `dryRun` or a
+    /// remote cache), whatever this says. The reused outcomes then carry their keys, not their outputs.
     public var useStamp: Bool = false
 
     public init(

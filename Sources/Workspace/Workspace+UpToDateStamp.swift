@@ -3,9 +3,9 @@ import ContentCache
 import Execution
 import Foundation
 import ManifestLoading
-import Synchronization
 import Planning
 import RunStore
+import Synchronization
 import WorkflowModel
 
 #if canImport(Glibc)
@@ -17,11 +17,11 @@ extension Workspace {
     var upToDateStampURL: URL { stateDirectory.appendingPathComponent(UpToDateStamp.fileName) }
 
     /// Whether `request` may be answered by, or leave, an up-to-date stamp: not a dry run, not
-    /// forced, not pushing, and no remote cache named by the environment (a remote named in the
-    /// settings files is checked where the run opens it).
+    /// forced, not pushing, and no remote cache named by `LUNETTE_REMOTE` (a remote named in the
+    /// settings files is checked where the run opens it; a run with one writes no stamp).
     func stampApplies(to request: RunRequest) -> Bool {
-        !request.dryRun && !request.force && !request.push
-            && !environment.contains { $0.key.hasPrefix("LUNETTE_REMOTE") && !$0.value.isEmpty }
+        let remote = environment["LUNETTE_REMOTE"] ?? ""
+        return !request.dryRun && !request.force && !request.push && (remote.isEmpty || remote == "off")
     }
 
     /// The digest of what a stamp's answer depends on besides the files it lists: the request's
@@ -40,38 +40,33 @@ extension Workspace {
     /// stage reused) and returns its summary; `nil` when there is no stamp, it is for another
     /// request, or anything it lists changed (the caller then runs as usual).
     ///
-    /// Its checks run before the workspace lock is taken; once it is held, the stamp file itself
-    /// is asked again, so a run that came in between (it replaces the stamp as it starts) is seen.
+    /// The facts are asked with the workspace lock held, as a run reads its inputs: a run, `cache
+    /// verify` or `gc` that held it before sees its changes counted.
     func answerFromStamp(_ request: RunRequest, onWait: (String) -> Void) throws -> RunSummary? {
         guard request.useStamp, stampApplies(to: request) else { return nil }
         let clock = ContinuousClock()
         let started = clock.now
-        let path = upToDateStampURL.path
-        let probe = FileFacts()
-        let identity = probe.recordStatus(of: path)
-        guard identity != "none", let data = FileManager.default.contents(atPath: path),
-            let stamp = UpToDateStamp.decoded(from: data), stamp.key == stampKey(for: request),
-            Self.stillHold(stamp.facts)
+        guard let data = FileManager.default.contents(atPath: upToDateStampURL.path),
+            let stamp = UpToDateStamp.decoded(from: data), stamp.key == stampKey(for: request)
         else { return nil }
-        let store = try openStore()
-        guard try store.stateGeneration() == stamp.generation else { return nil }
+        var outcomes: [StageOutcome] = []
+        outcomes.reserveCapacity(stamp.stages.count)
+        for stage in stamp.stages {
+            guard let id = StageID(stage.id), let key = ContentHash(parsing: stage.key) else { return nil }
+            outcomes.append(StageOutcome(id: id, status: .reused, reason: "up to date", key: key))
+        }
         let lock = try acquireLock(command: request.command, wait: request.wait, onWait: onWait)
         defer { lock.unlock() }
         let cacheLock = try acquireCacheLock(exclusive: false, command: request.command, onWait: onWait)
         defer { cacheLock?.unlock() }
-        guard FileFacts().recordStatus(of: path) == identity, try store.stateGeneration() == stamp.generation else {
-            return nil
-        }
+        // Anything unexpected (a busy or unreadable store) means a full run, never a failure here.
+        guard Self.stillHold(stamp.facts), let store = try? openStore(),
+            (try? store.stateGeneration()) == stamp.generation
+        else { return nil }
         recordInCache()
         _ = try store.markInterrupted(at: now())
         reapInterruptedStages()
         let invocation = try store.beginInvocation(command: request.command, pid: getpid(), at: now())
-        var outcomes: [StageOutcome] = []
-        outcomes.reserveCapacity(stamp.stages.count)
-        for stage in stamp.stages {
-            guard let id = StageID(stage.id) else { return nil }
-            outcomes.append(StageOutcome(id: id, status: .reused, reason: "up to date", key: ContentHash(parsing: stage.key)))
-        }
         try store.finishInvocation(
             invocation, outcome: "succeeded",
             stats: ["ran": 0, "reused": outcomes.count, "failed": 0, "skipped": 0, "not_available": 0], at: now())
@@ -92,80 +87,132 @@ extension Workspace {
         return held.withLock { $0 }
     }
 
-    /// Replaces the stamp as a run that may write one starts: with the pending marker, whose change
-    /// time is when the run began (returned, in ns, as the file system's clock has it); removes it,
-    /// returning `nil`, for a run that may not.
+    /// Replaces the stamp as a run that may write one starts, before it reads anything: with the
+    /// pending marker, whose change time is when the run began (returned, in ns, as the file
+    /// system's clock has it); removes it, returning `nil`, for a run that may not.
     func beginStamp(applies: Bool) -> Int64? {
         let path = upToDateStampURL.path
-        guard applies, (try? AtomicFile.write(UpToDateStamp.pendingMarker, to: path)) != nil else {
+        // Not fsynced: after a power cut a lost or cut-short stamp reads as absent, and an older one
+        // that comes back no longer matches the files this run changes.
+        guard applies, (try? AtomicFile.write(UpToDateStamp.pendingMarker, to: path, durable: false)) != nil else {
             try? FileManager.default.removeItem(atPath: path)
             return nil
         }
-        return FileFacts.changeTime(inStatus: FileFacts().recordStatus(of: path))
+        return FileFacts.changeTime(inStatus: FileFacts.status(of: path))
     }
 
     /// Writes the up-to-date stamp for a run that found every stage of `plan` up to date, when no
     /// file it read changed after `marker` (``beginStamp(applies:)``); otherwise removes the marker.
+    /// - Parameters:
+    ///   - generation: the store's state generation before the plan was made; a run whose store
+    ///     moved since (another process, or this run settling a status) writes no stamp.
+    ///   - locks: every project's lock as the run left it (the scores files are made from them).
     func finishStamp(
-        marker: Int64, request: RunRequest, projects: [Project], warnings: [Diagnostic], loadFacts: [String: String],
-        plan: RunPlan, report: ExecutionReport, cache: ContentCache, store: RunStore
+        marker: Int64, generation: Int64, request: RunRequest, projects: [Project], warnings: [Diagnostic],
+        loadFacts: [String: String], plan: RunPlan, report: ExecutionReport, locks: [String: Lockfile],
+        cache: ContentCache, store: RunStore
     ) {
         let path = upToDateStampURL.path
         guard report.outcomes.count == plan.stages.count,
             report.outcomes.allSatisfy({ $0.status == .reused && $0.key != nil }),
             plan.stages.allSatisfy({ $0.action == .skip && $0.knownOutputs != nil }),
-            let generation = try? store.stateGeneration()
+            (try? store.stateGeneration()) == generation,
+            !Task.isCancelled
         else {
             try? FileManager.default.removeItem(atPath: path)
             return
         }
-        let facts = stampFacts(projects: projects, plan: plan, cache: cache)
-        let statuses = facts.recorded.map { UpToDateStamp.Fact(question: $0.key, answer: $0.value) }
+        let statuses = stampFacts(
+            projects: projects, plan: plan, cache: cache, extra: scoresSources(projects: projects, locks: locks, cache: cache))
         guard UpToDateStamp.settledBefore(marker, statuses) else {
             try? FileManager.default.removeItem(atPath: path)
             return
         }
-        var all = loadFacts.map { UpToDateStamp.Fact(question: $0.key, answer: $0.value) } + statuses
-        all.sort { $0.question < $1.question }
         let stamp = UpToDateStamp(
             key: stampKey(for: request), generation: generation, warnings: warnings,
             stages: report.outcomes.map { UpToDateStamp.Stage(id: $0.id.description, key: $0.key?.description ?? "") },
-            facts: all)
-        guard let data = try? stamp.encoded(), (try? AtomicFile.write(data, to: path)) != nil else {
+            facts: loadFacts.map { UpToDateStamp.Fact(question: $0.key, answer: $0.value) } + statuses)
+        guard let data = try? stamp.encoded(), (try? AtomicFile.write(data, to: path, durable: false)) != nil else {
             try? FileManager.default.removeItem(atPath: path)
             return
         }
     }
 
-    /// The `stat` of every file an up-to-date plan of `projects` read besides the manifests: input
-    /// files and base models (every file and folder inside), locks, scores, feedback, registry and
-    /// settings files, each stage's index entry and output objects, and its outputs in the workspace.
-    func stampFacts(projects: [Project], plan: RunPlan, cache: ContentCache) -> FileFacts {
-        let facts = FileFacts()
+    /// The `stat` of every file an up-to-date `plan` read besides the manifests, asked on every
+    /// core: its stages' input files and base models (every file and folder inside), each stage's
+    /// index entry, output objects and outputs in the workspace, and the projects' locks, scores
+    /// and feedback files, the registry file and the settings files.
+    func stampFacts(projects: [Project], plan: RunPlan, cache: ContentCache, extra: [String] = []) -> [UpToDateStamp.Fact] {
         func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : root.path + "/" + path }
-        func recordTree(_ path: String) {
-            guard facts.recordStatus(of: path).hasPrefix("dir "),
-                let enumerator = FileManager.default.enumerator(atPath: path)
-            else { return }
-            while let relative = enumerator.nextObject() as? String { facts.recordStatus(of: path + "/" + relative) }
-        }
-        for path in RunPlan.requiredPaths(for: projects) { recordTree(absolute(path)) }
-        for model in RunPlan.requiredModels(for: projects) {
-            recordTree(modelsDirectory.appendingPathComponent(BaseModel.named(model)?.folder ?? model).path)
+        var trees: Set<String> = []
+        var files: [String] = []
+        for stage in plan.stages {
+            for source in stage.blueprint.inputs.values {
+                switch source {
+                case .file(let path): trees.insert(absolute(path))
+                case .baseModel(let model):
+                    trees.insert(modelsDirectory.appendingPathComponent(BaseModel.named(model)?.folder ?? model).path)
+                case .stage: break
+                }
+            }
+            if let key = stage.key { files.append(cache.indexEntryURL(key).path) }
+            for output in (stage.knownOutputs ?? [:]).values { files.append(cache.objectURL(output.digest).path) }
+            for case let path? in stage.blueprint.outputs.values { files.append(absolute(path)) }
         }
         for project in projects {
-            facts.recordStatus(of: absolute(project.lockPath))
-            facts.recordStatus(of: absolute(project.scoresPath))
-            facts.recordStatus(of: feedbackPath(project).path)
+            files += [absolute(project.lockPath), absolute(project.scoresPath), feedbackPath(project).path]
         }
-        for name in [RegistryFile.path, WorkspaceSettingsReader.fileName, WorkspaceSettingsReader.localFileName] {
-            facts.recordStatus(of: absolute(name))
+        files += [RegistryFile.path, WorkspaceSettingsReader.fileName, WorkspaceSettingsReader.localFileName].map(absolute)
+        files += extra
+        let roots = trees.sorted()
+        var seen = Set(roots)
+        let singles = files.filter { seen.insert($0).inserted }  // stages share objects and models
+        // Each piece asks its share and keeps its answers; pieces are joined in order.
+        let pieces = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 2, (singles.count + roots.count) / 256))
+        let answers = Mutex([[UpToDateStamp.Fact]](repeating: [], count: pieces))
+        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+            var found: [UpToDateStamp.Fact] = []
+            for path in singles[(singles.count * piece / pieces)..<(singles.count * (piece + 1) / pieces)] {
+                found.append(UpToDateStamp.Fact(question: "status:" + path, answer: FileFacts.status(of: path)))
+            }
+            for root in roots[(roots.count * piece / pieces)..<(roots.count * (piece + 1) / pieces)] {
+                let status = FileFacts.status(of: root)
+                found.append(UpToDateStamp.Fact(question: "status:" + root, answer: status))
+                guard status.hasPrefix("dir "), let enumerator = FileManager.default.enumerator(atPath: root) else { continue }
+                while let relative = enumerator.nextObject() as? String {
+                    let path = root + "/" + relative
+                    found.append(UpToDateStamp.Fact(question: "status:" + path, answer: FileFacts.status(of: path)))
+                }
+            }
+            answers.withLock { $0[piece] = found }
         }
-        for stage in plan.stages {
-            if let key = stage.key { facts.recordStatus(of: cache.indexEntryURL(key).path) }
-            for output in (stage.knownOutputs ?? [:]).values { facts.recordStatus(of: cache.objectURL(output.digest).path) }
-            for case let path? in stage.blueprint.outputs.values { facts.recordStatus(of: absolute(path)) }
+        return answers.withLock { $0 }.flatMap { $0 }
+    }
+
+    /// The cache objects ``updateScoresFiles(projects:locks:cache:)`` reads: the evaluation report
+    /// (its tree and the tree's `report.json`) of each locked run whose scores entry does not already
+    /// hold it. An entry that does is kept without reading the cache; for the others, a report that
+    /// appears in the cache later (a pull, another workspace sharing it) changes the scores file.
+    func scoresSources(projects: [Project], locks: [String: Lockfile], cache: ContentCache) -> [String] {
+        var paths: [String] = []
+        for project in projects {
+            let data = FileManager.default.contents(atPath: root.appendingPathComponent(project.scoresPath).path)
+            let scores = data.flatMap { try? ScoresFile.parse($0, file: project.scoresPath) }
+            let lock = locks[project.name] ?? Lockfile(project: project.name)
+            for run in project.runs {
+                let evaluate = StageID(project: project.name, run: run.name, stage: "evaluate")
+                guard let report = lock.stages[evaluate]?.outputs["report"] else { continue }
+                if let old = scores?.runs[run.name], old.reportDigest == report.digest.description,
+                    old.values["gate"] == .object(run.gate)
+                {
+                    continue
+                }
+                paths.append(cache.objectURL(report.digest).path)
+                if let member = cache.memberObjectURL(at: "report.json", inDirectory: report.digest) {
+                    paths.append(member.path)
+                }
+            }
         }
-        return facts
+        return paths
     }
 }

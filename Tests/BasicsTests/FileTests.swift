@@ -19,6 +19,10 @@ import Glibc
         #expect(temp.entries(in: "a/b") == ["lock.txt"])
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        // Without fsync (a stamp): the same replacement, just not durable.
+        try AtomicFile.write(Data("third\n".utf8), to: path, durable: false)
+        #expect(temp.read("a/b/lock.txt") == "third\n")
+        #expect(temp.entries(in: "a/b") == ["lock.txt"])
     }
 
     @Test func failureNamesThePathAndLeavesNothingBehind() throws {

@@ -142,7 +142,9 @@ struct ProcessTests {
         #expect(try Self.run(["run", Self.target], in: reference, extra: ["SLOW_SECONDS": "0"]).status == 0)
 
         let workspace = try CaseWorkspace("slow", project: "slow")
-        let (process, _, _) = try Self.start(["run", Self.target], in: workspace, extra: ["SLOW_SECONDS": "30"])
+        // Long enough that a test process starved by its neighbours still finds the stage alive (the
+        // rerun below ends it, so the test never waits for it).
+        let (process, _, _) = try Self.start(["run", Self.target], in: workspace, extra: ["SLOW_SECONDS": "300"])
         let group = try #require(try await Self.stageGroup(workspace))
         let work = workspace.root.appendingPathComponent("cache/work")
         kill(process.processIdentifier, SIGKILL)

@@ -43,7 +43,8 @@ struct RemoteCacheDeadRemoteTests {
             // (On a loaded machine an attempt can time out before the proxy has read its request, even
             // both of them: at most 2, and the warning below says both attempts were made.)
             #expect(proxy.log.count <= 2, "\(proxy.log.map { "\($0.method) \($0.uri)" })")
-            #expect(seconds < 10, "the run took \(seconds) s")
+            // The request count above is the check; this only bounds a hang (a loaded machine took 40 s).
+            #expect(seconds < 120, "the run took \(seconds) s")
             // One warning, naming the remote, the error and the remedies.
             let warning = "warning: the remote cache s3://\(RemoteCacheFaultTests.bucket)/team failed, so this run goes on without it"
             #expect(run.error.components(separatedBy: warning).count == 2, "\(run.error)")
@@ -93,7 +94,8 @@ struct RemoteCacheDeadRemoteTests {
             // The pull before planning asks for several stages at once (at most 8 requests in flight,
             // each tried twice), and fails once; no stage asks again.
             #expect(proxy.log.count <= 16, "\(proxy.log.map { "\($0.method) \($0.uri)" })")
-            #expect(seconds < 10, "the run took \(seconds) s")
+            // The request count above is the check; this only bounds a hang (a loaded machine took 40 s).
+            #expect(seconds < 120, "the run took \(seconds) s")
             let warning = "warning: the remote cache s3://\(RemoteCacheFaultTests.bucket)/team failed, so this run goes on without it (stages run here)"
             #expect(run.error.components(separatedBy: warning).count == 2, "\(run.error)")
             #expect(run.error.contains("the server sent nothing for 1 s (2 attempts)"), "\(run.error)")

@@ -147,18 +147,18 @@ struct UpToDateStampTests {
     @Test("the lunette binary answers a no-op from the stamp once a no-op wrote it; --verbose always plans")
     func binary() async throws {
         let workspace = try KillAnywhereTests.makeWorkspace()
-        let first = try ProcessTests.run(["run"], in: workspace)
+        let first = try await SpawnedLunette.run(["run"], in: workspace)
         #expect(first.status == 0, "\(first.output)\(first.error)")
         try await Task.sleep(for: .milliseconds(20))
         let stampNote = "nothing they read changed since the last run checked them"
-        let second = try ProcessTests.run(["run"], in: workspace)
+        let second = try await SpawnedLunette.run(["run"], in: workspace)
         let count = try #require(second.output.firstMatch(of: /nothing to do: (\d+) stages up to date/)?.1)
         #expect(!second.output.contains(stampNote))
-        let third = try ProcessTests.run(["run"], in: workspace)
+        let third = try await SpawnedLunette.run(["run"], in: workspace)
         #expect(third.status == 0)
         #expect(third.output.contains("nothing to do: \(count) stages up to date ("), "\(third.output)")
         #expect(third.output.contains(stampNote), "\(third.output)")
-        let verbose = try ProcessTests.run(["run", "--verbose"], in: workspace)
+        let verbose = try await SpawnedLunette.run(["run", "--verbose"], in: workspace)
         #expect(verbose.output.contains("nothing to do: \(count) stages up to date"), "\(verbose.output)")
         #expect(!verbose.output.contains(stampNote))
     }
@@ -166,7 +166,7 @@ struct UpToDateStampTests {
     @Test("a file that changed at or after the run began is not vouched for")
     func racyFiles() {
         func fact(_ path: String, changed: Int64) -> UpToDateStamp.Fact {
-            UpToDateStamp.Fact(question: "status:\(path)", answer: "file 3 \(changed - 5) \(changed) 42")
+            UpToDateStamp.Fact(question: "status:\(path)", answer: "file 3 \(changed - 5) \(changed) 42 7")
         }
         let marker: Int64 = 1_800_000_000_000_000_000
         let manifest = UpToDateStamp.Fact(question: "digest:/w/workflows/a.yaml", answer: "ab")
@@ -183,13 +183,16 @@ struct UpToDateStampTests {
             stages: [UpToDateStamp.Stage(id: "p/r/load", key: "sha256:00"), UpToDateStamp.Stage(id: "p/r/split", key: "sha256:01")],
             facts: [
                 UpToDateStamp.Fact(question: "listing:/w/workflows", answer: "a.yaml\nb.yaml"),
-                UpToDateStamp.Fact(question: "status:/w/data/x.csv", answer: "file 3 1 2 3"),
+                UpToDateStamp.Fact(question: "status:/w/data/x.csv", answer: "file 3 1 2 3 4"),
             ])
         let data = try stamp.encoded()
         #expect(UpToDateStamp.decoded(from: data) == stamp)
         #expect(UpToDateStamp.decoded(from: data.dropLast()) == nil)
         #expect(UpToDateStamp.decoded(from: data + Data([0x41])) == nil)
-        let otherFormat = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"format\":1", with: "\"format\":99")
-        #expect(UpToDateStamp.decoded(from: Data(otherFormat.utf8)) == nil)
+        let text = String(decoding: data, as: UTF8.self)
+        for (from, to) in [("\"format\":1", "\"format\":99"), ("\"facts\":2", "\"facts\":-2"), ("\"stages\":2", "\"stages\":-1"),
+                           ("\"facts\":2", "\"facts\":9000000000000")] {
+            #expect(UpToDateStamp.decoded(from: Data(text.replacingOccurrences(of: from, with: to).utf8)) == nil, "\(to)")
+        }
     }
 }

@@ -118,6 +118,9 @@ struct RunStoreTests {
         #expect(try moved(), "a registered metric")
         try store.setAlias("champion", name: "tox", version: 1, at: date(12))
         #expect(try moved(), "an alias")
+        let (other, cleanupOther) = try backend.makeStore()
+        defer { cleanupOther() }
+        #expect(try other.stateGeneration() != (try backend.makeStore().store.stateGeneration()), "fresh stores start apart")
     }
 
     @Test("markInterrupted turns what a killed process left running into 'interrupted'", arguments: StoreBackend.allCases)
