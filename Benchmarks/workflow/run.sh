@@ -308,7 +308,7 @@ verdict() { if awk -v v="$1" -v t="$2" 'BEGIN { exit !(v < t) }'; then echo "met
     echo "Hashing 1 GiB (page cache warm):"
     [[ -f "$JSON/hash.json" ]] && printf '%-38s %s\n' "sha256sum" "$(stat "$JSON/hash.json" "sha256sum")  = $(mibs "$SHA") MiB/s"
     [[ -f "$JSON/hash.json" ]] && printf '%-38s %s\n' "Lunette ContentHash.ofFile" "$(stat "$JSON/hash.json" "lunette ContentHash.ofFile")  = $(mibs "$LH") MiB/s  [target ≥ sha256sum: $(verdict "$LH" "$(awk -v s="$SHA" 'BEGIN { print s * 1.02 }')")]"
-    printf '%-38s %s\n' "ratio sha256sum / Lunette time" "$(ratio "$SHA" "$LH")×"
+    [[ -f "$JSON/hash.json" ]] && printf '%-38s %s\n' "ratio sha256sum / Lunette time" "$(ratio "$SHA" "$LH")×"
     echo
     echo "DVC lock: $(cat "$WORK/dvc-build.txt" 2>/dev/null || echo 'built earlier')"
     echo "Machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), Linux $(uname -r)"
