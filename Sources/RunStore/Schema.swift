@@ -84,31 +84,27 @@ enum Schema {
         // up-to-date stamp of `lunette run` holds only while it is unchanged. It starts at a random
         // value, so that another store put in this one's place (a backup, another clone's) differs.
         migrator.registerMigration(v3) { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE state_generation (
-                        id INTEGER PRIMARY KEY CHECK (id = 1),
-                        value INTEGER NOT NULL);
-                    INSERT INTO state_generation (id, value) VALUES (1, abs(random() % 4611686018427387904));
-                    CREATE TRIGGER run_insert_generation AFTER INSERT ON run
-                    BEGIN UPDATE state_generation SET value = value + 1; END;
-                    CREATE TRIGGER run_update_generation AFTER UPDATE ON run WHEN OLD.status IS NOT NEW.status OR OLD.reason IS NOT NEW.reason
-                    BEGIN UPDATE state_generation SET value = value + 1; END;
-                    CREATE TRIGGER run_delete_generation AFTER DELETE ON run
-                    BEGIN UPDATE state_generation SET value = value + 1; END;
-                    CREATE TRIGGER registered_metric_insert_generation AFTER INSERT ON registered_metric
-                    BEGIN UPDATE state_generation SET value = value + 1; END;
-                    CREATE TRIGGER registered_metric_update_generation AFTER UPDATE ON registered_metric
-                    BEGIN UPDATE state_generation SET value = value + 1; END;
-                    CREATE TRIGGER registered_metric_delete_generation AFTER DELETE ON registered_metric
-                    BEGIN UPDATE state_generation SET value = value + 1; END;
-                    CREATE TRIGGER metric_alias_insert_generation AFTER INSERT ON metric_alias
-                    BEGIN UPDATE state_generation SET value = value + 1; END;
-                    CREATE TRIGGER metric_alias_update_generation AFTER UPDATE ON metric_alias
-                    BEGIN UPDATE state_generation SET value = value + 1; END;
-                    CREATE TRIGGER metric_alias_delete_generation AFTER DELETE ON metric_alias
-                    BEGIN UPDATE state_generation SET value = value + 1; END;
-                    """)
+            // Each table's inserts, deletes and updates move it; a run's update only when its status
+            // or reason changes (setting the same status again just touches updated_at).
+            let watched = [
+                ("run", "OLD.status IS NOT NEW.status OR OLD.reason IS NOT NEW.reason"),
+                ("registered_metric", nil), ("metric_alias", nil),
+            ]
+            var sql = """
+                CREATE TABLE state_generation (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    value INTEGER NOT NULL);
+                INSERT INTO state_generation (id, value) VALUES (1, abs(random() % 4611686018427387904));
+
+                """
+            for (table, changed) in watched {
+                for event in ["INSERT", "UPDATE", "DELETE"] {
+                    let when = event == "UPDATE" ? changed.map { " WHEN \($0)" } ?? "" : ""
+                    sql += "CREATE TRIGGER \(table)_\(event.lowercased())_generation AFTER \(event) ON \(table)\(when)\n"
+                        + "BEGIN UPDATE state_generation SET value = value + 1; END;\n"
+                }
+            }
+            try db.execute(sql: sql)
         }
         return migrator
     }
