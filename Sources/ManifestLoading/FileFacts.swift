@@ -17,7 +17,7 @@ import Foundation
 /// beside a successful load (keyed by the manifests' digests); ``stillHold(_:)`` asks them again,
 /// about a thousand `lstat`s for a 1,400-stage workspace, instead of parsing the YAML again.
 /// `lunette run`'s up-to-date stamp asks the same questions, plus ``Question/status`` for every
-/// other file a no-op read (``recordStatus(of:)``).
+/// other file a no-op read (``status(of:)``).
 public final class FileFacts: @unchecked Sendable {
     /// The kinds of question.
     enum Question: String {
@@ -59,13 +59,6 @@ public final class FileFacts: @unchecked Sendable {
             if ask(kind, String(question[question.index(after: colon)...])) != answer { return false }
         }
         return true
-    }
-
-    /// Records (and returns) the ``Question/status`` of the absolute `path`: what it is, its size,
-    /// modification and change times and inode, or `none`.
-    @discardableResult
-    public func recordStatus(of path: String) -> String {
-        answer(.status, path)
     }
 
     /// The ``Question/status`` answer for the absolute `path`, asked now and not recorded.

@@ -1,6 +1,5 @@
 import Basics
 import Foundation
-import Synchronization
 import WorkflowModel
 
 /// `workflows/<project>.lock`: what each stage's last successful action was, committed to git.
@@ -93,14 +92,11 @@ public struct Lockfile: Hashable, Sendable {
             firstLines.append(firstLines[index - 1] + bytes[cuts[index - 1]..<cuts[index]].count(where: { $0 == UInt8(ascii: "\n") }))
         }
         let ranges = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }, starts = firstLines
-        let results = Mutex([Result<Lockfile, PlanningError>?](repeating: nil, count: ranges.count))
-        DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
-            let piece = parsePiece(bytes, ranges[index], firstLine: starts[index], file: file)
-            results.withLock { $0[index] = piece }
+        let results = Parallel.map(ranges.count) { index in
+            parsePiece(bytes, ranges[index], firstLine: starts[index], file: file)
         }
         var lock = Lockfile(project: "")
-        for result in results.withLock({ $0 }) {
-            guard let result else { continue }
+        for result in results {
             let piece = try result.get()
             if !piece.project.isEmpty { lock.project = piece.project }
             lock.stages.merge(piece.stages) { _, later in later }

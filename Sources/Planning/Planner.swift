@@ -1,6 +1,5 @@
 import Basics
 import Foundation
-import Synchronization
 import WorkflowModel
 
 /// Turns projects into a ``RunPlan``: the stage DAG, each stage's action key, and why it runs.
@@ -57,8 +56,8 @@ public struct Planner: Sendable {
         let ordered = order.filter { selected.contains($0) && blueprints[$0] != nil }
         let parts = Self.connectedParts(ordered, blueprints: blueprints)
         let slices = ordered.count < 256 ? 1 : max(1, min(8, ProcessInfo.processInfo.activeProcessorCount * 2))
-        let results = Mutex([StageID: PlannedStage]()), expanded = blueprints
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+        let expanded = blueprints
+        let plannedSlices = Parallel.map(slices) { slice in
             var known: [StageID: [String: LockedOutput]] = [:]
             var willRun: Set<StageID> = []
             /// Stage → whether it runs only because something upstream runs.
@@ -73,9 +72,10 @@ public struct Planner: Sendable {
                 if let outputs = stage.knownOutputs { known[id] = outputs }
                 planned[id] = stage
             }
-            results.withLock { $0.merge(planned) { first, _ in first } }
+            return planned
         }
-        let planned = results.withLock { $0 }
+        var planned: [StageID: PlannedStage] = [:]
+        for slice in plannedSlices { planned.merge(slice) { first, _ in first } }
         return RunPlan(stages: ordered.map { planned[$0]! })
     }
 

@@ -119,7 +119,6 @@ struct ManifestMemo {
     }
 }
 
-
 extension Workspace {
     /// Loads every manifest with `severity` for a missing base model, or reuses the last load kept in
     /// the cache folder when nothing it depended on changed (``ManifestMemo``).

@@ -10,8 +10,8 @@ import ManifestLoading
 /// questions, see ``ManifestMemo``), the input files and base models, the locks, scores, feedback,
 /// registry and settings files, each stage's index entry and output objects, the outputs in the
 /// workspace, and the store's state (``RunStore/RunStore/stateGeneration()``). The stamp lists each
-/// of those files with its `stat` answer (kind, size, modification and change time, inode: what
-/// git's index and the stat cache trust) and the store's generation, plus ``key``: the request
+/// of those files with its `stat` answer (kind, size, modification and change time, inode and
+/// device: what git's index and the stat cache trust) and the store's generation, plus ``key``: the request
 /// (targets, registration) and the kept load's key (this executable, the task types, the folders).
 /// It holds while asking every question again gives the same answers, the way ninja decides from
 /// its log and `stat` alone: for 1,400 stages about 5,600 questions on both cores, a 46 ms no-op

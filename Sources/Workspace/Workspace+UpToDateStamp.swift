@@ -5,7 +5,6 @@ import Foundation
 import ManifestLoading
 import Planning
 import RunStore
-import Synchronization
 import WorkflowModel
 
 #if canImport(Glibc)
@@ -77,14 +76,10 @@ extension Workspace {
 
     /// Asks every fact again, on every core: whether each answer is the recorded one.
     static func stillHold(_ facts: [UpToDateStamp.Fact]) -> Bool {
-        let pieces = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 2, facts.count / 512))
-        let held = Mutex(true)
-        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-            let range = (facts.count * piece / pieces)..<(facts.count * (piece + 1) / pieces)
-            guard held.withLock({ $0 }) else { return }
-            if !FileFacts.stillHold(facts[range].lazy.map { ($0.question, $0.answer) }) { held.withLock { $0 = false } }
-        }
-        return held.withLock { $0 }
+        let pieces = Parallel.ranges(facts.count, pieces: min(ProcessInfo.processInfo.activeProcessorCount * 2, facts.count / 512))
+        return Parallel.map(pieces.count) { piece in
+            FileFacts.stillHold(facts[pieces[piece]].lazy.map { ($0.question, $0.answer) })
+        }.allSatisfy { $0 }
     }
 
     /// Replaces the stamp as a run that may write one starts, before it reads anything: with the
@@ -116,8 +111,7 @@ extension Workspace {
         guard report.outcomes.count == plan.stages.count,
             report.outcomes.allSatisfy({ $0.status == .reused && $0.key != nil }),
             plan.stages.allSatisfy({ $0.action == .skip && $0.knownOutputs != nil }),
-            (try? store.stateGeneration()) == generation,
-            !Task.isCancelled
+            (try? store.stateGeneration()) == generation
         else {
             try? FileManager.default.removeItem(atPath: path)
             return
@@ -167,15 +161,15 @@ extension Workspace {
         let roots = trees.sorted()
         var seen = Set(roots)
         let singles = files.filter { seen.insert($0).inserted }  // stages share objects and models
-        // Each piece asks its share and keeps its answers; pieces are joined in order.
-        let pieces = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 2, (singles.count + roots.count) / 256))
-        let answers = Mutex([[UpToDateStamp.Fact]](repeating: [], count: pieces))
-        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+        // Each piece asks its share of both lists; the pieces' answers are joined in order.
+        let count = min(ProcessInfo.processInfo.activeProcessorCount * 2, (singles.count + roots.count) / 256)
+        let singlePieces = Parallel.ranges(singles.count, pieces: count), rootPieces = Parallel.ranges(roots.count, pieces: count)
+        return Parallel.map(singlePieces.count) { piece in
             var found: [UpToDateStamp.Fact] = []
-            for path in singles[(singles.count * piece / pieces)..<(singles.count * (piece + 1) / pieces)] {
+            for path in singles[singlePieces[piece]] {
                 found.append(UpToDateStamp.Fact(question: "status:" + path, answer: FileFacts.status(of: path)))
             }
-            for root in roots[(roots.count * piece / pieces)..<(roots.count * (piece + 1) / pieces)] {
+            for root in roots[rootPieces[piece]] {
                 let status = FileFacts.status(of: root)
                 found.append(UpToDateStamp.Fact(question: "status:" + root, answer: status))
                 guard status.hasPrefix("dir "), let enumerator = FileManager.default.enumerator(atPath: root) else { continue }
@@ -184,9 +178,8 @@ extension Workspace {
                     found.append(UpToDateStamp.Fact(question: "status:" + path, answer: FileFacts.status(of: path)))
                 }
             }
-            answers.withLock { $0[piece] = found }
-        }
-        return answers.withLock { $0 }.flatMap { $0 }
+            return found
+        }.flatMap { $0 }
     }
 
     /// The cache objects ``updateScoresFiles(projects:locks:cache:)`` reads: the evaluation report
