@@ -3,9 +3,10 @@
 
 usage: python-parity.py MODEL_FOLDER CASES_JSON [--tolerance 1e-4]
 
-CASES_JSON holds {"inputs": [{"text": "...", "pair": "..." or null}, ...],
-                  "probabilities": [[p0, p1, ...], ...]}: rendered rows (see Sources/TaskTypes/Train.md)
-and the probabilities Lunette gave for them. The script scores the same inputs with the documented
+CASES_JSON holds {"inputs": [{"text": "...", "pair": "..." or null, "sides": ["...", "..."]}, ...],
+                  "probabilities": [[p0, p1, ...], ...]}: rendered rows (see Sources/TaskTypes/Train.md;
+"sides", each side of a pair alone, only for a head that reads pair features) and the probabilities
+Lunette gave for them. The script scores the same inputs with the documented
 snippet (AutoTokenizer + AutoModel + pooling + the head), prints the largest difference, and exits 1
 when it exceeds the tolerance. Needs torch, transformers and safetensors.
 """
@@ -35,16 +36,22 @@ def member_probabilities(folder, meta, inputs):
     texts = [case["text"] for case in inputs]
     pairs = [case.get("pair") for case in inputs]
     result = []
-    for text, pair in zip(texts, pairs):  # one at a time: no padding differences
+
+    def pooled(text, pair=None):  # one at a time: no padding differences
         batch = tokenizer(text, pair, truncation=True, max_length=meta["max_tokens"], return_tensors="pt")
         with torch.no_grad():
             out = model(**batch)
         mask = batch["attention_mask"].unsqueeze(-1).float()
         if meta["pooling"] == "mean":
-            pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1)
-        else:
-            pooled = out.pooler_output
-        logits = pooled @ head["classifier.weight"].T + head["classifier.bias"]
+            return (out.last_hidden_state * mask).sum(1) / mask.sum(1)
+        return out.pooler_output
+
+    for case, text, pair in zip(inputs, texts, pairs):
+        features = pooled(text, pair)
+        if meta.get("head_features", "pooled") == "pair":  # [joint, u, v, |u - v|, u * v], each side alone
+            u, v = pooled(case["sides"][0]), pooled(case["sides"][1])
+            features = torch.cat([features, u, v, (u - v).abs(), u * v], dim=-1)
+        logits = features @ head["classifier.weight"].T + head["classifier.bias"]
         result.append(torch.softmax(logits, dim=-1)[0].tolist())
     return result
 
@@ -72,7 +79,8 @@ def main():
     cases = json.load(open(args.cases))
     python = probabilities(args.model, cases["inputs"])
     worst = 0.0
-    if json.load(open(f"{args.model}/metric.json"))["pooling"] == "cls":
+    meta = json.load(open(f"{args.model}/metric.json"))
+    if meta["pooling"] == "cls" and meta.get("head_features", "pooled") == "pooled":
         classifier = sequence_classification_probabilities(args.model, cases["inputs"])
         for ours, theirs in zip(cases["probabilities"], classifier):
             worst = max(worst, max(abs(a - b) for a, b in zip(ours, theirs)))

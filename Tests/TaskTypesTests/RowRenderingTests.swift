@@ -25,6 +25,30 @@ import WorkflowModel
         #expect(input == TextInput(text, pair: pair))
     }
 
+    @Test(arguments: [
+        (InputFormat.message, nil, nil),
+        (.output, nil, nil),
+        (.trace, nil, nil),
+        (.inputOutput, "Where is Paris?", "France"),
+        (.rag, "Paris is in France.\n\nIt rains.\n\nWhere is Paris?", "France"),
+        (.tools, "[{\"name\":\"search\"}]\nWhere is Paris?", "France"),
+    ] as [(InputFormat, String?, String?)])
+    func pairSidesPutTheResponseAlone(format: InputFormat, first: String?, second: String?) throws {
+        let rendering = RowRendering(format: format, maxTokens: 128)
+        let sides = try rendering.sides(row)
+        #expect(sides?.first == first)
+        #expect(sides?.second == second)
+        #expect(rendering.isPair == (first != nil))
+    }
+
+    @Test func ragSidesWithoutOutputAreTheDocumentsAndTheInput() throws {
+        var row = self.row
+        row.output = nil
+        let sides = try #require(try RowRendering(format: .rag, maxTokens: 128).sides(row))
+        #expect(sides.first == "Paris is in France.\n\nIt rains.")
+        #expect(sides.second == "Where is Paris?")
+    }
+
     @Test func ragWithoutOutputPairsDocumentsWithTheInputAlone() throws {
         var row = self.row
         row.output = nil

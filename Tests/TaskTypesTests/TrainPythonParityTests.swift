@@ -41,9 +41,16 @@ enum ParityPython {
     static func check(folder: URL, rows: [CanonicalRow], in directory: URL) throws -> (status: Int32, output: String) {
         let model = try MetricModel(folder: folder, threads: 1)
         let tokenizer = try #require(model.artifact.encoder.tokenizer)
-        let inputs = try rows.map { try model.info.rendering.render($0, tokenizer: tokenizer) }
+        let inputs: [JSONValue] = try rows.map { row in
+            let input = try model.info.rendering.render(row, tokenizer: tokenizer)
+            var object: [String: JSONValue] = ["text": .string(input.text), "pair": input.pair.map(JSONValue.string) ?? .null]
+            if model.info.headFeatures == .pair, let sides = try model.info.rendering.sides(row) {
+                object["sides"] = [.string(sides.first), .string(sides.second)]
+            }
+            return .object(object)
+        }
         let cases: JSONValue = [
-            "inputs": .array(inputs.map { ["text": .string($0.text), "pair": $0.pair.map(JSONValue.string) ?? .null] }),
+            "inputs": .array(inputs),
             "probabilities": .array(try model.probabilities(for: rows).map { .array($0.map(JSONValue.float)) }),
         ]
         let casesURL = directory.appendingPathComponent("cases-\(UUID().uuidString).json")
@@ -56,8 +63,8 @@ enum ParityPython {
 @Suite(.enabled(if: ParityPython.isAvailable,
                 "no Python with torch, transformers and safetensors (set LUNETTE_PYTHON): Python parity not checked"))
 struct TrainPythonParityTests {
-    @Test(arguments: ["mean", "cls"])
-    func tinyModelFolderScoresTheSameInPython(pooling: String) async throws {
+    @Test(arguments: ["mean", "cls"], [false, true])
+    func tinyModelFolderScoresTheSameInPython(pooling: String, pairFeatures: Bool) async throws {
         let fixture = try TrainFixture()
         defer { fixture.stage.remove() }
         let rows = (0..<24).map { index in
@@ -65,12 +72,14 @@ struct TrainPythonParityTests {
                          output: index % 3 == 0 ? "hello world" : "the mat", label: index % 2 == 0 ? "true" : "false")
         }
         let metric: JSONValue = ["name": "pairs", "output": "boolean", "labels": ["false", "true"], "input": "input_output"]
-        let (_, folder) = try await fixture.run(rows: rows, train: ["mode": "head", "pooling": .string(pooling), "l2": 1e-3],
-                                                metric: metric)
+        let (_, folder) = try await fixture.run(
+            rows: rows, train: ["mode": "head", "pooling": .string(pooling), "l2": 1e-3, "pair_features": .bool(pairFeatures)],
+            metric: metric)
+        #expect(try MetricModelInfo(folder: folder).headFeatures == (pairFeatures ? .pair : .pooled))
         let result = try ParityPython.check(folder: folder, rows: Array(rows[..<6]), in: fixture.stage.root)
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("6 cases, largest probability difference"))
-        #expect(result.output.contains("AutoModelForSequenceClassification agrees") == (pooling == "cls"))
+        #expect(result.output.contains("AutoModelForSequenceClassification agrees") == (pooling == "cls" && !pairFeatures))
     }
 
     @Test(.enabled(if: RealBaseModel.isInstalled, "minilm-l6 is not installed: scripts/install-model minilm-l6"))

@@ -10,13 +10,15 @@ import Foundation
 ///   model.safetensors         the encoder, Hugging Face names (mean: BertModel names; cls: bert.-prefixed
 ///                             encoder + pooler + classifier.weight/bias, i.e. BertForSequenceClassification)
 ///   head.safetensors          classifier.weight [labels, hidden], classifier.bias [labels]
+///                             (pair features: [labels, 5 × hidden], see HeadFeatures)
 ///   vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json   copied from the base model
 ///   <extra files>             e.g. metric.json and training-curve.json, written by the caller as given
 /// ```
 ///
 /// `AutoModel.from_pretrained(folder)` loads the encoder in both layouts (it drops the `bert.` prefix
 /// and the classifier); with cls pooling `AutoModelForSequenceClassification.from_pretrained(folder)`
-/// gives the whole classifier. Both safetensors files carry `{"format": "pt"}` metadata, as
+/// gives the whole classifier (not with ``HeadFeatures/pair``, whose head reads more than the pooled
+/// vector: the folder then has the mean layout, with the pooler, and the head only in `head.safetensors`). Both safetensors files carry `{"format": "pt"}` metadata, as
 /// `transformers` expects. `config.json` is pretty-printed with sorted keys, and nothing in the folder
 /// holds a time or a path, so the same weights, head and files give the same bytes.
 ///
@@ -44,19 +46,21 @@ public struct ModelArtifact: Sendable {
     /// - Parameters:
     ///   - folder: Where to write.
     ///   - weights: The encoder weights (fine-tuned, or the base weights for head-only training).
-    ///   - head: The classifier, `[labels.count, hidden]` and `[labels.count]`.
-    ///   - pooling: `.cls` also writes the `BertForSequenceClassification` layout (needs pooler weights).
+    ///   - head: The classifier, `[labels.count, hidden × features.widthFactor]` and `[labels.count]`.
+    ///   - pooling: `.cls` also writes the `BertForSequenceClassification` layout (needs pooler weights)
+    ///     when `features` is `.pooled`.
+    ///   - features: What the head reads (``HeadFeatures``).
     ///   - labels: Label names in index order.
     ///   - baseModelDirectory: The base model folder: its `config.json` and tokenizer files are reused.
     ///   - extraFiles: File name → bytes, written as they are (`metric.json`, `training-curve.json`).
     /// - Throws: ``MLCoreError`` naming the file that could not be read or written, or a shape mismatch.
     public static func write(
-        to folder: URL, weights: BertWeights, head: ClassifierHead, pooling: Pooling, labels: [String],
-        baseModelDirectory: URL, extraFiles: [String: Data] = [:]
+        to folder: URL, weights: BertWeights, head: ClassifierHead, pooling: Pooling, features: HeadFeatures = .pooled,
+        labels: [String], baseModelDirectory: URL, extraFiles: [String: Data] = [:]
     ) throws {
         let configURL = baseModelDirectory.appendingPathComponent(configurationFileName)
         let configuration = try BertConfiguration(contentsOf: configURL)
-        let hidden = configuration.hiddenSize
+        let hidden = configuration.hiddenSize * features.widthFactor
         guard head.weight.shape == [labels.count, hidden], head.bias.shape == [labels.count] else {
             throw MLCoreError(.shapeMismatch,
                               "the head is \(head.weight.shape) + \(head.bias.shape), expected [\(labels.count), \(hidden)] + [\(labels.count)]")
@@ -69,17 +73,20 @@ public struct ModelArtifact: Sendable {
         }
         let headTensors = ["classifier.weight": head.weight, "classifier.bias": head.bias]
         var encoderTensors = weights.namedTensors
+        let classification = pooling == .cls && features == .pooled
         if pooling == .cls {
             guard weights.pooler != nil else {
                 throw MLCoreError(.missingTensor, "cls pooling needs the pooler weights (pooler.dense.*), which the base model lacks")
             }
+        }
+        if classification {
             encoderTensors = Dictionary(uniqueKeysWithValues: encoderTensors.map { ("bert." + $0.key, $0.value) })
             encoderTensors.merge(headTensors) { _, new in new }
         }
         let metadata = ["format": "pt"]
         try SafeTensorsWriter.write(encoderTensors, metadata: metadata, to: folder.appendingPathComponent(weightsFileName))
         try SafeTensorsWriter.write(headTensors, metadata: metadata, to: folder.appendingPathComponent(headFileName))
-        try writeFile(try configurationJSON(base: configURL, pooling: pooling, labels: labels),
+        try writeFile(try configurationJSON(base: configURL, classification: classification, labels: labels),
                       to: folder.appendingPathComponent(configurationFileName))
         for name in tokenizerFileNames {
             let source = baseModelDirectory.appendingPathComponent(name)
@@ -95,10 +102,12 @@ public struct ModelArtifact: Sendable {
         }
     }
 
-    /// Loads a model folder written by ``write(to:weights:head:pooling:labels:baseModelDirectory:extraFiles:)``.
+    /// Loads a model folder written by ``write(to:weights:head:pooling:features:labels:baseModelDirectory:extraFiles:)``.
     ///
+    /// - Parameter features: What the head reads (from `metric.json`): its width is checked against it.
     /// - Throws: ``MLCoreError`` naming the missing or malformed file.
-    public static func load(from folder: URL, threads: Int = ThreadCount.fromEnvironment()) throws -> ModelArtifact {
+    public static func load(from folder: URL, threads: Int = ThreadCount.fromEnvironment(),
+                            features: HeadFeatures = .pooled) throws -> ModelArtifact {
         let encoder = try BertEncoder(modelDirectory: folder, threads: threads)
         let headPath = folder.appendingPathComponent(headFileName).path
         guard FileManager.default.fileExists(atPath: headPath) else {
@@ -107,16 +116,18 @@ public struct ModelArtifact: Sendable {
         let file = try SafeTensorsFile(path: headPath)
         let weight = try file.tensor(named: "classifier.weight"), bias = try file.tensor(named: "classifier.bias")
         let labels = try labelNames(in: folder.appendingPathComponent(configurationFileName))
-        guard weight.shape == [labels.count, encoder.configuration.hiddenSize], bias.shape == [labels.count] else {
+        let width = encoder.configuration.hiddenSize * features.widthFactor
+        guard weight.shape == [labels.count, width], bias.shape == [labels.count] else {
             throw MLCoreError(.shapeMismatch,
                               "\(headPath): classifier is \(weight.shape) + \(bias.shape) but config.json names \(labels.count) labels "
-                                + "and the hidden size is \(encoder.configuration.hiddenSize)")
+                                + "and the head reads \(features.rawValue) features, \(width) wide")
         }
         return ModelArtifact(encoder: encoder, head: ClassifierHead(weight: weight, bias: bias), labels: labels)
     }
 
-    /// The base `config.json` with the label maps added (and the classification architecture for cls).
-    static func configurationJSON(base: URL, pooling: Pooling, labels: [String]) throws -> Data {
+    /// The base `config.json` with the label maps added (and the classification architecture when the
+    /// encoder file holds the head: cls pooling over pooled features).
+    static func configurationJSON(base: URL, classification: Bool, labels: [String]) throws -> Data {
         guard let data = FileManager.default.contents(atPath: base.path),
               var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         else { throw MLCoreError(.invalidConfiguration, "\(base.path): not a JSON object") }
@@ -127,10 +138,9 @@ public struct ModelArtifact: Sendable {
         }
         object["id2label"] = idToLabel
         object["label2id"] = labelToID
-        switch pooling {
-        case .mean:
+        if !classification {
             object["architectures"] = ["BertModel"]
-        case .cls:
+        } else {
             object["architectures"] = ["BertForSequenceClassification"]
             object["num_labels"] = labels.count
             object["problem_type"] = "single_label_classification"

@@ -39,13 +39,14 @@ public struct MetricModel: Sendable {
     ///
     /// - Throws: ``TaskError`` naming the file that is missing or malformed.
     public init(folder: URL, threads: Int = 2, batchSize: Int = 32) throws {
-        info = try MetricModelInfo(folder: folder)
+        let info = try MetricModelInfo(folder: folder)
+        self.info = info
         do {
-            artifact = try ModelArtifact.load(from: folder, threads: threads)
+            artifact = try ModelArtifact.load(from: folder, threads: threads, features: info.headFeatures)
             members = try stride(from: 2, through: info.members, by: 1).map { index in
                 try ModelArtifact.load(
                     from: folder.appendingPathComponent(MetricModelInfo.membersFolder).appendingPathComponent(String(index)),
-                    threads: threads)
+                    threads: threads, features: info.headFeatures)
             }
         } catch let error as MLCoreError {
             throw TaskError("cannot load the model in \(folder.path): \(error.message)",
@@ -64,15 +65,40 @@ public struct MetricModel: Sendable {
 
     /// One probability vector per row, in row order.
     ///
+    /// A head that reads ``HeadFeatures/pair`` features also encodes each row's two sides alone
+    /// (``RowRendering/sides(_:)``): three encoder passes per row instead of one, the sides shorter.
     /// - Throws: ``TaskError`` naming a row that lacks a field its input format needs.
     public func probabilities(for rows: [CanonicalRow]) throws -> [[Float]] {
         guard let tokenizer = artifact.encoder.tokenizer else { throw TaskError("the model folder has no tokenizer") }
         let encodings = try rows.map { try info.rendering.encode($0, tokenizer: tokenizer) }
-        return try probabilities(for: encodings)
+        guard info.headFeatures == .pair else { return try probabilities(for: encodings) }
+        let sides = try rows.map { row in
+            guard let sides = try info.rendering.encodeSides(row, tokenizer: tokenizer) else {
+                throw TaskError("metric.json says the head reads pair features, but its input format "
+                                    + "\(info.rendering.format.rawValue) is not a pair",
+                                remedy: "rerun the train stage that wrote it")
+            }
+            return sides
+        }
+        do {
+            return Self.mean(try ([artifact] + members).map { member in
+                let features = try member.encoder.pairFeatures(
+                    joint: encodings, first: sides.map(\.first), second: sides.map(\.second), pooling: info.pooling,
+                    batchSize: batchSize)
+                return LinearHead.probabilities(features: features, head: member.head)
+            })
+        } catch let error as MLCoreError {
+            throw TaskError("scoring failed: \(error.message)")
+        }
     }
 
-    /// One probability vector per already tokenised input.
+    /// One probability vector per already tokenised input (a head over pooled features only: a pair-features
+    /// head needs the rows: use the `[CanonicalRow]` overload).
     public func probabilities(for encodings: [Encoding]) throws -> [[Float]] {
+        guard info.headFeatures == .pooled else {
+            throw TaskError("this metric's head reads pair features, which need the rows, not their encodings",
+                            remedy: "score rows (probabilities(for: [CanonicalRow]))")
+        }
         do {
             return Self.mean(try ([artifact] + members).map { member in
                 try classify(encoder: member.encoder, head: member.head, pooling: info.pooling, encodings: encodings,

@@ -30,7 +30,9 @@ import WorkflowModel
 /// uses, is chosen by the run's threshold policy (`ThresholdPolicy` in `TaskTypes`) on the training rows' out-of-fold predictions (or, with
 /// `validation_fraction`, on the validation slice); `selection` says on what, from how many rows, the
 /// policy's score there at `tuned` and at 0.5, and the cut before it was shrunk toward 0.5. `tuned` is
-/// absent when nothing was chosen (no cross-validation, policy `none`).
+/// absent when nothing was chosen (no cross-validation, policy `none`). `head_features: "pair"` says the
+/// head reads ``HeadFeatures/pair`` vectors (head mode over a pair); absent, it reads the pooled row, so a
+/// metric trained as before is the same bytes as before.
 public struct MetricModelInfo: Sendable, Equatable {
     /// The version of this file's layout.
     public static let formatVersion = 1
@@ -61,6 +63,8 @@ public struct MetricModelInfo: Sendable, Equatable {
     /// How a row is rendered.
     public var rendering: RowRendering
     public var pooling: Pooling
+    /// What the head reads: the pooled row, or (head mode over a pair) the joint and each side's vectors.
+    public var headFeatures: HeadFeatures
     public var mode: TrainMode
     public var threshold: Threshold?
     public var baseModelName: String
@@ -75,9 +79,11 @@ public struct MetricModelInfo: Sendable, Equatable {
     /// The folder inside a model folder that holds the other members of a seed ensemble.
     public static let membersFolder = "members"
 
-    public init(metric: JSONValue, labels: [String], rendering: RowRendering, pooling: Pooling, mode: TrainMode,
+    public init(metric: JSONValue, labels: [String], rendering: RowRendering, pooling: Pooling,
+                headFeatures: HeadFeatures = .pooled, mode: TrainMode,
                 threshold: Threshold?, baseModelName: String, baseModelDigest: String, training: JSONValue, members: Int = 1,
                 rows: JSONValue) {
+        self.headFeatures = headFeatures
         self.members = members
         self.metric = metric
         self.labels = labels
@@ -95,6 +101,7 @@ public struct MetricModelInfo: Sendable, Equatable {
     /// chosen L2 or epoch count, `auto_mode`'s comparison, and the threshold with its `selection`.
     public var selectionSummary: JSONValue {
         var object: [String: JSONValue] = ["mode": .string(mode.rawValue)]
+        if headFeatures != .pooled { object["head_features"] = .string(headFeatures.rawValue) }
         for key in ["cross_validation_folds", "chosen_l2", "best_epoch", "auto_mode", "epochs"] {
             if let value = training[key], value != .null { object[key] = value }
         }
@@ -122,6 +129,7 @@ public struct MetricModelInfo: Sendable, Equatable {
             "base_model": ["name": .string(baseModelName), "digest": .string(baseModelDigest)],
             "training": training, "rows": rows,
         ]
+        if headFeatures != .pooled { object["head_features"] = .string(headFeatures.rawValue) }
         if members > 1 { object["ensemble"] = ["members": .int(members), "folder": .string(Self.membersFolder)] }
         if let threshold {
             var value: [String: JSONValue] = [
@@ -161,6 +169,11 @@ public struct MetricModelInfo: Sendable, Equatable {
         guard let maxTokens = json["max_tokens"]?.intValue else { throw fail("max_tokens") }
         guard let pooling = json["pooling"]?.stringValue.flatMap(Pooling.init(rawValue:)) else { throw fail("pooling") }
         guard let mode = json["mode"]?.stringValue.flatMap(TrainMode.init(rawValue:)) else { throw fail("mode") }
+        var headFeatures = HeadFeatures.pooled
+        if let value = json["head_features"], value != .null {
+            guard let features = value.stringValue.flatMap(HeadFeatures.init(rawValue:)) else { throw fail("head_features") }
+            headFeatures = features
+        }
         var threshold: Threshold?
         if let value = json["threshold"], value != .null {
             guard let positive = value["positive_label"]?.stringValue else { throw fail("threshold.positive_label") }
@@ -168,7 +181,7 @@ public struct MetricModelInfo: Sendable, Equatable {
                                   tuned: value["tuned"]?.doubleValue, selection: value["selection"])
         }
         self.init(metric: json["metric"] ?? .null, labels: labels, rendering: RowRendering(format: format, maxTokens: maxTokens),
-                  pooling: pooling, mode: mode, threshold: threshold,
+                  pooling: pooling, headFeatures: headFeatures, mode: mode, threshold: threshold,
                   baseModelName: json["base_model"]?["name"]?.stringValue ?? "",
                   baseModelDigest: json["base_model"]?["digest"]?.stringValue ?? "",
                   training: json["training"] ?? .null, members: json["ensemble"]?["members"]?.intValue ?? 1,

@@ -98,6 +98,41 @@ public struct RowRendering: Sendable, Hashable {
         return tokenizer.encode(input.text, pair: input.pair, maxTokens: maxTokens)
     }
 
+    /// Whether the format renders a pair, whose sides a head can also read alone (``HeadFeatures/pair``).
+    public var isPair: Bool { [.inputOutput, .rag, .tools].contains(format) }
+
+    /// The two sides of a pair, each encoded alone for ``HeadFeatures/pair``: what is judged against
+    /// (the input, the context) and what is judged (the response). `nil` for a format of one text.
+    ///
+    /// | input format | first side | second side |
+    /// |---|---|---|
+    /// | `input_output` | the input | the output |
+    /// | `rag` | the documents joined by a blank line, a blank line, the input | the output (the input when the row has none) |
+    /// | `tools` | the tools, a line break and the input | the output |
+    ///
+    /// For `rag` the sides differ from the rendered pair (whose second text is the input and the output):
+    /// the response is read on its own, without the question.
+    /// - Throws: ``TaskError`` naming the row and the missing field.
+    public func sides(_ row: CanonicalRow) throws -> (first: String, second: String)? {
+        guard isPair else { return nil }
+        guard format == .rag else {
+            let input = try render(row)
+            return (input.text, input.pair ?? "")
+        }
+        guard let documents = row.documents else { throw missing(row, "documents") }
+        guard let question = row.input else { throw missing(row, "input") }
+        let context = documents.joined(separator: "\n\n")
+        guard let output = row.output else { return (context, question) }
+        return (context + "\n\n" + question, output)
+    }
+
+    /// ``sides(_:)`` tokenised, each side alone and truncated to ``maxTokens``.
+    public func encodeSides(_ row: CanonicalRow, tokenizer: Tokenizer) throws -> (first: Encoding, second: Encoding)? {
+        try sides(row).map {
+            (tokenizer.encode($0.first, maxTokens: maxTokens), tokenizer.encode($0.second, maxTokens: maxTokens))
+        }
+    }
+
     /// A JSON value as text: a string as it is, anything else as canonical JSON.
     static func text(of value: JSONValue) -> String {
         if case .string(let text) = value { return text }

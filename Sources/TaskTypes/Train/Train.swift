@@ -38,7 +38,8 @@ public struct Train: TaskType {
     /// (``TrainLeakageFilter``; `rows.dropped_eval_duplicates` in `metric.json`), as are training rows that
     /// exactly repeat an included seed row; model selection by k-fold cross-validation and refit on every
     /// row (`mode: auto`, `cv_folds`, `threshold` policies; `validation_fraction` 0 by default).
-    public static let version = 4
+    /// 5: head mode over a pair reads ``HeadFeatures/pair`` (`pair_features`, on by default).
+    public static let version = 5
     /// The fewest training rows (seeds included) the stage accepts.
     public static let minimumRows = 8
 
@@ -79,6 +80,12 @@ public struct Train: TaskType {
         let rendering = RowRendering(format: metric.format, maxTokens: min(settings.maxTokens, encoder.configuration.maximumPositions))
         let inputs = try rows.map { try rendering.render($0, tokenizer: tokenizer) }
         let encodings = inputs.map { tokenizer.encode($0.text, pair: $0.pair, maxTokens: rendering.maxTokens) }
+        var sides: (inputs: [TextInput], encodings: [Encoding])?
+        if settings.pairFeatures, settings.mode != .full, rendering.isPair {
+            let pairs = try rows.map { try rendering.sides($0) ?? ("", "") }
+            let texts = pairs.map(\.first) + pairs.map(\.second)
+            sides = (texts.map { TextInput($0) }, texts.map { tokenizer.encode($0, maxTokens: rendering.maxTokens) })
+        }
         let (trainIndices, validationIndices) = TrainValidationSplit.split(
             labels: labels, labelCount: metric.labels.count, fraction: settings.validationFraction, seed: settings.seed)
         try checkCounts(trainIndices.map { labels[$0] }, metric: metric, afterHoldingOut: validationIndices.count)
@@ -90,7 +97,7 @@ public struct Train: TaskType {
             + "\(validationIndices.count) validation rows, \(metric.labels.count) labels, \(settings.threads) threads")
 
         let job = TrainJob(
-            settings: settings, metric: metric, encoder: encoder, inputs: inputs, encodings: encodings, labels: labels,
+            settings: settings, metric: metric, encoder: encoder, inputs: inputs, encodings: encodings, sides: sides, labels: labels,
             trainIndices: trainIndices, validationIndices: validationIndices, classWeights: classWeights, context: context,
             embeddings: TrainEmbeddingCache(memo: context.memo, modelDigest: digest, pooling: settings.pooling,
                                             maxTokens: rendering.maxTokens))
@@ -100,13 +107,14 @@ public struct Train: TaskType {
         var perLabel: [String: JSONValue] = [:]
         for (index, name) in metric.labels.enumerated() { perLabel[name] = .int(labels.filter { $0 == index }.count) }
         var training = settings.jsonValue.objectValue ?? [:]
+        if !rendering.isPair { training["pair_features"] = nil }  // only pairs have sides: other metrics keep their bytes
         if let weights = classWeights { training["resolved_class_weights"] = .array(weights.map(JSONValue.double)) }
         for (key, value) in outcome.extraSettings { training[key] = value }
         training["cross_validation_folds"] = .int(outcome.folds)
         if let comparison { training["auto_mode"] = comparison }
         let info = MetricModelInfo(
             metric: metric.definition, labels: metric.labels, rendering: rendering, pooling: settings.pooling,
-            mode: mode, threshold: threshold, baseModelName: Self.baseModelName(of: baseFolder),
+            headFeatures: outcome.headFeatures, mode: mode, threshold: threshold, baseModelName: Self.baseModelName(of: baseFolder),
             baseModelDigest: digest.description, training: .object(training), members: outcome.members.count + 1,
             rows: [
                 "training": .int(trainIndices.count), "validation": .int(validationIndices.count),
@@ -117,7 +125,8 @@ public struct Train: TaskType {
         do {
             try? FileManager.default.removeItem(at: output)
             try ModelArtifact.write(
-                to: output, weights: outcome.weights, head: outcome.head, pooling: settings.pooling, labels: metric.labels,
+                to: output, weights: outcome.weights, head: outcome.head, pooling: settings.pooling,
+                features: outcome.headFeatures, labels: metric.labels,
                 baseModelDirectory: baseFolder,
                 extraFiles: [
                     MetricModelInfo.fileName: Data(info.jsonValue.indentedText.utf8),

@@ -6,15 +6,31 @@ import TaskInterface
 extension TrainJob {
     /// `mode: head`: the encoder stays frozen; a linear softmax head is fitted on memoised embeddings.
     ///
+    /// Over a pair with `pair_features` (the default), each row's vector is ``HeadFeatures/pair``: the
+    /// joint embedding, each side's own embedding (memoised as rows of their own), their absolute
+    /// difference and their product.
+    ///
     /// Without `train.l2`, λ is the one of ``TrainSettings/l2Candidates`` with the lowest pooled held-out
     /// loss over `folds` stratified folds of the training rows (``chooseL2(features:labels:labelCount:folds:)``),
     /// whose out-of-fold probabilities the outcome carries; the head is then fitted on all training rows.
     func trainHead(folds: Int) throws -> Outcome {
         let started = ContinuousClock.now
-        let (features, counts) = try embeddings.features(
+        var (features, counts) = try embeddings.features(
             inputs: inputs, encodings: encodings, encoder: encoder, batchSize: max(settings.batchSize, 32)
         ) { done, total in
             context.reporter.progress(completed: done, total: total, label: "encoding rows")
+        }
+        if let sides {
+            let (sideVectors, sideCounts) = try embeddings.features(
+                inputs: sides.inputs, encodings: sides.encodings, encoder: encoder, batchSize: max(settings.batchSize, 32)
+            ) { done, total in
+                context.reporter.progress(completed: done, total: total, label: "encoding each side of the pairs")
+            }
+            features = features.indices.map {
+                HeadFeatures.pairVector(joint: features[$0], first: sideVectors[$0], second: sideVectors[features.count + $0])
+            }
+            counts.hits += sideCounts.hits
+            counts.misses += sideCounts.misses
         }
         context.reporter.log("train: embeddings: \(counts.hits) from the cache, \(counts.misses) encoded")
         let trainFeatures = trainIndices.map { features[$0] }, trainLabels = trainIndices.map { labels[$0] }
@@ -39,7 +55,7 @@ extension TrainJob {
         let seconds = (ContinuousClock.now - started).components.seconds
         context.reporter.log("train: head fitted with l2 \(best.l2) in \(best.fit.lossPerIteration.count - 1) iterations"
             + (validationIndices.isEmpty ? "" : String(format: "; validation macro-F1 %.3f", score.macroF1)))
-        let curve: JSONValue = [
+        var curve: [String: JSONValue] = [
             "mode": "head",
             "step_loss": .array(best.fit.lossPerIteration.map { .float(Float($0)) }),
             "epochs": validationIndices.isEmpty
@@ -47,14 +63,15 @@ extension TrainJob {
             "best_epoch": 1,
             "l2_search": .array(search.log),
         ]
+        if headFeatures == .pair { curve["head_features"] = .string(headFeatures.rawValue) }
         var metrics: [String: JSONValue] = [
             "embeddings_cached": .int(counts.hits), "embeddings_encoded": .int(counts.misses), "l2": .double(best.l2),
             "seconds": .int(Int(seconds)),
         ]
         if !validationIndices.isEmpty { metrics["validation_macro_f1"] = .float(Float(score.macroF1)) }
         return Outcome(
-            weights: encoder.weights, head: best.fit.head, validationProbabilities: best.probabilities,
-            outOfFold: search.outOfFold, folds: search.outOfFold == nil ? 0 : folds, curve: curve,
+            weights: encoder.weights, head: best.fit.head, headFeatures: headFeatures, validationProbabilities: best.probabilities,
+            outOfFold: search.outOfFold, folds: search.outOfFold == nil ? 0 : folds, curve: .object(curve),
             extraSettings: ["chosen_l2": .double(best.l2)], metrics: metrics,
             summarySuffix: validationIndices.isEmpty ? "" : String(format: ", validation macro-F1 %.3f", score.macroF1))
     }

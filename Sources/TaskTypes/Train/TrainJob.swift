@@ -11,6 +11,9 @@ struct TrainJob {
     let encoder: BertEncoder
     let inputs: [TextInput]
     let encodings: [Encoding]
+    /// With ``HeadFeatures/pair``: every row's first side, then every row's second side, each alone
+    /// (`2 × inputs.count`); `nil` when head mode reads the pooled row only.
+    let sides: (inputs: [TextInput], encodings: [Encoding])?
     let labels: [Int]
     let trainIndices: [Int]
     let validationIndices: [Int]
@@ -18,10 +21,15 @@ struct TrainJob {
     let context: StageContext
     let embeddings: TrainEmbeddingCache
 
+    /// What head mode's head reads.
+    var headFeatures: HeadFeatures { sides == nil ? .pooled : .pair }
+
     /// What either mode produced.
     struct Outcome {
         var weights: BertWeights
         var head: ClassifierHead
+        /// What ``head`` reads (``HeadFeatures/pair`` only in head mode over a pair).
+        var headFeatures: HeadFeatures = .pooled
         /// The validation rows' probabilities (in `validationIndices` order).
         var validationProbabilities: [[Float]]
         /// Cross-validated probabilities of the training rows (in `trainIndices` order): each from a model

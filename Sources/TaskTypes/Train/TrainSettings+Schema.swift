@@ -45,6 +45,8 @@ extension TrainSettings {
             .init("l2", .number(.closed(1e-12, 1e6)), defaultText: "chosen by cross-validation",
                   doc: "head mode: the L2 strength of the linear head"),
             .init("include_seeds", .boolean, default: true, doc: "whether the test set's seed rows are added to the training rows"),
+            .init("pair_features", .boolean, default: true,
+                  doc: "head mode over a pair (`input_output`, `rag`, `tools`): the head also reads each side encoded alone, their difference and their product (`head_features: pair` in `metric.json`)"),
         ],
         rules: [
             SettingsSchema.Rule { settings in

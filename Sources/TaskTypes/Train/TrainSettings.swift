@@ -53,6 +53,8 @@ public struct TrainSettings: Sendable, Equatable {
     public var includeSeeds: Bool
     /// Full mode: fine-tunes this many models (seeds `seed`, `seed + 1`, …) whose probabilities are averaged.
     public var seeds: Int
+    /// Head mode over a pair format: the head also reads each side encoded alone (``HeadFeatures/pair``).
+    public var pairFeatures: Bool
 
     /// The L2 strengths head mode tries when ``l2`` is not set (strongest first; each fit warm-starts from the previous).
     public static let l2Candidates: [Double] = [1, 3e-1, 1e-1, 3e-2, 1e-2, 3e-3, 1e-3]
@@ -115,6 +117,7 @@ public struct TrainSettings: Sendable, Equatable {
         l2 = value("l2").doubleValue
         includeSeeds = value("include_seeds").boolValue ?? true
         seeds = value("seeds").intValue ?? 1
+        pairFeatures = value("pair_features").boolValue ?? true
         switch value("class_weights") {
         case .string("balanced"): classWeights = .balanced
         case .string("none"): classWeights = .none
@@ -172,7 +175,7 @@ public struct TrainSettings: Sendable, Equatable {
             "validation_fraction": .double(validationFraction), "seed": .int(seed),
             "patience": .int(patience), "dropout": .double(dropout), "max_gradient_norm": .double(maxGradientNorm),
             "include_seeds": .bool(includeSeeds), "threshold": threshold.jsonValue, "seeds": .int(seeds),
-            "cv_folds": crossValidationFolds.map(JSONValue.int) ?? "auto",
+            "cv_folds": crossValidationFolds.map(JSONValue.int) ?? "auto", "pair_features": .bool(pairFeatures),
         ]
         switch classWeights {
         case .automatic: object["class_weights"] = "auto"
