@@ -30,8 +30,8 @@ import WorkflowModel
         (.output, nil, nil),
         (.trace, nil, nil),
         (.inputOutput, "Where is Paris?", "France"),
-        (.rag, "Paris is in France.\n\nIt rains.\n\nWhere is Paris?", "France"),
-        (.tools, "[{\"name\":\"search\"}]\nWhere is Paris?", "France"),
+        (.rag, "Where is Paris?\n\nParis is in France.\n\nIt rains.", "France"),
+        (.tools, "Where is Paris?\n[{\"name\":\"search\"}]", "France"),
     ] as [(InputFormat, String?, String?)])
     func pairSidesPutTheResponseAlone(format: InputFormat, first: String?, second: String?) throws {
         let rendering = RowRendering(format: format, maxTokens: 128)
@@ -96,6 +96,16 @@ import WorkflowModel
         } catch {
             Issue.record("unexpected error \(error)")
         }
+    }
+
+    @Test func longDocumentsAreCutFromASideNotTheQuestion() throws {
+        let tokenizer = try Tokenizer(vocabulary: Vocabulary(tokens: BertEncoder.tinyVocabulary))
+        let row = CanonicalRow(row: 2, input: "hello world", output: "the cat",
+                               documents: [Array(repeating: "dog", count: 30).joined(separator: " ")])
+        let sides = try #require(try RowRendering(format: .rag, maxTokens: 8).encodeSides(row, tokenizer: tokenizer))
+        #expect(sides.first.count == 8)
+        #expect(Array(sides.first.ids.prefix(3)) == [tokenizer.classifierID] + tokenizer.pieceIDs("hello world"))
+        #expect(sides.second.ids == [tokenizer.classifierID] + tokenizer.pieceIDs("the cat") + [tokenizer.separatorID])
     }
 
     @Test func pairsAreTruncatedLongestFirstLikeTransformers() throws {

@@ -14,14 +14,20 @@ import WorkflowModel
         "name": "supported", "output": "boolean", "labels": ["false", "true"], "input": "input_output",
     ]
 
-    /// Pairs whose label depends on the output alone.
-    static func pairRows(count: Int) -> [CanonicalRow] {
+    /// Pairs whose label depends on the output alone (with documents and tools for `rag` and `tools`).
+    static func pairRows(count: Int, withOutput: Bool = true) -> [CanonicalRow] {
         let inputs = ["the cat is here", "a dog and the mat", "hello world", "the cafe is good"]
         return (0..<count).map { index in
             let isTrue = index % 2 == 0
-            return CanonicalRow(row: index + 2, input: inputs[(index / 2) % inputs.count] + (index % 3 == 0 ? " !" : ""),
-                                output: isTrue ? "the cat" : "a dog is bad , the mat is bad .", label: isTrue ? "true" : "false")
+            let output = isTrue ? "the cat" : "a dog is bad , the mat is bad ."
+            return CanonicalRow(row: index + 2, input: withOutput ? inputs[(index / 2) % inputs.count] + (index % 3 == 0 ? " !" : "") : output,
+                                output: withOutput ? output : nil, documents: ["the mat is here .", inputs[index % 4]],
+                                tools: [["name": "search"]], label: isTrue ? "true" : "false")
         }
+    }
+
+    static func metric(_ format: InputFormat) -> JSONValue {
+        ["name": "supported", "output": "boolean", "labels": ["false", "true"], "input": .string(format.rawValue)]
     }
 
     @Test func pairVectorIsJointThenSidesThenDifferenceAndProduct() {
@@ -71,6 +77,56 @@ import WorkflowModel
         #expect(again.metrics["embeddings_cached"] == 72)
     }
 
+    @Test(arguments: [(InputFormat.rag, true), (.rag, false), (.tools, true)])
+    func everyPairFormatScoresWhatTrainingRead(format: InputFormat, withOutput: Bool) async throws {
+        let fixture = try TrainFixture()
+        defer { fixture.stage.remove() }
+        let rows = Self.pairRows(count: 24, withOutput: withOutput)
+        let (_, folder) = try await fixture.run(rows: rows, train: ["mode": "head", "l2": 1e-3], metric: Self.metric(format))
+        let model = try MetricModel(folder: folder, threads: 1)
+        #expect(model.info.headFeatures == .pair)
+        let base = try BertEncoder(modelDirectory: fixture.baseModel, threads: 1)
+        let tokenizer = try #require(base.tokenizer)
+        let joint = try rows.map { try model.info.rendering.encode($0, tokenizer: tokenizer) }
+        let sides = try rows.map { try #require(try model.info.rendering.encodeSides($0, tokenizer: tokenizer)) }
+        let features = try base.pairFeatures(joint: joint, first: sides.map(\.first), second: sides.map(\.second), pooling: .mean)
+        let expected = LinearHead.probabilities(features: features, head: model.artifact.head)
+        for (ours, theirs) in zip(try model.probabilities(for: rows), expected) {
+            for (a, b) in zip(ours, theirs) { #expect(abs(a - b) < 1e-5) }
+        }
+    }
+
+    @Test func samePairRowsGiveAByteIdenticalFolderWhateverTheMemoAndThreads() async throws {
+        let fixture = try TrainFixture()
+        defer { fixture.stage.remove() }
+        let rows = Self.pairRows(count: 24)
+        let memo = CountingMemo()
+        let (_, a) = try await fixture.run(rows: rows, metric: Self.pairMetric, memo: memo, output: "a")
+        let (_, b) = try await fixture.run(rows: rows, metric: Self.pairMetric, memo: memo, output: "b")  // every vector memoised
+        let (_, c) = try await fixture.run(rows: rows, train: ["mode": "head", "threads": 1], metric: Self.pairMetric, output: "c")
+        let filesA = try TrainFixture.files(in: a)
+        #expect(String(decoding: filesA["metric.json"] ?? Data(), as: UTF8.self).contains(#""head_features": "pair""#))
+        for other in [b, c] {
+            let files = try TrainFixture.files(in: other)
+            #expect(files.keys.sorted() == filesA.keys.sorted())
+            for name in filesA.keys.sorted() { #expect(files[name] == filesA[name], "\(name) differs") }
+        }
+    }
+
+    @Test func autoOverAPairRecordsWhatItsHeadReads() async throws {
+        let fixture = try TrainFixture()
+        defer { fixture.stage.remove() }
+        let rows = Self.pairRows(count: 30)
+        let (_, folder) = try await fixture.run(
+            rows: rows, train: ["mode": "auto", "epochs": 1, "batch_size": 8, "learning_rate": 1e-3], metric: Self.pairMetric)
+        let model = try MetricModel(folder: folder, threads: 1)
+        #expect(model.info.training["auto_mode"]?["chosen"]?.stringValue == model.info.mode.rawValue)
+        #expect(model.info.headFeatures == (model.info.mode == .head ? .pair : .pooled))
+        let width = model.artifact.encoder.configuration.hiddenSize * model.info.headFeatures.widthFactor
+        #expect(model.artifact.head.weight.shape == [2, width])
+        #expect(try model.probabilities(for: rows).count == 30)
+    }
+
     @Test func pairFeaturesOffFullModeAndSingleTextsKeepThePooledHead() async throws {
         let fixture = try TrainFixture()
         defer { fixture.stage.remove() }
@@ -117,11 +173,19 @@ import WorkflowModel
         try JSONValue.object(object).canonicalData.write(to: url)
         let error = #expect(throws: TaskError.self) { try MetricModelInfo(folder: folder) }
         #expect(error?.message.contains("'head_features' is missing or malformed") == true)
-        // A pair head whose folder claims pooled features is refused by its width, naming the file.
+        // Pair features over a message metric: refused when the folder is read, naming the file.
         object["head_features"] = "pair"
+        try JSONValue.object(object).canonicalData.write(to: url)
+        let notAPair = #expect(throws: TaskError.self) { try MetricModelInfo(folder: folder) }
+        #expect(notAPair?.message.hasPrefix(url.path) == true)
+        #expect(notAPair?.message.contains("input format message is not a pair") == true)
+        // A pooled head whose metric.json claims pair features is refused by its width, naming the file.
+        object["head_features"] = "pair"
+        object["rendering"] = ["input_format": "input_output", "max_tokens": 64, "template": "{input} [SEP] {output}"]
         try JSONValue.object(object).canonicalData.write(to: url)
         let wrongWidth = #expect(throws: TaskError.self) { try MetricModel(folder: folder, threads: 1) }
         #expect(wrongWidth?.message.contains("head.safetensors") == true)
+        #expect(wrongWidth?.message.contains("metric.json head_features") == true)
     }
 
     /// HaluEval QA (examples/data/halueval-qa): the supported answers are short spans, the hallucinated

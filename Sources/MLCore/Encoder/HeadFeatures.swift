@@ -9,7 +9,8 @@
 ///   response's own form (its length, its register) and how close it is to the context, which a mean
 ///   over ~100 joint tokens dilutes. Every vector is pooled the same way (``Pooling``, not normalised).
 ///
-/// Recorded in `metric.json` as `head_features` (absent in folders written before it: `pooled`).
+/// Recorded in `metric.json` as `head_features: "pair"`; absent, the head reads `pooled` features (every folder
+/// written before pair features existed reads so, byte for byte as before).
 public enum HeadFeatures: String, Sendable, Hashable, CaseIterable {
     case pooled
     case pair

@@ -7,8 +7,8 @@ import Foundation
 /// model/
 ///   config.json               the encoder's config (from the base model), plus id2label/label2id;
 ///                             with cls pooling also architectures BertForSequenceClassification, num_labels
-///   model.safetensors         the encoder, Hugging Face names (mean: BertModel names; cls: bert.-prefixed
-///                             encoder + pooler + classifier.weight/bias, i.e. BertForSequenceClassification)
+///   model.safetensors         the encoder, Hugging Face names (mean: BertModel names; cls over pooled features:
+///                             bert.-prefixed encoder + pooler + classifier.weight/bias, i.e. BertForSequenceClassification)
 ///   head.safetensors          classifier.weight [labels, hidden], classifier.bias [labels]
 ///                             (pair features: [labels, 5 × hidden], see HeadFeatures)
 ///   vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json   copied from the base model
@@ -120,7 +120,7 @@ public struct ModelArtifact: Sendable {
         guard weight.shape == [labels.count, width], bias.shape == [labels.count] else {
             throw MLCoreError(.shapeMismatch,
                               "\(headPath): classifier is \(weight.shape) + \(bias.shape) but config.json names \(labels.count) labels "
-                                + "and the head reads \(features.rawValue) features, \(width) wide")
+                                + "and the head reads \(features.rawValue) features (metric.json head_features), \(width) wide")
         }
         return ModelArtifact(encoder: encoder, head: ClassifierHead(weight: weight, bias: bias), labels: labels)
     }

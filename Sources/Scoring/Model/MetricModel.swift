@@ -73,10 +73,9 @@ public struct MetricModel: Sendable {
         let encodings = try rows.map { try info.rendering.encode($0, tokenizer: tokenizer) }
         guard info.headFeatures == .pair else { return try probabilities(for: encodings) }
         let sides = try rows.map { row in
+            // Unreachable: MetricModelInfo refuses pair features over a format of one text.
             guard let sides = try info.rendering.encodeSides(row, tokenizer: tokenizer) else {
-                throw TaskError("metric.json says the head reads pair features, but its input format "
-                                    + "\(info.rendering.format.rawValue) is not a pair",
-                                remedy: "rerun the train stage that wrote it")
+                throw TaskError("pair features need a pair input format", remedy: "rerun the train stage that wrote the model")
             }
             return sides
         }

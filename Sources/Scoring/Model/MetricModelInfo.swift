@@ -174,6 +174,10 @@ public struct MetricModelInfo: Sendable, Equatable {
             guard let features = value.stringValue.flatMap(HeadFeatures.init(rawValue:)) else { throw fail("head_features") }
             headFeatures = features
         }
+        if headFeatures == .pair, !RowRendering(format: format, maxTokens: maxTokens).isPair {
+            throw TaskError("\(url.path): 'head_features' is pair, but input format \(format.rawValue) is not a pair",
+                            remedy: "rerun the train stage that wrote it")
+        }
         var threshold: Threshold?
         if let value = json["threshold"], value != .null {
             guard let positive = value["positive_label"]?.stringValue else { throw fail("threshold.positive_label") }

@@ -107,23 +107,33 @@ public struct RowRendering: Sendable, Hashable {
     /// | input format | first side | second side |
     /// |---|---|---|
     /// | `input_output` | the input | the output |
-    /// | `rag` | the documents joined by a blank line, a blank line, the input | the output (the input when the row has none) |
-    /// | `tools` | the tools, a line break and the input | the output |
+    /// | `rag` with an output | the input, a blank line, the documents joined by a blank line | the output |
+    /// | `rag` without one | the documents joined by a blank line | the input |
+    /// | `tools` | the input, a line break, the tools | the output |
     ///
-    /// For `rag` the sides differ from the rendered pair (whose second text is the input and the output):
-    /// the response is read on its own, without the question.
+    /// The input comes first in a first side that holds more, so that cutting a side to ``maxTokens``
+    /// (from its end) cuts the documents or the tools, never the question. For `rag` the response is read on
+    /// its own, without the question (the rendered pair's second text holds both).
     /// - Throws: ``TaskError`` naming the row and the missing field.
     public func sides(_ row: CanonicalRow) throws -> (first: String, second: String)? {
-        guard isPair else { return nil }
-        guard format == .rag else {
-            let input = try render(row)
-            return (input.text, input.pair ?? "")
+        func field(_ value: String?, _ name: String) throws -> String {
+            guard let value else { throw missing(row, name) }
+            return value
         }
-        guard let documents = row.documents else { throw missing(row, "documents") }
-        guard let question = row.input else { throw missing(row, "input") }
-        let context = documents.joined(separator: "\n\n")
-        guard let output = row.output else { return (context, question) }
-        return (context + "\n\n" + question, output)
+        switch format {
+        case .inputOutput:
+            return (try field(row.input, "input"), try field(row.output, "output"))
+        case .rag:
+            guard let documents = row.documents else { throw missing(row, "documents") }
+            let question = try field(row.input, "input"), context = documents.joined(separator: "\n\n")
+            guard let output = row.output else { return (context, question) }
+            return (question + "\n\n" + context, output)
+        case .tools:
+            guard let tools = row.tools else { throw missing(row, "tools") }
+            return (try field(row.input, "input") + "\n" + Self.text(of: tools), try field(row.output, "output"))
+        case .message, .output, .trace, .session:
+            return nil
+        }
     }
 
     /// ``sides(_:)`` tokenised, each side alone and truncated to ``maxTokens``.

@@ -135,7 +135,8 @@ public struct Train: TaskType {
             for (index, member) in outcome.members.enumerated() {
                 try ModelArtifact.write(
                     to: output.appendingPathComponent(MetricModelInfo.membersFolder).appendingPathComponent(String(index + 2)),
-                    weights: member.weights, head: member.head, pooling: settings.pooling, labels: metric.labels,
+                    weights: member.weights, head: member.head, pooling: settings.pooling, features: outcome.headFeatures,
+                    labels: metric.labels,
                     baseModelDirectory: baseFolder)
             }
         } catch let error as MLCoreError {
