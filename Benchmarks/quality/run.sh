@@ -6,7 +6,8 @@
 # For each example project in examples/workflows/ (davidson, do-not-answer, factual-summaries,
 # fine-foods, goemotions, halueval) it:
 #   1. runs the project with `lunette run -C examples PROJECT` (each metric's run with the default
-#      training and its `-head` run; stages already in examples/cache are reused: FORCE=1 re-runs them, for timings);
+#      training, its `-head` run and, for the pair projects, its `-joint-head` run: the head over the
+#      joint pair alone, `pair_features: false`, the frozen-encoder baseline; stages already in examples/cache are reused: FORCE=1 re-runs them, for timings);
 #   2. writes each run's report (`lunette report`), which holds the macro-F1 on the eval rows;
 #   3. fits the TF-IDF + logistic regression baseline (Benchmarks/quality/baseline.py) on exactly the
 #      run's training rows (uploaded rows + seed rows) and scores it on exactly its eval rows, both
@@ -109,18 +110,21 @@ done
 import json, re, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 by_metric = {}
-for r in rows:
-    base = r["run"][:-5] if r["run"].endswith("-head") else r["run"]
-    by_metric.setdefault(base, {})["head" if r["run"].endswith("-head") else "default"] = r
+for r in rows:  # <run>, <run>-head, and for pairs <run>-joint-head (the head over the joint pair alone)
+    for suffix, kind in (("-joint-head", "joint"), ("-head", "head"), ("", "default")):
+        if r["run"].endswith(suffix):
+            by_metric.setdefault(r["run"][:len(r["run"]) - len(suffix)], {})[kind] = r
+            break
 def f(x): return "–" if x is None else f"{x:.3f}"
 def s(x): return "–" if x is None else f"{x:.0f} s"
-print("| run | train / eval rows | defaults | head | TF-IDF + LR | PyTorch fine-tune | defaults train | head train | baseline fit | PyTorch |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| run | train / eval rows | defaults | head | joint head | TF-IDF + LR | PyTorch fine-tune | defaults train | head train | baseline fit | PyTorch |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for name in sorted(by_metric):
-    h, fu = by_metric[name].get("head"), by_metric[name].get("default")
-    any_ = h or fu
+    h, fu, j = by_metric[name].get("head"), by_metric[name].get("default"), by_metric[name].get("joint")
+    any_ = h or fu or j
     print(f"| {name} | {any_['train_rows']} / {any_['eval_rows']} | {f(fu and fu['lunette_macro_f1'])} | "
-          f"{f(h and h['lunette_macro_f1'])} | {f(any_['baseline_macro_f1'])} | {f(fu and fu.get('torch_macro_f1'))} | "
+          f"{f(h and h['lunette_macro_f1'])} | {f(j and j['lunette_macro_f1'])} | {f(any_['baseline_macro_f1'])} | "
+          f"{f(fu and fu.get('torch_macro_f1'))} | "
           f"{s(fu and fu['train_seconds'])} | {s(h and h['train_seconds'])} | {s(any_['seconds'])} | "
           f"{s(fu and fu.get('torch_seconds'))} |")
 PY
