@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// The real ``HTTPTransport``: one AsyncHTTPClient for the life of the value, shut down by
 /// ``shutDown()``.
@@ -106,14 +107,17 @@ public final class HTTPClientTransport: Sendable {
         do {
             // The client's deadline ends the wait for the response head; the body gets the rest of
             // the request's time here, so a server that answers and then stalls cannot hang a call.
+            let arrived = Arrival()
             return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
                 group.addTask {
                     let response = try await client.execute(prepared, deadline: deadline)
                     let body = try await response.body.collect(upTo: HTTPClientTransport.maxBodyBytes)
-                    return HTTPResponse(
+                    let whole = HTTPResponse(
                         status: Int(response.status.code),
                         headers: response.headers.map { (name: $0.name.lowercased(), value: $0.value) },
                         body: Data(body.readableBytesView))
+                    arrived.response.withLock { $0 = whole }
+                    return whole
                 }
                 group.addTask {
                     try await Task.sleep(for: request.timeout)
@@ -121,9 +125,11 @@ public final class HTTPClientTransport: Sendable {
                 }
                 defer { group.cancelAll() }
                 if let first = try await group.next(), let response = first { return response }
-                // The timeout came first; an answer that arrived whole meanwhile still counts.
+                // The timeout came first; an answer that had arrived whole by then still counts. One
+                // still dripping does not, even when the body's read ignores the cancellation and
+                // finishes later (the group then waits for it, and the call still times out).
                 group.cancelAll()
-                if let late = try? await group.next(), let response = late { return response }
+                if let whole = arrived.response.withLock({ $0 }) { return whole }
                 throw HTTPClientError.deadlineExceeded
             }
         } catch {
@@ -192,4 +198,9 @@ public final class HTTPClientTransport: Sendable {
             .connection, "\(request.summary): the connection failed (\(String(describing: type(of: error))): \(error))",
             remedy: "check that the server is running and base_url is right")
     }
+}
+
+/// A response that arrived whole, shared between a request's task and its timer.
+private final class Arrival: Sendable {
+    let response = Mutex<HTTPResponse?>(nil)
 }

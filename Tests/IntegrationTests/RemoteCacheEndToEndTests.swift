@@ -181,13 +181,15 @@ final class MotoServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let server = MotoServer(process: process, port: port)
-        let deadline = Date().addingTimeInterval(30)
+        // A bound on a hang, not a timing claim: moto (Python) starts in seconds, but the whole suite
+        // on 2 cores has delayed it past 30 s.
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             if (try? server.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", server.endpoint + "/"])) == "200" { return server }
             usleep(200_000)
         }
         server.stop()
-        throw MotoError(message: "moto_server did not answer on \(server.endpoint) within 30 s")
+        throw MotoError(message: "moto_server did not answer on \(server.endpoint) within 120 s")
     }
 
     /// Stops the server: moto's werkzeug ignores SIGTERM, so SIGINT, then SIGKILL after 5 s.

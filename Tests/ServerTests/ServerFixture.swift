@@ -73,8 +73,13 @@ struct RunningServer {
     var base: String { "http://127.0.0.1:\(port)" }
 
     /// Sends a request; returns the status, headers and body text.
+    ///
+    /// - Parameter closeConnection: Asks for `Connection: close`, so that the next request opens a new
+    ///   connection instead of reusing one the server may have closed as idle meanwhile (a server with a
+    ///   short idle timeout on a starved machine).
     func request(
-        _ path: String, method: String = "GET", json: JSONValue? = nil, body: Data? = nil, token: String? = nil
+        _ path: String, method: String = "GET", json: JSONValue? = nil, body: Data? = nil, token: String? = nil,
+        closeConnection: Bool = false
     ) async throws -> (status: Int, headers: [String: String], text: String) {
         guard let url = URL(string: base + path) else { throw FixtureError("bad path \(path)") }
         var request = URLRequest(url: url)
@@ -83,6 +88,7 @@ struct RunningServer {
         if let body { request.httpBody = body }
         if request.httpBody != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if closeConnection { request.setValue("close", forHTTPHeaderField: "Connection") }
         let (data, response) = try await URLSession.shared.data(for: request)
         guard let http = response as? HTTPURLResponse else { throw FixtureError("not an HTTP response") }
         var headers: [String: String] = [:]
@@ -91,10 +97,9 @@ struct RunningServer {
     }
 
     /// Sends a request and parses the JSON answer.
-    func json(_ path: String, method: String = "GET", json: JSONValue? = nil, token: String? = nil) async throws -> (
-        status: Int, value: JSONValue
-    ) {
-        let answer = try await request(path, method: method, json: json, token: token)
+    func json(_ path: String, method: String = "GET", json: JSONValue? = nil, token: String? = nil,
+              closeConnection: Bool = false) async throws -> (status: Int, value: JSONValue) {
+        let answer = try await request(path, method: method, json: json, token: token, closeConnection: closeConnection)
         return (answer.status, try JSONValue.parse(answer.text))
     }
 }
