@@ -168,28 +168,58 @@ final class MotoServer: @unchecked Sendable {
     }
 
     /// Starts `moto_server` (`$LUNETTE_MOTO_SERVER`, else on PATH); `nil` when it is not installed.
+    ///
+    /// The port is one the kernel just handed out as free (bound to port 0, then released), not a random
+    /// pick: during the suite hundreds of loopback connections hold ephemeral ports, and a server that
+    /// cannot bind exits at once. One that exits before answering is started again on a new port (3 tries).
     static func start() throws -> MotoServer? {
         let environment = ProcessInfo.processInfo.environment
         let candidates = [environment["LUNETTE_MOTO_SERVER"]].compactMap { $0 }
             + (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/moto_server" }
         guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
-        let port = 20_000 + Int.random(in: 0..<20_000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let server = MotoServer(process: process, port: port)
-        // A bound on a hang, not a timing claim: moto (Python) starts in seconds, but the whole suite
-        // on 2 cores has delayed it past 30 s.
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
-            if (try? server.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", server.endpoint + "/"])) == "200" { return server }
-            usleep(200_000)
+        var tried: [Int] = []
+        for _ in 0..<3 {
+            let port = try freePort()
+            tried.append(port)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let server = MotoServer(process: process, port: port)
+            // A bound on a hang, not a timing claim: moto (Python) starts in seconds, but the whole suite
+            // on 2 cores has delayed it past 30 s.
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline, process.isRunning {
+                if (try? server.curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", server.endpoint + "/"])) == "200" { return server }
+                usleep(200_000)
+            }
+            if process.isRunning {
+                server.stop()
+                throw MotoError(message: "moto_server did not answer on \(server.endpoint) within 120 s")
+            }
         }
-        server.stop()
-        throw MotoError(message: "moto_server did not answer on \(server.endpoint) within 120 s")
+        throw MotoError(message: "moto_server exited before answering, on ports \(tried)")
+    }
+
+    /// A loopback port the kernel reports free right now.
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw MotoError(message: "socket() failed: errno \(errno)") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw MotoError(message: "cannot bind a loopback port: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Stops the server: moto's werkzeug ignores SIGTERM, so SIGINT, then SIGKILL after 5 s.
