@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Scoring
 import _TestSupport
 import Testing
 
@@ -58,6 +59,21 @@ struct TrainingSetKindsTests {
         try workspace.write("{\"input\": \"thanks a lot, kind of you\"}\n{\"input\": \"this is rubbish\"}\n", to: "new.jsonl")
         let scored = try await lunette(["score", "judged", "--input", "new.jsonl"])
         #expect(scored.output.split(separator: "\n").count == 2, "\(scored.output)")
+        // The imported run is a pair metric in head mode: the shipped binary trains its head on pair features
+        // and scores new pairs exactly as the library does on the registered folder.
+        let pairRows = [CanonicalRow(row: 1, input: "how do I start?", output: "glad to help: step one"),
+                        CanonicalRow(row: 2, input: "how do I stop?", output: "figure it out")]
+        try workspace.write(#"{"input": "how do I start?", "output": "glad to help: step one"}"# + "\n"
+                                + #"{"input": "how do I stop?", "output": "figure it out"}"# + "\n", to: "pairs.jsonl")
+        let pairScores = try await lunette(["score", "imported", "--input", "pairs.jsonl"])
+        let model = try MetricModel(folder: workspace.root.appendingPathComponent("cache/registry/imported@1"), threads: 1)
+        #expect(model.info.headFeatures == .pair)
+        let lines = pairScores.output.split(separator: "\n").map { try? JSONValue.parse(Data($0.utf8)) }
+        #expect(lines.count == 2, "\(pairScores.output)")
+        for (line, expected) in zip(lines, try model.probabilities(for: pairRows)) {
+            let served = line?["probabilities"]?["true"]?.doubleValue ?? -1
+            #expect(abs(served - Double(expected[1])) < 1e-6, "\(pairScores.output)")
+        }
 
         // Issue 14: `cache verify` covers the registered model folders, and says what it did.
         let head = workspace.root.appendingPathComponent("cache/registry/judged@1/head.safetensors")

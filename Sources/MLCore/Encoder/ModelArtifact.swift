@@ -138,12 +138,12 @@ public struct ModelArtifact: Sendable {
         }
         object["id2label"] = idToLabel
         object["label2id"] = labelToID
-        if !classification {
-            object["architectures"] = ["BertModel"]
-        } else {
+        if classification {
             object["architectures"] = ["BertForSequenceClassification"]
             object["num_labels"] = labels.count
             object["problem_type"] = "single_label_classification"
+        } else {
+            object["architectures"] = ["BertModel"]
         }
         do {
             var json = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

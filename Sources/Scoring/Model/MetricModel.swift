@@ -79,15 +79,11 @@ public struct MetricModel: Sendable {
             }
             return sides
         }
-        do {
-            return Self.mean(try ([artifact] + members).map { member in
-                let features = try member.encoder.pairFeatures(
-                    joint: encodings, first: sides.map(\.first), second: sides.map(\.second), pooling: info.pooling,
-                    batchSize: batchSize)
-                return LinearHead.probabilities(features: features, head: member.head)
-            })
-        } catch let error as MLCoreError {
-            throw TaskError("scoring failed: \(error.message)")
+        return try averaged { member in
+            let features = try member.encoder.pairFeatures(
+                joint: encodings, first: sides.map(\.first), second: sides.map(\.second), pooling: info.pooling,
+                batchSize: batchSize)
+            return LinearHead.probabilities(features: features, head: member.head)
         }
     }
 
@@ -98,11 +94,16 @@ public struct MetricModel: Sendable {
             throw TaskError("this metric's head reads pair features, which need the rows, not their encodings",
                             remedy: "score rows (probabilities(for: [CanonicalRow]))")
         }
+        return try averaged { member in
+            try classify(encoder: member.encoder, head: member.head, pooling: info.pooling, encodings: encodings,
+                         batchSize: batchSize)
+        }
+    }
+
+    /// `score` applied to the folder's model and each ensemble member, averaged (``mean(_:)``).
+    private func averaged(_ score: (ModelArtifact) throws -> [[Float]]) throws -> [[Float]] {
         do {
-            return Self.mean(try ([artifact] + members).map { member in
-                try classify(encoder: member.encoder, head: member.head, pooling: info.pooling, encodings: encodings,
-                             batchSize: batchSize)
-            })
+            return Self.mean(try ([artifact] + members).map(score))
         } catch let error as MLCoreError {
             throw TaskError("scoring failed: \(error.message)")
         }
